@@ -1,0 +1,146 @@
+//! The typed API client used by the pages. Requests run in the browser only (after
+//! hydration); on the server these functions are never awaited.
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::ApiErrorBody;
+use std::collections::BTreeMap;
+
+/// A failed API call: status and, when the server sent one, its error body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiFailure {
+    pub status: u16,
+    pub message: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+impl ApiFailure {
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.fields.get(name).cloned()
+    }
+    fn network(e: impl std::fmt::Display) -> Self {
+        ApiFailure { status: 0, message: format!("network error: {e}"), fields: BTreeMap::new() }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiFailure>;
+
+/// The org every org-scoped request acts in (sent as `X-Org-Id`).
+pub fn org_header(org: Option<uuid::Uuid>) -> Option<String> {
+    org.map(|o| o.to_string())
+}
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use super::*;
+    use gloo_net::http::{Method, RequestBuilder};
+    use wasm_bindgen::JsCast;
+
+    fn csrf_token() -> Option<String> {
+        let doc = web_sys::window()?.document()?.dyn_into::<web_sys::HtmlDocument>().ok()?;
+        let cookies = doc.cookie().ok()?;
+        cookies.split(';').find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == "tenantry_csrf" || k == "__Host-tenantry_csrf").then(|| v.to_string())
+        })
+    }
+
+    pub async fn send<T: DeserializeOwned>(method: Method, path: &str, org: Option<String>, body: Option<String>) -> ApiResult<T> {
+        let mut req = RequestBuilder::new(path).method(method).header("Accept", "application/json");
+        if let Some(org) = org {
+            req = req.header("X-Org-Id", &org);
+        }
+        if method != Method::GET {
+            if let Some(token) = csrf_token() {
+                req = req.header("X-CSRF-Token", &token);
+            }
+        }
+        let resp = match body {
+            Some(b) => req.header("Content-Type", "application/json").body(b).map_err(ApiFailure::network)?.send().await,
+            None => req.send().await,
+        }
+        .map_err(ApiFailure::network)?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(ApiFailure::network)?;
+        if (200..300).contains(&status) {
+            let text = if text.is_empty() { "null".to_string() } else { text };
+            return serde_json::from_str(&text).map_err(|e| ApiFailure::network(format!("unexpected response: {e}")));
+        }
+        match serde_json::from_str::<ApiErrorBody>(&text) {
+            Ok(body) => Err(ApiFailure { status, message: body.error.message, fields: body.error.fields }),
+            Err(_) => Err(ApiFailure { status, message: format!("request failed ({status})"), fields: BTreeMap::new() }),
+        }
+    }
+
+    pub use gloo_net::http::Method as M;
+}
+
+#[cfg(feature = "hydrate")]
+pub async fn get<T: DeserializeOwned>(path: &str, org: Option<String>) -> ApiResult<T> {
+    imp::send(imp::M::GET, path, org, None).await
+}
+#[cfg(feature = "hydrate")]
+pub async fn post<T: DeserializeOwned, B: Serialize>(path: &str, org: Option<String>, body: &B) -> ApiResult<T> {
+    imp::send(imp::M::POST, path, org, Some(serde_json::to_string(body).unwrap_or_default())).await
+}
+#[cfg(feature = "hydrate")]
+pub async fn patch<T: DeserializeOwned, B: Serialize>(path: &str, org: Option<String>, body: &B) -> ApiResult<T> {
+    imp::send(imp::M::PATCH, path, org, Some(serde_json::to_string(body).unwrap_or_default())).await
+}
+#[cfg(feature = "hydrate")]
+pub async fn delete(path: &str, org: Option<String>) -> ApiResult<()> {
+    imp::send::<serde_json::Value>(imp::M::DELETE, path, org, None).await.map(|_| ())
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn server_side() -> ApiFailure {
+    ApiFailure { status: 0, message: "the API client runs in the browser".into(), fields: BTreeMap::new() }
+}
+#[cfg(not(feature = "hydrate"))]
+pub async fn get<T: DeserializeOwned>(_path: &str, _org: Option<String>) -> ApiResult<T> {
+    Err(server_side())
+}
+#[cfg(not(feature = "hydrate"))]
+pub async fn post<T: DeserializeOwned, B: Serialize>(_path: &str, _org: Option<String>, _body: &B) -> ApiResult<T> {
+    Err(server_side())
+}
+#[cfg(not(feature = "hydrate"))]
+pub async fn patch<T: DeserializeOwned, B: Serialize>(_path: &str, _org: Option<String>, _body: &B) -> ApiResult<T> {
+    Err(server_side())
+}
+#[cfg(not(feature = "hydrate"))]
+pub async fn delete(_path: &str, _org: Option<String>) -> ApiResult<()> {
+    Err(server_side())
+}
+
+/// Full page load (used after sign-in/out so every cookie and cache starts fresh).
+pub fn go_to(href: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_href(href);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = href;
+}
+
+/// Remembers the chosen org across page loads.
+pub fn store_org(org: Option<uuid::Uuid>) {
+    #[cfg(feature = "hydrate")]
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = match org {
+            Some(o) => storage.set_item("tenantry.org", &o.to_string()),
+            None => storage.remove_item("tenantry.org"),
+        };
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = org;
+}
+
+pub fn stored_org() -> Option<uuid::Uuid> {
+    #[cfg(feature = "hydrate")]
+    {
+        let storage = web_sys::window()?.local_storage().ok()??;
+        storage.get_item("tenantry.org").ok()?.and_then(|s| uuid::Uuid::parse_str(&s).ok())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}

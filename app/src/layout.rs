@@ -1,0 +1,219 @@
+//! The signed-in app shell: header (brand, org switcher, user), navigation, and the banner
+//! that says which org you are acting in.
+use crate::client::{self, ApiFailure};
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet};
+use shared::api::{CurrentOrg, Me, OrgEntry, Page};
+use uuid::Uuid;
+
+/// Who is signed in and which org the pages act in; provided by [`Shell`].
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub me: RwSignal<Option<Me>>,
+    /// `None` until chosen: the home org.
+    pub org: RwSignal<Option<Uuid>>,
+    pub current: RwSignal<Option<CurrentOrg>>,
+}
+
+impl Session {
+    pub fn org_header(&self) -> Option<String> {
+        client::org_header(self.org.get())
+    }
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+#[component]
+pub fn Shell() -> impl IntoView {
+    let session = Session { me: RwSignal::new(None), org: RwSignal::new(None), current: RwSignal::new(None) };
+    provide_context(session);
+    let me = LocalResource::new(|| client::get::<Me>("/api/v1/me", None));
+    Effect::new(move |_| {
+        match me.get() {
+            Some(Ok(m)) => {
+                session.org.set(client::stored_org());
+                session.me.set(Some(m));
+            }
+            Some(Err(ApiFailure { status: 401, .. })) => client::go_to("/login"),
+            _ => {}
+        }
+    });
+    // Load the current org whenever the choice changes; a stale stored choice falls back home.
+    let current = LocalResource::new(move || {
+        let org = session.org.get();
+        let ready = session.me.get().is_some();
+        async move {
+            if !ready {
+                return None;
+            }
+            match client::get::<CurrentOrg>("/api/v1/org", client::org_header(org)).await {
+                Ok(c) => Some(c),
+                Err(_) if org.is_some() => {
+                    client::store_org(None);
+                    session.org.set(None);
+                    None
+                }
+                Err(_) => None,
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(c) = current.get().flatten() {
+            session.current.set(Some(c));
+        }
+    });
+    let sign_out = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = client::post::<serde_json::Value, _>("/api/v1/auth/logout", None, &serde_json::json!({})).await;
+            client::store_org(None);
+            client::go_to("/login");
+        });
+    };
+    view! {
+        <div class="app">
+            <header class="topbar">
+                <a class="brand" href="/">"Tenantry"</a>
+                <OrgSwitcher/>
+                <div class="spacer"></div>
+                <Show when=move || session.me.get().is_some() fallback=|| view! { <span class="muted">"Loading…"</span> }>
+                    <span class="user" data-testid="current-user">
+                        {move || session.me.get().map(|m| m.user.name.clone()).unwrap_or_default()}
+                        <small class="muted">{move || session.me.get().map(|m| format!(" · {}", m.user.email)).unwrap_or_default()}</small>
+                    </span>
+                    <button class="btn ghost" on:click=sign_out data-testid="sign-out">"Sign out"</button>
+                </Show>
+            </header>
+            <nav class="sidenav">
+                <A href="/">"Portal"</A>
+                <Show when=move || session.current.get().is_some_and(|c| c.org.kind == shared::OrgKind::Msp)>
+                    <A href="/customers">"Customers"</A>
+                </Show>
+                <A href="/people">"People"</A>
+                <Show when=move || session.current.get().is_some_and(|c| c.role == shared::Role::Admin)>
+                    <A href="/audit">"Audit"</A>
+                </Show>
+                <A href="/api-docs">"API"</A>
+            </nav>
+            <main class="content">
+                <ContextBanner/>
+                <Show when=move || session.me.get().is_some() fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    <Outlet/>
+                </Show>
+            </main>
+        </div>
+    }
+}
+
+/// "You are acting in Acme Corp as admin, from Contoso MSP."
+#[component]
+fn ContextBanner() -> impl IntoView {
+    let session = use_session();
+    move || {
+        session.current.get().map(|c| {
+            let outside = c.acting_from_outside;
+            view! {
+                <div class="context-banner" class:outside=outside data-testid="context-banner">
+                    "Acting in " <strong>{c.org.name.clone()}</strong>
+                    " (" {c.org.kind.to_string()} ") as " <strong>{c.role.to_string()}</strong>
+                    {outside.then(|| view! { <span>" — on behalf of " <strong>{c.home_org_name.clone()}</strong></span> })}
+                </div>
+            }
+        })
+    }
+}
+
+/// The org switcher: home first, then alphabetical; search runs on the server, so it stays
+/// instant with thousands of orgs; arrows, Enter and Escape work.
+#[component]
+fn OrgSwitcher() -> impl IntoView {
+    let session = use_session();
+    let open = RwSignal::new(false);
+    let query = RwSignal::new(String::new());
+    let highlighted = RwSignal::new(0usize);
+    let results = LocalResource::new(move || {
+        let q = query.get();
+        let is_open = open.get();
+        async move {
+            if !is_open {
+                return Ok(Page { items: Vec::new(), next_cursor: None });
+            }
+            let q = js_encode(&q);
+            client::get::<Page<OrgEntry>>(&format!("/api/v1/orgs?limit=50&q={q}"), None).await
+        }
+    });
+    let items = move || results.get().and_then(Result::ok).map(|p| p.items).unwrap_or_default();
+    let choose = move |entry: OrgEntry| {
+        let id = (!entry.is_home).then_some(entry.id);
+        client::store_org(id);
+        session.org.set(id);
+        open.set(false);
+        query.set(String::new());
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let list = items();
+        match ev.key().as_str() {
+            "ArrowDown" => {
+                ev.prevent_default();
+                highlighted.update(|h| *h = (*h + 1).min(list.len().saturating_sub(1)));
+            }
+            "ArrowUp" => {
+                ev.prevent_default();
+                highlighted.update(|h| *h = h.saturating_sub(1));
+            }
+            "Enter" => {
+                ev.prevent_default();
+                if let Some(e) = list.get(highlighted.get_untracked()).cloned() {
+                    choose(e);
+                }
+            }
+            "Escape" => open.set(false),
+            _ => {}
+        }
+    };
+    view! {
+        <div class="switcher">
+            <button class="switcher-button" data-testid="org-switcher" on:click=move |_| { open.update(|o| *o = !*o); highlighted.set(0); }>
+                {move || session.current.get().map(|c| c.org.name.clone()).unwrap_or_else(|| "Choose org".into())}
+                <span class="caret">"▾"</span>
+            </button>
+            <Show when=move || open.get()>
+                <div class="switcher-panel" role="listbox">
+                    <input class="switcher-search" placeholder="Search orgs…" autofocus=true data-testid="org-search"
+                        prop:value=move || query.get()
+                        on:input=move |ev| { query.set(event_target_value(&ev)); highlighted.set(0); }
+                        on:keydown=on_key/>
+                    <ul>
+                        {move || {
+                            let list = items();
+                            if list.is_empty() {
+                                return view! { <li class="muted empty">{if results.get().is_none() { "Searching…" } else { "No org matches" }}</li> }.into_any();
+                            }
+                            list.into_iter().enumerate().map(|(i, e)| {
+                                let entry = e.clone();
+                                view! {
+                                    <li class="switcher-item" class:active=move || highlighted.get() == i
+                                        on:mousedown=move |_| choose(entry.clone())>
+                                        <span class="name">{e.name.clone()}</span>
+                                        <span class="meta">{if e.is_home { "home".to_string() } else { e.kind.to_string() }} " · " {e.role.to_string()}</span>
+                                    </li>
+                                }
+                            }).collect_view().into_any()
+                        }}
+                    </ul>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// Percent-encodes a query value (letters, digits and `-_.~` pass through).
+pub fn js_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,49 @@
+//! Tenantry's pages. Server-rendered by `server`, hydrated by `frontend`; all data comes from
+//! the `/api/v1` endpoints through [`client`], so the UI can do nothing the API can't.
+pub mod client;
+mod layout;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="tenantry" href="/pkg/tenantry.css"/>
+        <Title formatter=|t: String| if t.is_empty() { "Tenantry".to_string() } else { format!("{t} · Tenantry") }/>
+        <Router>
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("/login") view=pages::login::LoginPage/>
+                <ParentRoute path=path!("") view=layout::Shell>
+                    <Route path=path!("") view=pages::portal::PortalPage/>
+                    <Route path=path!("customers") view=pages::customers::CustomersPage/>
+                    <Route path=path!("people") view=pages::people::PeoplePage/>
+                    <Route path=path!("audit") view=pages::audit::AuditPage/>
+                    <Route path=path!("api-docs") view=pages::apidocs::ApiDocsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,57 @@
+//! The sign-in page.
+use crate::client::{self, ApiFailure};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use shared::api::{LoginRequest, LoginResponse};
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let failure = RwSignal::new(None::<ApiFailure>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        failure.set(None);
+        let body = LoginRequest { email: email.get_untracked(), password: password.get_untracked() };
+        leptos::task::spawn_local(async move {
+            match client::post::<LoginResponse, _>("/api/v1/auth/login", None, &body).await {
+                Ok(_) => client::go_to("/"),
+                Err(f) => {
+                    failure.set(Some(f));
+                    busy.set(false);
+                }
+            }
+        });
+    };
+    let field_error = move |name: &'static str| move || failure.get().and_then(|f| f.field(name));
+    let general = move || {
+        failure.get().filter(|f| f.fields.is_empty()).map(|f| match f.status {
+            401 => "That email and password don't match an account.".to_string(),
+            429 => "Too many failed attempts. Wait a few minutes and try again.".to_string(),
+            _ => f.message,
+        })
+    };
+    view! {
+        <Title text="Sign in"/>
+        <div class="centered login">
+            <form class="card narrow" on:submit=submit novalidate=true>
+                <h1 class="brand-large">"Tenantry"</h1>
+                <p class="muted">"Sign in to manage your organizations."</p>
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" autocomplete="username" required=true
+                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                {move || field_error("email")().map(|e| view! { <p class="field-error">"Email " {e}</p> })}
+                <label for="password">"Password"</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required=true
+                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                {move || field_error("password")().map(|e| view! { <p class="field-error">"Password " {e}</p> })}
+                {move || general().map(|m| view! { <p class="error" role="alert" data-testid="login-error">{m}</p> })}
+                <button class="btn primary wide" type="submit" disabled=move || busy.get()>
+                    {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </form>
+        </div>
+    }
+}

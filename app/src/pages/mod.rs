@@ -1,0 +1,33 @@
+pub mod apidocs;
+pub mod audit;
+pub mod customers;
+pub mod login;
+pub mod people;
+pub mod portal;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(leptos_axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <div class="centered">
+            <div class="card narrow">
+                <h1>"Not found"</h1>
+                <p class="muted">"There is nothing here, or you don't have access to it."</p>
+                <a class="btn" href="/">"Go to your portal"</a>
+            </div>
+        </div>
+    }
+}
+
+/// Shows an API error message in the page's error style.
+#[component]
+pub fn ErrorNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })
+}

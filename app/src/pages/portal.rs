@@ -1,0 +1,55 @@
+//! The MSP user portal: every tenant you can open, as tiles.
+use crate::client;
+use crate::layout::{js_encode, use_session};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use shared::api::{OrgEntry, Page};
+
+#[component]
+pub fn PortalPage() -> impl IntoView {
+    let session = use_session();
+    let query = RwSignal::new(String::new());
+    let orgs = LocalResource::new(move || {
+        let q = js_encode(&query.get());
+        async move { client::get::<Page<OrgEntry>>(&format!("/api/v1/orgs?limit=200&q={q}"), None).await }
+    });
+    let open = move |e: OrgEntry| {
+        let id = (!e.is_home).then_some(e.id);
+        client::store_org(id);
+        session.org.set(id);
+    };
+    view! {
+        <Title text="Portal"/>
+        <div class="page-head">
+            <h1>"Your tenants"</h1>
+            <input class="search" type="search" placeholder="Filter tenants…" data-testid="portal-search"
+                prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
+        </div>
+        <Suspense fallback=|| view! { <p class="muted">"Loading tenants…"</p> }>
+            {move || orgs.get().map(|r| match r {
+                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                Ok(page) if page.items.is_empty() => view! { <p class="empty">"No tenant matches."</p> }.into_any(),
+                Ok(page) => view! {
+                    <div class="tiles" data-testid="portal-tiles">
+                        {page.items.into_iter().map(|e| {
+                            let entry = e.clone();
+                            view! {
+                                <button class="tile" data-testid="tile" data-slug=e.slug.clone() on:click=move |_| open(entry.clone())>
+                                    <span class="tile-name">{e.name.clone()}</span>
+                                    <span class="tile-meta">
+                                        <span class=format!("badge {}", e.kind)>{e.kind.to_string()}</span>
+                                        <span class="badge role">{e.role.to_string()}</span>
+                                        {e.is_home.then(|| view! { <span class="badge home">"home"</span> })}
+                                        {(e.status == shared::OrgStatus::Suspended).then(|| view! { <span class="badge suspended">"suspended"</span> })}
+                                    </span>
+                                    <span class="tile-url">{e.url.clone()}</span>
+                                </button>
+                            }
+                        }).collect_view()}
+                    </div>
+                    {page.next_cursor.map(|_| view! { <p class="muted">"Showing the first 200 — type to narrow down."</p> })}
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,71 @@
+// Starts a real Tenantry server (fresh SQLite database, demo data, a CLI-made superuser)
+// and headless Debian Chromium through playwright-core.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
+mkdirSync(ARTIFACTS, { recursive: true });
+
+export const SUPERUSER = { email: 'ops@operator.example', password: 'superuser-password-1' };
+export const DEMO_PASSWORD = 'demo-password';
+
+function freePort() {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startServer() {
+  const bin = process.env.E2E_BIN;
+  if (!bin) throw new Error('E2E_BIN must point at the tenantry binary');
+  const dir = mkdtempSync(join(tmpdir(), 'tenantry-e2e-'));
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    DATABASE_URL: `sqlite://${dir}/tenantry.db`,
+    TENANTRY_ADDR: `127.0.0.1:${port}`,
+    LEPTOS_SITE_ROOT: process.env.E2E_SITE_ROOT,
+    RUST_LOG: 'warn',
+  };
+  execFileSync(bin, ['create-superuser', '--email', SUPERUSER.email, '--password-stdin'], { env, input: SUPERUSER.password + '\n' });
+  execFileSync(bin, ['demo'], { env });
+  const proc = spawn(bin, ['serve'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      const r = await fetch(`${base}/api/openapi.json`);
+      if (r.ok) break;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { base, port, env, bin, stop: () => proc.kill('SIGTERM') };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/** Opens the sign-in page, waits for hydration, signs in, and waits for the app shell. */
+export async function signIn(page, base, email, password) {
+  await page.goto(`${base}/login`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${base}/`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.waitForSelector('[data-testid=current-user]');
+}

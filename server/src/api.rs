@@ -1,0 +1,74 @@
+//! The HTTP surface: every capability's router merged, the OpenAPI document, security
+//! headers, request ids, and the Leptos pages.
+use crate::config::Config;
+use crate::db::Db;
+use crate::state::AppState;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tenantry API", version = "1", description = "Multi-tenant MSP portal. Authenticate with the session cookie (plus `X-CSRF-Token` on writes) or `Authorization: Bearer <token>`. Org-scoped endpoints act in the org named by `X-Org-Id`, else the tenant subdomain, else your home org."),
+    paths(
+        crate::auth::routes::login, crate::auth::routes::logout, crate::auth::routes::create_token,
+        crate::auth::routes::me, crate::auth::routes::list_tokens, crate::auth::routes::revoke_token,
+        crate::orgs::list_orgs, crate::orgs::create_org, crate::orgs::get_org, crate::orgs::update_org,
+        crate::orgs::delete_org, crate::orgs::set_parent, crate::orgs::current_org,
+        crate::orgs::list_customers, crate::orgs::create_customer,
+        crate::delegation::list, crate::delegation::grant, crate::delegation::revoke,
+        crate::people::list_members, crate::people::add_user, crate::people::update_member, crate::people::remove_member,
+        crate::audit::list,
+    ),
+    components(schemas(shared::ApiErrorBody, shared::ErrorCode)),
+    tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"))
+)]
+pub struct ApiDoc;
+
+/// The whole application: API, pages and static files.
+pub fn build_app(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(crate::auth::routes::router())
+        .merge(crate::orgs::router())
+        .merge(crate::people::router())
+        .merge(crate::delegation::router())
+        .merge(crate::audit::router())
+        .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route("/api/{*rest}", any(|| async { crate::error::ApiError::NotFound }))
+        // API responses are data, never documents to render or frame.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(api)
+        .merge(crate::web::pages(&state))
+        .with_state(state)
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Connects the database (migrating it) and builds the state.
+pub async fn make_state(config: Config) -> anyhow::Result<AppState> {
+    let db = Db::connect(&config.database_url).await?;
+    let leptos_options = crate::web::leptos_options(&config);
+    Ok(AppState { db, config: Arc::new(config), leptos_options })
+}
+
+/// Serves until the process ends. `listener` may be bound to port 0 (tests).
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let app = build_app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).await
+}

@@ -1,0 +1,212 @@
+//! Sign-in, sign-out, who-am-I, and personal access tokens.
+use super::{password, ratelimit, session, token};
+use crate::audit::{self, Actor, Event};
+use crate::context::{AuthKind, Caller, request_meta};
+use crate::error::{ApiError, FieldErrors, Result};
+use crate::orgs::load_org_api;
+use crate::rows::{USER_COLUMNS, UserRow};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use shared::api::{LoginRequest, LoginResponse, Me, TokenCreated, TokenInfo, TokenRequest};
+use shared::UserStatus;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/login", post(login))
+        .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/token", post(create_token))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/tokens", get(list_tokens))
+        .route("/api/v1/tokens/{id}", delete(revoke_token))
+}
+
+/// The readable companion cookie carrying the CSRF token for the page's scripts.
+pub fn csrf_cookie_name(state: &AppState) -> &'static str {
+    if state.config.tls { "__Host-tenantry_csrf" } else { "tenantry_csrf" }
+}
+
+/// Host-only (no Domain), whole site, Lax; `Secure` when served over TLS.
+fn cookie(name: &'static str, value: String, http_only: bool, secure: bool) -> Cookie<'static> {
+    let mut c = Cookie::new(name, value);
+    c.set_path("/");
+    c.set_http_only(http_only);
+    c.set_same_site(SameSite::Lax);
+    c.set_secure(secure);
+    c
+}
+
+/// Checks email and password with the rate limits; the user on success.
+/// Unknown email and wrong password give the same 401 after the same work.
+async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &str) -> Result<UserRow> {
+    let mut errors = FieldErrors::default();
+    if email.trim().is_empty() {
+        errors.add("email", "is required");
+    }
+    if pw.is_empty() {
+        errors.add("password", "is required");
+    }
+    errors.finish()?;
+    let db = &state.db;
+    if ratelimit::is_limited(db, email, parts_ip).await? {
+        return Err(ApiError::RateLimited);
+    }
+    let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"))
+        .bind(email.trim().to_ascii_lowercase())
+        .fetch_optional(&db.pool)
+        .await?;
+    let hash: Option<String> = match &user {
+        Some(u) => sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(&u.id).fetch_one(&db.pool).await?,
+        None => None,
+    };
+    let ok = password::verify(hash, pw.to_string()).await?;
+    let usable = match (&user, ok) {
+        (Some(u), true) if u.status == UserStatus::Active.as_str() => {
+            let mut conn = db.pool.acquire().await?;
+            let home = crate::access::load_path(&mut conn, &u.home_org_id).await?;
+            u.is_superuser() || home.is_some_and(|p| !p.is_suspended())
+        }
+        _ => false,
+    };
+    if !usable {
+        ratelimit::record_failure(db, email, parts_ip).await?;
+        return Err(ApiError::BadCredentials);
+    }
+    Ok(user.expect("usable implies a user"))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse, description = "signed in; sets the session cookie"),
+              (status = 401, description = "email or password is incorrect"), (status = 422), (status = 429)))]
+pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, Json(body): Json<LoginRequest>) -> Result<impl IntoResponse> {
+    let (request_id, ip) = request_meta(&parts);
+    let user = check_credentials(&state, &ip, &body.email, &body.password).await?;
+    let user_agent = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut tx = audit::begin(&state.db).await?;
+    // Rotate: whatever session this browser had is gone; the new id is fresh.
+    if let Some(old) = jar.get(state.config.session_cookie()) {
+        session::delete(&mut tx, &super::hash_secret(old.value())).await?;
+    }
+    let new = session::create(&mut tx, &user.id, &ip, user_agent).await?;
+    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2").bind(crate::db::now_ms()).bind(&user.id).execute(&mut *tx).await?;
+    ratelimit::clear_account(&mut tx, &user.email).await?;
+    let actor = Actor {
+        user_id: Some(user.id.clone()),
+        email: Some(user.email.clone()),
+        home_org_id: Some(user.home_org_id.clone()),
+        request_id: Some(request_id),
+        ip: Some(ip),
+    };
+    audit::record(&mut tx, &actor, Event {
+        org_id: Some(&user.home_org_id),
+        action: "auth.login",
+        object_type: "session",
+        object_id: Some(&user.id),
+        summary: format!("{} signed in", user.email),
+    })
+    .await?;
+    tx.commit().await?;
+    let home_org = load_org_api(&state.db, &user.home_org_id).await?;
+    let jar = jar
+        .add(cookie(state.config.session_cookie(), new.raw_id, true, state.config.tls))
+        .add(cookie(csrf_cookie_name(&state), new.csrf_token.clone(), false, state.config.tls));
+    Ok((jar, Json(LoginResponse { user: user.to_api(), home_org, csrf_token: new.csrf_token })))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204, description = "signed out; the session is dead"), (status = 401), (status = 403, description = "missing CSRF token")))]
+pub async fn logout(State(state): State<AppState>, caller: Caller, jar: CookieJar) -> Result<impl IntoResponse> {
+    if let AuthKind::Session { id_hash, .. } = &caller.auth {
+        let mut tx = audit::begin(&state.db).await?;
+        session::delete(&mut tx, id_hash).await?;
+        audit::record(&mut tx, &caller.actor(), Event {
+            org_id: Some(&caller.user.home_org_id),
+            action: "auth.logout",
+            object_type: "session",
+            object_id: Some(&caller.user.id),
+            summary: format!("{} signed out", caller.user.email),
+        })
+        .await?;
+        tx.commit().await?;
+    }
+    let jar = jar
+        .remove(cookie(state.config.session_cookie(), String::new(), true, state.config.tls))
+        .remove(cookie(csrf_cookie_name(&state), String::new(), false, state.config.tls));
+    Ok((jar, StatusCode::NO_CONTENT))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
+    responses((status = 201, body = TokenCreated, description = "the token, shown once"), (status = 401), (status = 422), (status = 429)))]
+pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body): Json<TokenRequest>) -> Result<impl IntoResponse> {
+    let (request_id, ip) = request_meta(&parts);
+    let mut errors = FieldErrors::default();
+    let name = body.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.add("name", "must be 1 to 100 characters");
+    }
+    let days = body.expires_in_days.unwrap_or(token::DEFAULT_DAYS);
+    if !(1..=365).contains(&days) {
+        errors.add("expires_in_days", "must be between 1 and 365");
+    }
+    errors.finish()?;
+    let user = check_credentials(&state, &ip, &body.email, &body.password).await?;
+    let mut tx = audit::begin(&state.db).await?;
+    let created = token::create(&mut tx, &user.id, &name, days).await?;
+    let actor = Actor {
+        user_id: Some(user.id.clone()),
+        email: Some(user.email.clone()),
+        home_org_id: Some(user.home_org_id.clone()),
+        request_id: Some(request_id),
+        ip: Some(ip),
+    };
+    audit::record(&mut tx, &actor, Event {
+        org_id: Some(&user.home_org_id),
+        action: "token.create",
+        object_type: "api_token",
+        object_id: Some(&created.id.to_string()),
+        summary: format!("{} created the token \"{}\"", user.email, name),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me), (status = 401)))]
+pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>> {
+    let home_org = load_org_api(&state.db, &caller.user.home_org_id).await?;
+    let csrf_token = match caller.auth {
+        AuthKind::Session { csrf_token, .. } => Some(csrf_token),
+        AuthKind::Token { .. } => None,
+    };
+    Ok(Json(Me { is_superuser: caller.user.is_superuser(), user: caller.user.to_api(), home_org, csrf_token }))
+}
+
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "auth", responses((status = 200, body = Vec<TokenInfo>), (status = 401)))]
+pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<TokenInfo>>> {
+    Ok(Json(token::list(&state.db, &caller.user.id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "auth", params(("id" = String, Path)),
+    responses((status = 204), (status = 401), (status = 404)))]
+pub async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
+    let mut tx = audit::begin(&state.db).await?;
+    if !token::revoke(&mut tx, &caller.user.id, &id).await? {
+        return Err(ApiError::NotFound);
+    }
+    audit::record(&mut tx, &caller.actor(), Event {
+        org_id: Some(&caller.user.home_org_id),
+        action: "token.revoke",
+        object_type: "api_token",
+        object_id: Some(&id),
+        summary: format!("{} revoked a token", caller.user.email),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

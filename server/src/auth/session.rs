@@ -1,0 +1,82 @@
+//! Browser sessions: a 256-bit random id in a host-only cookie, stored as its hash.
+//! 15 minutes idle, 8 hours absolute; a new id at every sign-in.
+use super::{hash_secret, random_secret};
+use crate::db::{Db, Tx, now_ms};
+
+pub const IDLE_MS: i64 = 15 * 60 * 1000;
+pub const ABSOLUTE_MS: i64 = 8 * 60 * 60 * 1000;
+/// Don't write `last_seen_at` on every request; a minute's precision is enough for 15 min idle.
+const TOUCH_EVERY_MS: i64 = 60 * 1000;
+
+pub struct NewSession {
+    /// Goes into the cookie; never stored.
+    pub raw_id: String,
+    pub csrf_token: String,
+}
+
+pub struct SessionRow {
+    pub id_hash: String,
+    pub user_id: String,
+    pub csrf_token: String,
+}
+
+pub async fn create(tx: &mut Tx, user_id: &str, ip: &str, user_agent: &str) -> Result<NewSession, sqlx::Error> {
+    let raw_id = random_secret();
+    let csrf_token = random_secret();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent) \
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7)",
+    )
+    .bind(hash_secret(&raw_id))
+    .bind(user_id)
+    .bind(&csrf_token)
+    .bind(now)
+    .bind(now + ABSOLUTE_MS)
+    .bind(ip)
+    .bind(user_agent.chars().take(200).collect::<String>())
+    .execute(&mut **tx)
+    .await?;
+    Ok(NewSession { raw_id, csrf_token })
+}
+
+/// The live session for a cookie value, touching its idle clock. Expired sessions are deleted.
+pub async fn lookup(db: &Db, raw_id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    let id_hash = hash_secret(raw_id);
+    let row: Option<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT user_id, csrf_token, last_seen_at, expires_at FROM sessions WHERE id_hash = $1",
+    )
+    .bind(&id_hash)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some((user_id, csrf_token, last_seen, expires_at)) = row else { return Ok(None) };
+    let now = now_ms();
+    if now >= expires_at || now - last_seen >= IDLE_MS {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(&id_hash).execute(&db.pool).await?;
+        return Ok(None);
+    }
+    if now - last_seen >= TOUCH_EVERY_MS {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            .bind(now)
+            .bind(&id_hash)
+            .execute(&db.pool)
+            .await?;
+    }
+    Ok(Some(SessionRow { id_hash, user_id, csrf_token }))
+}
+
+pub async fn delete(tx: &mut Tx, id_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Ends every session and token of a user at once (disable, remove, delete).
+pub async fn revoke_all_for_user(tx: &mut Tx, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut **tx).await?;
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now_ms())
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

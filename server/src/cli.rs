@@ -1,0 +1,117 @@
+//! The `tenantry` command line: serve (default), migrate, create-superuser, demo, audit verify.
+use crate::config::Config;
+use crate::db::Db;
+use clap::{Parser, Subcommand};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "tenantry", version, about = "Tenantry: the multi-tenant portal for MSPs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the app (the default).
+    Serve {
+        /// Address to listen on (env TENANTRY_ADDR; default 127.0.0.1:3000).
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create a superuser (or make an existing user one); the password is read from stdin.
+    CreateSuperuser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input (required: never pass it as an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Create the demo MSP "Contoso MSP" with customers, child tenants and people (idempotent).
+    Demo,
+    /// Audit trail tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; exits non-zero if any event was edited or removed.
+    Verify,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = Config::from_env();
+    match cli.command.unwrap_or(Command::Serve { addr: None }) {
+        Command::Serve { addr } => {
+            if let Some(addr) = addr {
+                config.addr = addr;
+            }
+            let addr = config.addr;
+            let state = crate::api::make_state(config).await?;
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!("Tenantry listening on http://{addr}");
+            crate::serve(listener, state).await?;
+        }
+        Command::Migrate => {
+            Db::connect(&config.database_url).await?;
+            println!("migrations applied");
+        }
+        Command::CreateSuperuser { email, name, password_stdin: _ } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            let db = Db::connect(&config.database_url).await?;
+            match crate::demo::create_superuser(&db, &email, name.as_deref(), &password).await {
+                Ok(msg) => println!("{msg}"),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Command::Demo => {
+            let db = Db::connect(&config.database_url).await?;
+            let summary = crate::demo::seed(&db).await?;
+            println!("{summary}");
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let db = Db::connect(&config.database_url).await?;
+            match crate::audit::verify(&db).await? {
+                Ok(n) => println!("audit chain intact: {n} events"),
+                Err(problem) => {
+                    eprintln!("audit chain BROKEN: {problem}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

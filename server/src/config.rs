@@ -1,0 +1,73 @@
+//! Configuration from the environment (and CLI flags, which override it).
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://…` (default `sqlite://data/tenantry.db`) or `postgres://…`.
+    pub database_url: String,
+    pub addr: SocketAddr,
+    /// Tenants are served at `<slug>.<base_domain>`.
+    pub base_domain: String,
+    /// Set when served over TLS (directly or behind a proxy): cookies get `Secure` and the
+    /// `__Host-` prefix. Plain http on localhost leaves it off so sign-in still works.
+    pub tls: bool,
+    /// Where cargo-leptos put the compiled site (`pkg/` with WASM, JS and CSS).
+    pub site_root: String,
+    /// `smtp://…` or `smtps://…`; without it mail goes to the outbox table.
+    pub smtp_url: Option<String>,
+}
+
+impl Config {
+    pub fn from_env() -> Config {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Config {
+            database_url: env("DATABASE_URL").unwrap_or_else(|| "sqlite://data/tenantry.db".into()),
+            addr: env("TENANTRY_ADDR")
+                .or_else(|| env("LEPTOS_SITE_ADDR"))
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000))),
+            base_domain: env("TENANTRY_BASE_DOMAIN").unwrap_or_else(|| "localhost".into()).to_ascii_lowercase(),
+            tls: env("TENANTRY_TLS").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
+            site_root: env("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            smtp_url: env("SMTP_URL"),
+        }
+    }
+
+    /// The session cookie's name: `__Host-` prefixed when it can be `Secure`.
+    pub fn session_cookie(&self) -> &'static str {
+        if self.tls { "__Host-tenantry_session" } else { "tenantry_session" }
+    }
+
+    /// The public URL of a tenant, e.g. `http://acme-contoso.localhost:3000/`.
+    pub fn tenant_url(&self, slug: &str) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        let port = match (self.tls, self.addr.port()) {
+            (true, 443) | (false, 80) => String::new(),
+            (_, p) => format!(":{p}"),
+        };
+        format!("{scheme}://{slug}.{}{port}/", self.base_domain)
+    }
+
+    /// The tenant slug named by a `Host` header, if it is `<slug>.<base_domain>[:port]`.
+    pub fn slug_from_host<'h>(&self, host: &'h str) -> Option<&'h str> {
+        let host = host.rsplit_once(':').map_or(host, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
+        let prefix = host.strip_suffix(self.base_domain.as_str())?.strip_suffix('.')?;
+        (!prefix.is_empty() && !prefix.contains('.')).then_some(prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_hosts() {
+        let mut c = Config::from_env();
+        c.base_domain = "localhost".into();
+        assert_eq!(c.slug_from_host("acme-contoso.localhost:3000"), Some("acme-contoso"));
+        assert_eq!(c.slug_from_host("ACME.localhost"), None, "hosts arrive lowercased or don't match");
+        assert_eq!(c.slug_from_host("localhost:3000"), None);
+        assert_eq!(c.slug_from_host("a.b.localhost"), None);
+        assert_eq!(c.slug_from_host("evil-localhost"), None);
+    }
+}

@@ -1,0 +1,190 @@
+//! Request → "this user, in this org, with this role".
+//!
+//! [`Caller`] authenticates (session cookie or bearer token, CSRF for cookie writes).
+//! [`OrgCtx`] adds the org the request acts in — `X-Org-Id`, else the tenant subdomain of
+//! the `Host`, else the caller's home org — and the caller's role there from the one access
+//! function. Service code receives these values, so it can't forget to ask.
+use crate::access::{Grants, OrgPath, load_path};
+use crate::audit::Actor;
+use crate::auth::{session, token};
+use crate::error::{ApiError, Result};
+use crate::rows::{ORG_COLUMNS, OrgRow, USER_COLUMNS, UserRow};
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::{Method, request::Parts};
+use axum_extra::extract::CookieJar;
+use shared::{Role, UserStatus};
+use std::net::SocketAddr;
+
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const ORG_HEADER: &str = "x-org-id";
+
+#[derive(Debug, Clone)]
+pub enum AuthKind {
+    Session { id_hash: String, csrf_token: String },
+    Token { id: String },
+}
+
+/// An authenticated, active user whose home org is not suspended.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: UserRow,
+    pub grants: Grants,
+    pub auth: AuthKind,
+    pub request_id: String,
+    pub ip: String,
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: Some(self.user.id.clone()),
+            email: Some(self.user.email.clone()),
+            home_org_id: Some(self.user.home_org_id.clone()),
+            request_id: Some(self.request_id.clone()),
+            ip: Some(self.ip.clone()),
+        }
+    }
+}
+
+/// The request id (set by the request-id layer) and the peer address.
+pub fn request_meta(parts: &Parts) -> (String, String) {
+    let request_id = parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    (request_id, ip)
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let db = &state.db;
+        let (request_id, ip) = request_meta(parts);
+        let (user_id, auth) = if let Some(raw) = bearer(parts) {
+            let Some((user_id, id)) = token::lookup(db, raw).await? else { return Err(ApiError::Unauthorized) };
+            (user_id, AuthKind::Token { id })
+        } else {
+            let jar = CookieJar::from_headers(&parts.headers);
+            let Some(cookie) = jar.get(state.config.session_cookie()) else { return Err(ApiError::Unauthorized) };
+            let Some(s) = session::lookup(db, cookie.value()).await? else { return Err(ApiError::Unauthorized) };
+            let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+            if writes {
+                let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+                if !constant_time_eq(sent, &s.csrf_token) {
+                    return Err(ApiError::Forbidden("missing or invalid CSRF token (send X-CSRF-Token)".into()));
+                }
+            }
+            (s.user_id, AuthKind::Session { id_hash: s.id_hash, csrf_token: s.csrf_token })
+        };
+        let mut conn = db.pool.acquire().await?;
+        let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
+            .bind(&user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some(user) = user.filter(|u| u.status == UserStatus::Active.as_str()) else {
+            return Err(ApiError::Unauthorized);
+        };
+        let home = load_path(&mut conn, &user.home_org_id).await?;
+        if home.is_none_or(|p| p.is_suspended()) && !user.is_superuser() {
+            return Err(ApiError::Unauthorized);
+        }
+        let grants = Grants::load_with(&mut conn, &user).await?;
+        Ok(Caller { user, grants, auth, request_id, ip })
+    }
+}
+
+/// The org a request acts in, with the caller's effective role there.
+#[derive(Debug, Clone)]
+pub struct OrgCtx {
+    pub caller: Caller,
+    pub org: OrgRow,
+    pub path: OrgPath,
+    pub role: Role,
+}
+
+/// Proof that the caller administers `ctx.org`; only [`OrgCtx::admin`] makes one.
+pub struct OrgAdmin<'a> {
+    pub ctx: &'a OrgCtx,
+}
+
+impl OrgCtx {
+    /// 403 unless the caller's role here is at least `min` (they can see the org, so 403 not 404).
+    pub fn require(&self, min: Role) -> Result<()> {
+        if self.role >= min {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("this needs the {min} role in {}", self.org.name)))
+        }
+    }
+
+    pub fn admin(&self) -> Result<OrgAdmin<'_>> {
+        self.require(Role::Admin)?;
+        Ok(OrgAdmin { ctx: self })
+    }
+
+    pub fn org_id(&self) -> &str {
+        &self.org.id
+    }
+}
+
+/// Resolves an org by id for a caller: the org, its path and the caller's role, or 404 —
+/// the same 404 for "doesn't exist" and "not yours".
+pub async fn org_for(state: &AppState, caller: &Caller, org_id: &str) -> Result<(OrgRow, OrgPath, Role)> {
+    if uuid::Uuid::parse_str(org_id).is_err() {
+        return Err(ApiError::NotFound);
+    }
+    let mut conn = state.db.pool.acquire().await?;
+    let Some(path) = load_path(&mut conn, org_id).await? else { return Err(ApiError::NotFound) };
+    let Some(role) = caller.grants.role_in(&path) else { return Err(ApiError::NotFound) };
+    let org: OrgRow = sqlx::query_as(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1"))
+        .bind(org_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((org, path, role))
+}
+
+impl FromRequestParts<AppState> for OrgCtx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let header = parts.headers.get(ORG_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
+        let org_id = if let Some(id) = header.filter(|h| !h.is_empty()) {
+            id.to_string()
+        } else if let Some(slug) = parts
+            .headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| state.config.slug_from_host(h))
+        {
+            let id: Option<String> = sqlx::query_scalar("SELECT id FROM orgs WHERE slug = $1")
+                .bind(slug.to_ascii_lowercase())
+                .fetch_optional(&state.db.pool)
+                .await?;
+            id.ok_or(ApiError::NotFound)?
+        } else {
+            caller.user.home_org_id.clone()
+        };
+        let (org, path, role) = org_for(state, &caller, &org_id).await?;
+        Ok(OrgCtx { caller, org, path, role })
+    }
+}

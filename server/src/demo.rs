@@ -1,0 +1,162 @@
+//! `tenantry create-superuser` and `tenantry demo`: writes through the same tables and
+//! audit trail as the API, in one transaction each.
+use crate::audit::{self, Actor, Event};
+use crate::auth::password;
+use crate::db::{Db, Tx, new_id, now_ms};
+use anyhow::{Context, bail};
+use shared::{Email, EmailDomain, OrgKind, OrgSlug, Role};
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+async fn insert_org(tx: &mut Tx, actor: &Actor, name: &str, slug: &str, kind: OrgKind, parent: Option<&str>, domain: Option<&str>) -> anyhow::Result<String> {
+    let id = new_id();
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO orgs (id, name, slug, kind, parent_id, email_domain, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7)",
+    )
+    .bind(&id)
+    .bind(name)
+    .bind(slug)
+    .bind(kind.as_str())
+    .bind(parent)
+    .bind(domain)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .with_context(|| format!("creating org {slug}"))?;
+    audit::record(tx, actor, Event { org_id: Some(&id), action: "org.create", object_type: "org", object_id: Some(&id), summary: format!("created {kind} {name} ({slug})") }).await?;
+    Ok(id)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_user(tx: &mut Tx, actor: &Actor, email: &str, name: &str, hash: &str, org: &str, role: Role, superuser: bool) -> anyhow::Result<String> {
+    let id = new_id();
+    let now = now_ms();
+    sqlx::query("INSERT INTO users (id, email, name, password_hash, home_org_id, is_superuser, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7)")
+        .bind(&id)
+        .bind(email)
+        .bind(name)
+        .bind(hash)
+        .bind(org)
+        .bind(i64::from(superuser))
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .with_context(|| format!("creating user {email}"))?;
+    sqlx::query("INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(&id)
+        .bind(org)
+        .bind(role.as_str())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    audit::record(tx, actor, Event { org_id: Some(org), action: "user.create", object_type: "user", object_id: Some(&id), summary: format!("added {email} as {role}") }).await?;
+    Ok(id)
+}
+
+/// Creates a superuser, or makes an existing user one (and sets the password).
+/// A new superuser's home is the org of their email domain, created as an MSP if missing.
+pub async fn create_superuser(db: &Db, email: &str, name: Option<&str>, pw: &str) -> anyhow::Result<String> {
+    let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
+    password::check_policy(pw).map_err(|e| anyhow::anyhow!("password {e}"))?;
+    let hash = password::hash(pw.to_string()).await?;
+    let actor = Actor::cli("create-superuser");
+    let mut tx = audit::begin(db).await?;
+    let existing: Option<(String, String)> = sqlx::query_as("SELECT id, home_org_id FROM users WHERE email = $1").bind(email.as_str()).fetch_optional(&mut *tx).await?;
+    let msg = if let Some((id, home)) = existing {
+        sqlx::query("UPDATE users SET is_superuser = 1, password_hash = $1, status = 'active' WHERE id = $2").bind(&hash).bind(&id).execute(&mut *tx).await?;
+        audit::record(&mut tx, &actor, Event { org_id: Some(&home), action: "user.superuser", object_type: "user", object_id: Some(&id), summary: format!("made {email} a superuser") }).await?;
+        format!("{email} is now a superuser")
+    } else {
+        let domain = EmailDomain::parse(email.domain()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let org: Option<String> = sqlx::query_scalar("SELECT id FROM orgs WHERE email_domain = $1").bind(domain.as_str()).fetch_optional(&mut *tx).await?;
+        let org = match org {
+            Some(org) => org,
+            None => {
+                let slug = OrgSlug::parse(&OrgSlug::suggest(domain.as_str(), None)).map_err(|e| anyhow::anyhow!("slug from the domain {e}"))?;
+                insert_org(&mut tx, &actor, domain.as_str(), slug.as_str(), OrgKind::Msp, None, Some(domain.as_str())).await?
+            }
+        };
+        let name = name.map(str::to_string).unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("admin").to_string());
+        insert_user(&mut tx, &actor, email.as_str(), &name, &hash, &org, Role::Admin, true).await?;
+        format!("created superuser {email}")
+    };
+    tx.commit().await?;
+    Ok(msg)
+}
+
+struct DemoCustomer {
+    name: &'static str,
+    slug: &'static str,
+    domain: &'static str,
+    people: [(&'static str, &'static str, Role); 3],
+}
+
+const CUSTOMERS: [DemoCustomer; 5] = [
+    DemoCustomer { name: "Acme Corp", slug: "acme-contoso", domain: "acme.example", people: [("carol", "Carol Acme", Role::Admin), ("dave", "Dave Acme", Role::Member), ("erin", "Erin Acme", Role::Viewer)] },
+    DemoCustomer { name: "Fabrikam", slug: "fabrikam-contoso", domain: "fabrikam.example", people: [("frank", "Frank Fabrikam", Role::Admin), ("grace", "Grace Fabrikam", Role::Member), ("heidi", "Heidi Fabrikam", Role::Viewer)] },
+    DemoCustomer { name: "Northwind Traders", slug: "northwind-contoso", domain: "northwind.example", people: [("ivan", "Ivan Northwind", Role::Admin), ("judy", "Judy Northwind", Role::Member), ("ken", "Ken Northwind", Role::Viewer)] },
+    DemoCustomer { name: "Tailspin Toys", slug: "tailspin-contoso", domain: "tailspin.example", people: [("liam", "Liam Tailspin", Role::Admin), ("mia", "Mia Tailspin", Role::Member), ("noah", "Noah Tailspin", Role::Viewer)] },
+    DemoCustomer { name: "Wingtip Toys", slug: "wingtip-contoso", domain: "wingtip.example", people: [("olivia", "Olivia Wingtip", Role::Admin), ("peter", "Peter Wingtip", Role::Member), ("quinn", "Quinn Wingtip", Role::Viewer)] },
+];
+
+/// Seeds the demo; does nothing when Contoso MSP already exists.
+pub async fn seed(db: &Db) -> anyhow::Result<String> {
+    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM orgs WHERE slug = 'contoso'").fetch_optional(&db.pool).await?;
+    if exists.is_some() {
+        return Ok("the demo is already there (Contoso MSP); sign in with any demo account, password: demo-password".into());
+    }
+    let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
+    let actor = Actor::cli("demo");
+    let mut tx = audit::begin(db).await?;
+    // The superuser who creates the MSP, as DESIGN describes.
+    let ops = insert_org(&mut tx, &actor, "Tenantry Operations", "tenantry-ops", OrgKind::Msp, None, Some("tenantry.example")).await?;
+    insert_user(&mut tx, &actor, "root@tenantry.example", "Root Operator", &hash, &ops, Role::Admin, true).await?;
+    let msp = insert_org(&mut tx, &actor, "Contoso MSP", "contoso", OrgKind::Msp, None, Some("contoso.example")).await?;
+    insert_user(&mut tx, &actor, "alice@contoso.example", "Alice Admin", &hash, &msp, Role::Admin, false).await?;
+    insert_user(&mut tx, &actor, "bob@contoso.example", "Bob Admin", &hash, &msp, Role::Admin, false).await?;
+    let mut techs = Vec::new();
+    for (local, name) in [("tom", "Tom Technician"), ("tina", "Tina Technician"), ("ted", "Ted Technician")] {
+        techs.push(insert_user(&mut tx, &actor, &format!("{local}@contoso.example"), name, &hash, &msp, Role::Member, false).await?);
+    }
+    let mut customers = Vec::new();
+    for c in &CUSTOMERS {
+        let id = insert_org(&mut tx, &actor, c.name, c.slug, OrgKind::Customer, Some(&msp), Some(c.domain)).await?;
+        for (local, name, role) in &c.people {
+            insert_user(&mut tx, &actor, &format!("{local}@{}", c.domain), name, &hash, &id, *role, false).await?;
+        }
+        customers.push(id);
+    }
+    // Acme has two levels of child tenants.
+    let berlin = insert_org(&mut tx, &actor, "Acme Berlin", "acme-berlin", OrgKind::Child, Some(&customers[0]), None).await?;
+    insert_org(&mut tx, &actor, "Acme Berlin Lab", "acme-berlin-lab", OrgKind::Child, Some(&berlin), None).await?;
+    insert_org(&mut tx, &actor, "Acme Paris", "acme-paris", OrgKind::Child, Some(&customers[0]), None).await?;
+    insert_user(&mut tx, &actor, "rita@acme.example", "Rita Berlin", &hash, &berlin, Role::Admin, false).await?;
+    let day = 24 * 60 * 60 * 1000;
+    let delegations = [(0usize, 0usize, None), (1, 1, Some(now_ms() + 30 * day)), (2, 2, Some(now_ms() + 7 * day)), (0, 3, Some(now_ms() + 90 * day))];
+    let granted_by: String = sqlx::query_scalar("SELECT id FROM users WHERE email = 'alice@contoso.example'").fetch_one(&mut *tx).await?;
+    for (tech, customer, expires) in delegations {
+        sqlx::query("INSERT INTO delegations (user_id, org_id, granted_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&techs[tech])
+            .bind(&customers[customer])
+            .bind(&granted_by)
+            .bind(now_ms())
+            .bind(expires)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(&mut tx, &actor, Event { org_id: Some(&customers[customer]), action: "delegation.grant", object_type: "delegation", object_id: Some(&techs[tech]), summary: format!("delegated admin of {} to a technician", CUSTOMERS[customer].name) }).await?;
+    }
+    tx.commit().await?;
+    if sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM orgs WHERE slug = 'contoso'").fetch_one(&db.pool).await? != 1 {
+        bail!("demo did not persist");
+    }
+    Ok(format!(
+        "demo created. Password for every account: {DEMO_PASSWORD}\n\
+         superuser:        root@tenantry.example\n\
+         Contoso admins:   alice@contoso.example, bob@contoso.example\n\
+         technicians:      tom@ (Acme, Tailspin), tina@ (Fabrikam), ted@ (Northwind) — @contoso.example\n\
+         customer admins:  carol@acme.example, frank@fabrikam.example, ivan@northwind.example, …"
+    ))
+}

@@ -1,0 +1,20 @@
+//! Tenantry's server: a library (so tests, benchmarks and CLI subcommands share one app)
+//! with a thin `main.rs`.
+pub mod access;
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod delegation;
+pub mod demo;
+pub mod error;
+pub mod orgs;
+pub mod people;
+pub mod rows;
+pub mod state;
+pub mod web;
+
+pub use api::{build_app, serve};

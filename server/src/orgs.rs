@@ -1,0 +1,446 @@
+//! Orgs: the tree (MSP → customers → child tenants), the switcher list, the current org,
+//! and an MSP's customers. Endpoints `/api/v1/orgs…`, `/api/v1/org`, `/api/v1/customers`.
+use crate::access::{OrgPath, load_path};
+use crate::audit::{self, Event};
+use crate::context::{Caller, OrgCtx, org_for};
+use crate::db::{Db, new_id, now_ms};
+use crate::error::{ApiError, FieldErrors, Result};
+use crate::rows::{ORG_COLUMNS, OrgRow};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use shared::api::{CreateOrg, CurrentOrg, ListQuery, Org, OrgEntry, Page, SetParent, UpdateOrg};
+use shared::{EmailDomain, OrgKind, OrgSlug, OrgStatus, Role};
+use std::collections::HashMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/orgs", get(list_orgs).post(create_org))
+        .route("/api/v1/orgs/{id}", get(get_org).patch(update_org).delete(delete_org))
+        .route("/api/v1/orgs/{id}/parent", put(set_parent))
+        .route("/api/v1/org", get(current_org))
+        .route("/api/v1/customers", get(list_customers).post(create_customer))
+}
+
+/// One org as the API shows it, with its effective email domain.
+pub async fn load_org_api(db: &Db, org_id: &str) -> Result<Org> {
+    let mut conn = db.pool.acquire().await?;
+    let path = load_path(&mut conn, org_id).await?.ok_or(ApiError::NotFound)?;
+    let row: OrgRow = sqlx::query_as(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1"))
+        .bind(org_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.to_api(path.effective_domain()))
+}
+
+pub(crate) fn page_bounds(q: &ListQuery) -> Result<(usize, usize)> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::field("limit", "must be between 1 and 500"));
+    }
+    let offset = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => c.parse::<usize>().map_err(|_| ApiError::field("cursor", "is not a cursor from this list"))?,
+        None => 0,
+    };
+    Ok((limit as usize, offset))
+}
+
+pub(crate) fn paginate<T>(all: Vec<T>, limit: usize, offset: usize) -> Page<T> {
+    let total = all.len();
+    let items: Vec<T> = all.into_iter().skip(offset).take(limit).collect();
+    let next_cursor = (offset + items.len() < total).then(|| (offset + items.len()).to_string());
+    Page { items, next_cursor }
+}
+
+#[derive(sqlx::FromRow)]
+struct TreeRow {
+    id: String,
+    name: String,
+    slug: String,
+    kind: String,
+    parent_id: Option<String>,
+    status: String,
+}
+
+/// Every org the caller can open, with their role there: home first, then by name.
+///
+/// Candidates are the orgs where the caller has a membership or delegation plus everything
+/// below them (not below an MSP where the caller isn't admin); each candidate's role then
+/// comes from the access function over its path, built from the rows already loaded.
+pub async fn accessible_orgs(state: &AppState, caller: &Caller, q: Option<&str>) -> Result<Vec<OrgEntry>> {
+    let db = &state.db;
+    let now = now_ms();
+    let rows: Vec<TreeRow> = if caller.grants.is_superuser {
+        sqlx::query_as("SELECT id, name, slug, kind, parent_id, status FROM orgs").fetch_all(&db.pool).await?
+    } else {
+        let seeds = caller.grants.descent_seeds(now);
+        if seeds.is_empty() {
+            Vec::new()
+        } else {
+            let placeholders: Vec<String> = (1..=seeds.len()).map(|i| format!("${i}")).collect();
+            let list = placeholders.join(", ");
+            // Walk down from the seeds, then up from them (ancestors are needed for paths).
+            let sql = format!(
+                "WITH RECURSIVE down (id) AS ( \
+                   SELECT id FROM orgs WHERE id IN ({list}) \
+                   UNION SELECT o.id FROM orgs o JOIN down d ON o.parent_id = d.id \
+                     JOIN orgs p ON p.id = d.id \
+                     WHERE NOT (p.kind = 'msp' AND p.id NOT IN ({admin_list})) \
+                 ), up (id, parent_id) AS ( \
+                   SELECT id, parent_id FROM orgs WHERE id IN ({list}) \
+                   UNION SELECT o.id, o.parent_id FROM orgs o JOIN up u ON o.id = u.parent_id \
+                 ) \
+                 SELECT id, name, slug, kind, parent_id, status FROM orgs \
+                 WHERE id IN (SELECT id FROM down) OR id IN (SELECT id FROM up)",
+                admin_list = {
+                    let admins: Vec<String> = seeds
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, (_, admin))| *admin)
+                        .map(|(i, _)| format!("${}", i + 1))
+                        .collect();
+                    if admins.is_empty() { "''".to_string() } else { admins.join(", ") }
+                }
+            );
+            let mut query = sqlx::query_as::<_, TreeRow>(&sql);
+            for (id, _) in &seeds {
+                query = query.bind(id.clone());
+            }
+            query.fetch_all(&db.pool).await?
+        }
+    };
+    let by_id: HashMap<&str, &TreeRow> = rows.iter().map(|r| (r.id.as_str(), r)).collect();
+    let needle = q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let mut out = Vec::new();
+    for row in &rows {
+        if let Some(n) = &needle {
+            if !row.name.to_lowercase().contains(n) && !row.slug.contains(n.as_str()) {
+                continue;
+            }
+        }
+        let mut nodes = Vec::new();
+        let mut cursor = Some(row);
+        while let Some(r) = cursor {
+            nodes.push(crate::access::PathNode {
+                id: r.id.clone(),
+                kind: r.kind.parse().unwrap_or(OrgKind::Child),
+                status: r.status.parse().unwrap_or(OrgStatus::Active),
+                email_domain: None,
+            });
+            cursor = r.parent_id.as_deref().and_then(|p| by_id.get(p).copied());
+            if nodes.len() > 64 {
+                break;
+            }
+        }
+        let Some(role) = caller.grants.role_in_at(&OrgPath { nodes }, now) else { continue };
+        out.push(OrgEntry {
+            id: crate::db::parse_uuid(&row.id),
+            name: row.name.clone(),
+            slug: row.slug.clone(),
+            kind: row.kind.parse().unwrap_or(OrgKind::Child),
+            parent_id: row.parent_id.as_deref().map(crate::db::parse_uuid),
+            status: row.status.parse().unwrap_or(OrgStatus::Active),
+            role,
+            url: state.config.tenant_url(&row.slug),
+            is_home: row.id == caller.user.home_org_id,
+        });
+    }
+    out.sort_by(|a, b| {
+        b.is_home.cmp(&a.is_home).then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase())).then(a.slug.cmp(&b.slug))
+    });
+    Ok(out)
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", params(ListQuery),
+    responses((status = 200, body = Page<OrgEntry>, description = "accessible orgs: home first, then alphabetical"), (status = 401)))]
+pub async fn list_orgs(State(state): State<AppState>, caller: Caller, Query(q): Query<ListQuery>) -> Result<Json<Page<OrgEntry>>> {
+    let (limit, offset) = page_bounds(&q)?;
+    let all = accessible_orgs(&state, &caller, q.q.as_deref()).await?;
+    Ok(Json(paginate(all, limit, offset)))
+}
+
+/// Validated input for a new org.
+struct NewOrg {
+    name: String,
+    slug: OrgSlug,
+    kind: OrgKind,
+    parent: Option<(OrgRow, OrgPath)>,
+    email_domain: Option<EmailDomain>,
+}
+
+fn check_name(errors: &mut FieldErrors, name: &str) -> Option<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.add("name", "must be 1 to 100 characters");
+        None
+    } else {
+        Some(name.to_string())
+    }
+}
+
+/// Checks who may create what where (DESIGN §2), then the fields.
+async fn validate_new_org(state: &AppState, caller: &Caller, body: &CreateOrg) -> Result<NewOrg> {
+    let parent = match (&body.kind, body.parent_id) {
+        (OrgKind::Msp, None) => None,
+        (OrgKind::Msp, Some(_)) => return Err(ApiError::field("parent_id", "an MSP org is a root and has no parent")),
+        (_, None) => return Err(ApiError::field("parent_id", "is required for customers and child tenants")),
+        (_, Some(pid)) => {
+            let (row, path, role) = org_for(state, caller, &pid.to_string()).await?;
+            let expected_parent = match body.kind {
+                OrgKind::Customer => row.kind() == OrgKind::Msp,
+                _ => row.kind() != OrgKind::Msp,
+            };
+            if !expected_parent {
+                let msg = if body.kind == OrgKind::Customer {
+                    "a customer's parent must be an MSP"
+                } else {
+                    "a child tenant's parent must be a customer or another child tenant"
+                };
+                return Err(ApiError::field("parent_id", msg));
+            }
+            if role < Role::Admin {
+                return Err(ApiError::Forbidden(format!("only admins of {} can add tenants under it", row.name)));
+            }
+            Some((row, path))
+        }
+    };
+    if body.kind == OrgKind::Msp && !caller.grants.is_superuser {
+        return Err(ApiError::Forbidden("only a superuser can create MSP orgs".into()));
+    }
+    let mut errors = FieldErrors::default();
+    let name = check_name(&mut errors, &body.name);
+    let email_domain = match (body.kind, body.email_domain.as_deref().map(str::trim).filter(|d| !d.is_empty())) {
+        (OrgKind::Child, Some(_)) => {
+            errors.add("email_domain", "a child tenant uses its parent's email domain");
+            None
+        }
+        (OrgKind::Child, None) => None,
+        (_, None) => {
+            errors.add("email_domain", "is required for MSP and customer orgs");
+            None
+        }
+        (_, Some(d)) => errors.check("email_domain", EmailDomain::parse(d)),
+    };
+    let slug_input = match body.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => s.to_string(),
+        None => {
+            let msp_slug = parent.as_ref().filter(|_| body.kind == OrgKind::Customer).map(|(p, _)| p.slug.as_str());
+            OrgSlug::suggest(&body.name, msp_slug)
+        }
+    };
+    let slug = errors.check("slug", OrgSlug::parse(&slug_input));
+    errors.finish()?;
+    Ok(NewOrg { name: name.unwrap_or_default(), slug: slug.expect("checked"), kind: body.kind, parent, email_domain })
+}
+
+pub async fn create_org_service(state: &AppState, caller: &Caller, body: &CreateOrg) -> Result<Org> {
+    let new = validate_new_org(state, caller, body).await?;
+    let id = new_id();
+    let now = now_ms();
+    let mut tx = audit::begin(&state.db).await?;
+    sqlx::query(
+        "INSERT INTO orgs (id, name, slug, kind, parent_id, email_domain, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7)",
+    )
+    .bind(&id)
+    .bind(&new.name)
+    .bind(new.slug.as_str())
+    .bind(new.kind.as_str())
+    .bind(new.parent.as_ref().map(|(p, _)| p.id.clone()))
+    .bind(new.email_domain.as_ref().map(|d| d.as_str().to_string()))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let under = new.parent.as_ref().map(|(p, _)| format!(" under {}", p.name)).unwrap_or_default();
+    audit::record(&mut tx, &caller.actor(), Event {
+        org_id: Some(&id),
+        action: "org.create",
+        object_type: "org",
+        object_id: Some(&id),
+        summary: format!("created {} {} ({}){under}", new.kind, new.name, new.slug),
+    })
+    .await?;
+    tx.commit().await?;
+    load_org_api(&state.db, &id).await
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = CreateOrg,
+    responses((status = 201, body = Org), (status = 403), (status = 404, description = "parent not found"), (status = 409), (status = 422)))]
+pub async fn create_org(State(state): State<AppState>, caller: Caller, Json(body): Json<CreateOrg>) -> Result<(StatusCode, Json<Org>)> {
+    Ok((StatusCode::CREATED, Json(create_org_service(&state, &caller, &body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)),
+    responses((status = 200, body = Org), (status = 404)))]
+pub async fn get_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Org>> {
+    let (row, path, _) = org_for(&state, &caller, &id).await?;
+    Ok(Json(row.to_api(path.effective_domain())))
+}
+
+/// The caller's role over an org *from above*: in its parent (for a root, only a superuser).
+/// Suspending and deleting a tenant are decisions of whoever manages it.
+fn role_from_above(caller: &Caller, path: &OrgPath) -> Option<Role> {
+    if path.nodes.len() < 2 {
+        return caller.grants.is_superuser.then_some(Role::Admin);
+    }
+    caller.grants.role_in(&OrgPath { nodes: path.nodes[1..].to_vec() })
+}
+
+#[utoipa::path(patch, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)), request_body = UpdateOrg,
+    responses((status = 200, body = Org), (status = 403), (status = 404), (status = 422, description = "e.g. email_domain can't change")))]
+pub async fn update_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Json(body): Json<UpdateOrg>) -> Result<Json<Org>> {
+    let (row, path, role) = org_for(&state, &caller, &id).await?;
+    let mut errors = FieldErrors::default();
+    if body.email_domain.is_some() {
+        errors.add("email_domain", "can't change after the org is created");
+    }
+    if body.slug.as_deref().is_some_and(|s| s != row.slug) {
+        errors.add("slug", "can't change: the tenant's URL depends on it");
+    }
+    let name = body.name.as_deref().and_then(|n| check_name(&mut errors, n));
+    errors.finish()?;
+    if role < Role::Admin {
+        return Err(ApiError::Forbidden(format!("only admins can change {}", row.name)));
+    }
+    let status = body.status.filter(|s| *s != row.status());
+    if status.is_some() && role_from_above(&caller, &path) != Some(Role::Admin) {
+        return Err(ApiError::Forbidden("only whoever manages this org can suspend or reactivate it".into()));
+    }
+    if name.is_none() && status.is_none() {
+        return Ok(Json(row.to_api(path.effective_domain())));
+    }
+    let mut tx = audit::begin(&state.db).await?;
+    let mut changes = Vec::new();
+    if let Some(name) = &name {
+        sqlx::query("UPDATE orgs SET name = $1, updated_at = $2 WHERE id = $3").bind(name).bind(now_ms()).bind(&id).execute(&mut *tx).await?;
+        changes.push(format!("renamed {} to {name}", row.name));
+    }
+    if let Some(status) = status {
+        sqlx::query("UPDATE orgs SET status = $1, updated_at = $2 WHERE id = $3").bind(status.as_str()).bind(now_ms()).bind(&id).execute(&mut *tx).await?;
+        changes.push(format!("{} {}", if status == OrgStatus::Suspended { "suspended" } else { "reactivated" }, row.name));
+    }
+    let action = match (name.is_some(), status) {
+        (_, Some(OrgStatus::Suspended)) => "org.suspend",
+        (_, Some(OrgStatus::Active)) => "org.reactivate",
+        _ => "org.update",
+    };
+    audit::record(&mut tx, &caller.actor(), Event { org_id: Some(&id), action, object_type: "org", object_id: Some(&id), summary: changes.join("; ") }).await?;
+    tx.commit().await?;
+    Ok(Json(load_org_api(&state.db, &id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)),
+    responses((status = 204, description = "the org and all its data are gone"), (status = 403), (status = 404)))]
+pub async fn delete_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
+    let (row, path, _) = org_for(&state, &caller, &id).await?;
+    if role_from_above(&caller, &path) != Some(Role::Admin) {
+        return Err(ApiError::Forbidden(format!("only whoever manages {} can delete it", row.name)));
+    }
+    if path.contains(&caller.user.home_org_id) {
+        return Err(ApiError::Forbidden("you can't delete the org you belong to".into()));
+    }
+    let mut tx = audit::begin(&state.db).await?;
+    // Foreign keys cascade through child tenants, users at home there, memberships, sessions,
+    // tokens, delegations and everything else that names the org.
+    sqlx::query("DELETE FROM orgs WHERE id = $1").bind(&id).execute(&mut *tx).await?;
+    // The record of the deletion stays with the org above (the MSP for a customer).
+    audit::record(&mut tx, &caller.actor(), Event {
+        org_id: row.parent_id.as_deref(),
+        action: "org.delete",
+        object_type: "org",
+        object_id: Some(&id),
+        summary: format!("deleted {} {} ({}) and all its data", row.kind, row.name, row.slug),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(put, path = "/api/v1/orgs/{id}/parent", tag = "orgs", params(("id" = String, Path)), request_body = SetParent,
+    responses((status = 200, body = Org), (status = 403, description = "superusers only"), (status = 404), (status = 422)))]
+pub async fn set_parent(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Json(body): Json<SetParent>) -> Result<Json<Org>> {
+    let (row, _, _) = org_for(&state, &caller, &id).await?;
+    if !caller.grants.is_superuser {
+        return Err(ApiError::Forbidden("only a superuser can change which org manages another".into()));
+    }
+    let parent_id = body.parent_id.to_string();
+    let (parent, parent_path, _) = org_for(&state, &caller, &parent_id).await.map_err(|_| ApiError::field("parent_id", "no such org"))?;
+    let fits = match row.kind() {
+        OrgKind::Msp => false,
+        OrgKind::Customer => parent.kind() == OrgKind::Msp,
+        OrgKind::Child => parent.kind() != OrgKind::Msp,
+    };
+    if !fits {
+        return Err(ApiError::field("parent_id", format!("a {} can't be placed under a {}", row.kind, parent.kind)));
+    }
+    if parent_path.contains(&row.id) {
+        return Err(ApiError::field("parent_id", "would put the org under itself"));
+    }
+    let mut tx = audit::begin(&state.db).await?;
+    sqlx::query("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE id = $3").bind(&parent_id).bind(now_ms()).bind(&id).execute(&mut *tx).await?;
+    audit::record(&mut tx, &caller.actor(), Event {
+        org_id: Some(&id),
+        action: "org.set_parent",
+        object_type: "org",
+        object_id: Some(&id),
+        summary: format!("moved {} under {}", row.name, parent.name),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(Json(load_org_api(&state.db, &id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/org", tag = "orgs", params(("X-Org-Id" = Option<String>, Header, description = "org context")),
+    responses((status = 200, body = CurrentOrg), (status = 401), (status = 404)))]
+pub async fn current_org(State(state): State<AppState>, ctx: OrgCtx) -> Result<Json<CurrentOrg>> {
+    let home = load_org_api(&state.db, &ctx.caller.user.home_org_id).await?;
+    Ok(Json(CurrentOrg {
+        org: ctx.org.to_api(ctx.path.effective_domain()),
+        role: ctx.role,
+        acting_from_outside: ctx.org.id != ctx.caller.user.home_org_id,
+        home_org_id: home.id,
+        home_org_name: home.name,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(ListQuery, ("X-Org-Id" = Option<String>, Header, description = "an MSP")),
+    responses((status = 200, body = Page<OrgEntry>, description = "the MSP's customers the caller can open"), (status = 404), (status = 422)))]
+pub async fn list_customers(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<ListQuery>) -> Result<Json<Page<OrgEntry>>> {
+    if ctx.org.kind() != OrgKind::Msp {
+        return Err(ApiError::BadRequest("customers exist only under an MSP org".into()));
+    }
+    let (limit, offset) = page_bounds(&q)?;
+    let all = accessible_orgs(&state, &ctx.caller, q.q.as_deref()).await?;
+    let customers: Vec<OrgEntry> = all
+        .into_iter()
+        .filter(|o| o.kind == OrgKind::Customer && o.parent_id.map(|p| p.to_string()).as_deref() == Some(ctx.org.id.as_str()))
+        .collect();
+    Ok(Json(paginate(customers, limit, offset)))
+}
+
+/// `{name, slug?, email_domain}`: a customer under the current org (an MSP).
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct CreateCustomer {
+    pub name: String,
+    pub slug: Option<String>,
+    pub email_domain: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CreateCustomer, params(("X-Org-Id" = Option<String>, Header, description = "an MSP")),
+    responses((status = 201, body = Org), (status = 403), (status = 409), (status = 422)))]
+pub async fn create_customer(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<CreateCustomer>) -> Result<(StatusCode, Json<Org>)> {
+    if ctx.org.kind() != OrgKind::Msp {
+        return Err(ApiError::BadRequest("customers can be added only to an MSP org".into()));
+    }
+    ctx.admin()?;
+    let create = CreateOrg {
+        name: body.name,
+        slug: body.slug,
+        kind: OrgKind::Customer,
+        parent_id: Some(crate::db::parse_uuid(&ctx.org.id)),
+        email_domain: body.email_domain,
+    };
+    Ok((StatusCode::CREATED, Json(create_org_service(&state, &ctx.caller, &create).await?)))
+}

@@ -1,0 +1,219 @@
+//! People in the current org: list, add directly, change role or status, remove.
+//! Endpoints `/api/v1/users…`.
+use crate::auth::{password, session};
+use crate::audit::{self, Event};
+use crate::context::OrgCtx;
+use crate::db::{new_id, now_ms, rfc3339};
+use crate::error::{ApiError, FieldErrors, Result};
+use crate::orgs::{page_bounds, paginate};
+use crate::rows::{USER_COLUMNS, UserRow};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, patch};
+use axum::{Json, Router};
+use shared::access::may_grant;
+use shared::api::{AddUser, ListQuery, Member, Page, UpdateMember};
+use shared::{Email, EmailDomain, Role, UserStatus};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/users", get(list_members).post(add_user))
+        .route("/api/v1/users/{id}", patch(update_member).delete(remove_member))
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    role: String,
+    joined_at: i64,
+}
+
+impl MemberRow {
+    fn to_api(&self) -> Member {
+        Member { user: self.user.to_api(), role: self.role.parse().unwrap_or(Role::Viewer), joined_at: rfc3339(self.joined_at) }
+    }
+}
+
+async fn find_member(state: &AppState, org_id: &str, user_id: &str) -> Result<MemberRow> {
+    let row: Option<MemberRow> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS}, m.role, m.created_at AS joined_at FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.org_id = $1 AND m.user_id = $2"
+    ))
+    .bind(org_id)
+    .bind(user_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    row.ok_or(ApiError::NotFound)
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "people", params(ListQuery, ("X-Org-Id" = Option<String>, Header, description = "org context")),
+    responses((status = 200, body = Page<Member>), (status = 401), (status = 404)))]
+pub async fn list_members(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<ListQuery>) -> Result<Json<Page<Member>>> {
+    let (limit, offset) = page_bounds(&q)?;
+    let needle = q.q.as_deref().map(|s| format!("%{}%", s.trim().to_lowercase())).unwrap_or_else(|| "%".into());
+    let rows: Vec<MemberRow> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS}, m.role, m.created_at AS joined_at FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.org_id = $1 AND (lower(u.email) LIKE $2 OR lower(u.name) LIKE $2) ORDER BY lower(u.name), u.email \
+         LIMIT $3 OFFSET $4"
+    ))
+    .bind(ctx.org_id())
+    .bind(&needle)
+    .bind((limit + 1) as i64)
+    .bind(offset as i64)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let more = rows.len() > limit;
+    let items: Vec<Member> = rows.iter().take(limit).map(MemberRow::to_api).collect();
+    let mut page = paginate(items, limit, 0);
+    page.next_cursor = more.then(|| (offset + limit).to_string());
+    Ok(Json(page))
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "people", request_body = AddUser, params(("X-Org-Id" = Option<String>, Header, description = "org context")),
+    responses((status = 201, body = Member), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn add_user(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<AddUser>) -> Result<(StatusCode, Json<Member>)> {
+    let admin = ctx.admin()?;
+    let mut errors = FieldErrors::default();
+    let email = errors.check("email", Email::parse(&body.email));
+    if let Some(email) = &email {
+        let domain = EmailDomain::parse(admin.ctx.path.effective_domain()).ok();
+        if !domain.as_ref().is_some_and(|d| email.is_in_domain(d)) {
+            errors.add("email", format!("must be an address at {}", admin.ctx.path.effective_domain()));
+        }
+    }
+    let name = body.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.add("name", "must be 1 to 100 characters");
+    }
+    if let Some(pw) = &body.password {
+        if let Err(e) = password::check_policy(pw) {
+            errors.add("password", e);
+        }
+    }
+    errors.finish()?;
+    if !may_grant(Some(ctx.role), body.role) {
+        return Err(ApiError::Forbidden("you can't grant a role above your own".into()));
+    }
+    let email = email.expect("checked");
+    let hash = match body.password.clone() {
+        Some(pw) => Some(password::hash(pw).await?),
+        None => None,
+    };
+    let id = new_id();
+    let now = now_ms();
+    let mut tx = audit::begin(&state.db).await?;
+    sqlx::query("INSERT INTO users (id, email, name, password_hash, home_org_id, is_superuser, status, created_at) VALUES ($1, $2, $3, $4, $5, 0, 'active', $6)")
+        .bind(&id)
+        .bind(email.as_str())
+        .bind(&name)
+        .bind(hash)
+        .bind(ctx.org_id())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(&id)
+        .bind(ctx.org_id())
+        .bind(body.role.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(&mut tx, &ctx.caller.actor(), Event {
+        org_id: Some(ctx.org_id()),
+        action: "user.create",
+        object_type: "user",
+        object_id: Some(&id),
+        summary: format!("added {email} as {}", body.role),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(find_member(&state, ctx.org_id(), &id).await?.to_api())))
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "people", params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),
+    request_body = UpdateMember, responses((status = 200, body = Member), (status = 403), (status = 404), (status = 422)))]
+pub async fn update_member(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>, Json(body): Json<UpdateMember>) -> Result<Json<Member>> {
+    let member = find_member(&state, ctx.org_id(), &id).await?;
+    ctx.admin()?;
+    if id == ctx.caller.user.id && (body.role.is_some() || body.status.is_some()) {
+        return Err(ApiError::field("id", "you can't change your own role or status"));
+    }
+    if let Some(role) = body.role {
+        if !may_grant(Some(ctx.role), role) {
+            return Err(ApiError::Forbidden("you can't grant a role above your own".into()));
+        }
+    }
+    if body.is_superuser.is_some() && !ctx.caller.grants.is_superuser {
+        return Err(ApiError::Forbidden("only a superuser can grant or revoke superuser".into()));
+    }
+    // Status and superuser belong to the person, so only their home org (or a superuser) decides.
+    let home_here = member.user.home_org_id == ctx.org.id;
+    if body.status.is_some() && !home_here && !ctx.caller.grants.is_superuser {
+        return Err(ApiError::Forbidden("only the user's own org can disable or enable them".into()));
+    }
+    let mut tx = audit::begin(&state.db).await?;
+    let mut changes = Vec::new();
+    let mut action = "user.update";
+    if let Some(role) = body.role.filter(|r| r.as_str() != member.role) {
+        sqlx::query("UPDATE memberships SET role = $1 WHERE user_id = $2 AND org_id = $3").bind(role.as_str()).bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
+        changes.push(format!("role {} → {role}", member.role));
+        action = "user.role";
+    }
+    if let Some(status) = body.status.filter(|s| s.as_str() != member.user.status) {
+        sqlx::query("UPDATE users SET status = $1 WHERE id = $2").bind(status.as_str()).bind(&id).execute(&mut *tx).await?;
+        if status == UserStatus::Disabled {
+            session::revoke_all_for_user(&mut tx, &id).await?;
+            action = "user.disable";
+        } else {
+            action = "user.enable";
+        }
+        changes.push(format!("status → {status}"));
+    }
+    if let Some(su) = body.is_superuser.filter(|s| *s != member.user.is_superuser()) {
+        sqlx::query("UPDATE users SET is_superuser = $1 WHERE id = $2").bind(i64::from(su)).bind(&id).execute(&mut *tx).await?;
+        changes.push(format!("superuser → {su}"));
+        action = "user.superuser";
+    }
+    if changes.is_empty() {
+        return Ok(Json(member.to_api()));
+    }
+    audit::record(&mut tx, &ctx.caller.actor(), Event {
+        org_id: Some(ctx.org_id()),
+        action,
+        object_type: "user",
+        object_id: Some(&id),
+        summary: format!("{}: {}", member.user.email, changes.join(", ")),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(Json(find_member(&state, ctx.org_id(), &id).await?.to_api()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "people", params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),
+    responses((status = 204, description = "removed; a user whose home is this org is deleted"), (status = 403), (status = 404)))]
+pub async fn remove_member(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<StatusCode> {
+    let member = find_member(&state, ctx.org_id(), &id).await?;
+    ctx.admin()?;
+    if id == ctx.caller.user.id {
+        return Err(ApiError::field("id", "you can't remove yourself"));
+    }
+    let mut tx = audit::begin(&state.db).await?;
+    if member.user.home_org_id == ctx.org.id {
+        // Their home: the person belongs to this org, so they go entirely.
+        sqlx::query("DELETE FROM users WHERE id = $1").bind(&id).execute(&mut *tx).await?;
+    } else {
+        sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND org_id = $2").bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
+    }
+    audit::record(&mut tx, &ctx.caller.actor(), Event {
+        org_id: Some(ctx.org_id()),
+        action: "user.remove",
+        object_type: "user",
+        object_id: Some(&id),
+        summary: format!("removed {}", member.user.email),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

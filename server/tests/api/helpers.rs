@@ -1,0 +1,197 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use server::config::Config;
+use server::db::Db;
+use server::state::AppState;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: Db,
+    pub http: reqwest::Client,
+}
+
+/// A signed-in browser: its session cookie and CSRF token (managed by hand so tests can
+/// replay or drop them on purpose).
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+    pub user_id: String,
+    pub home_org_id: String,
+}
+
+/// How a request authenticates.
+#[derive(Clone, Debug)]
+pub enum Auth<'a> {
+    None,
+    Session(&'a Session),
+    /// The cookie without the CSRF header.
+    SessionNoCsrf(&'a Session),
+    Bearer(&'a str),
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+async fn fresh_database_url() -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            sqlx::any::install_default_drivers();
+            let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+            let pool = sqlx::AnyPool::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create test database");
+            pool.close().await;
+            let (base, _) = admin_url.rsplit_once('/').expect("url has a database");
+            format!("{base}/{name}")
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("tenantry-tests");
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite://{}/{}.db", dir.display(), uuid::Uuid::new_v4())
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = Config::from_env();
+    config.database_url = fresh_database_url().await;
+    config.addr = addr;
+    config.tls = false;
+    config.base_domain = "localhost".into();
+    let db = Db::connect(&config.database_url).await.expect("database");
+    let leptos_options = server::web::leptos_options(&config);
+    let state = AppState { db: db.clone(), config: Arc::new(config), leptos_options };
+    tokio::spawn(server::serve(listener, state));
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { addr, db, http }
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub body: Value,
+    pub text: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Resp {
+    pub fn id(&self) -> String {
+        self.body["id"].as_str().unwrap_or_else(|| panic!("no id in {}", self.text)).to_string()
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn request(&self, method: Method, path: &str, auth: Auth<'_>, org: Option<&str>, body: Option<Value>) -> Resp {
+        let mut req = self.http.request(method, self.url(path));
+        match auth {
+            Auth::None => {}
+            Auth::Session(s) => req = req.header("cookie", &s.cookie).header("x-csrf-token", &s.csrf),
+            Auth::SessionNoCsrf(s) => req = req.header("cookie", &s.cookie),
+            Auth::Bearer(t) => req = req.bearer_auth(t),
+        }
+        if let Some(org) = org {
+            req = req.header("x-org-id", org);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, body, text, headers }
+    }
+
+    pub async fn get(&self, path: &str, auth: Auth<'_>, org: Option<&str>) -> Resp {
+        self.request(Method::GET, path, auth, org, None).await
+    }
+
+    pub async fn post(&self, path: &str, auth: Auth<'_>, org: Option<&str>, body: Value) -> Resp {
+        self.request(Method::POST, path, auth, org, Some(body)).await
+    }
+
+    pub async fn login_raw(&self, email: &str, password: &str, cookie: Option<&str>) -> (Resp, Option<Session>) {
+        let mut req = self.http.post(self.url("/api/v1/auth/login")).json(&json!({"email": email, "password": password}));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let cookie = headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("tenantry_session="))
+            .map(|c| c.split(';').next().unwrap().to_string());
+        let text = resp.text().await.unwrap();
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let session = cookie.map(|cookie| Session {
+            cookie,
+            csrf: body["csrf_token"].as_str().unwrap_or_default().to_string(),
+            user_id: body["user"]["id"].as_str().unwrap_or_default().to_string(),
+            home_org_id: body["home_org"]["id"].as_str().unwrap_or_default().to_string(),
+        });
+        (Resp { status, body, text, headers }, session)
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let (resp, session) = self.login_raw(email, password, None).await;
+        assert_eq!(resp.status, StatusCode::OK, "login {email}: {}", resp.text);
+        session.expect("session cookie")
+    }
+
+    /// A superuser (home: an MSP org for their domain), signed in.
+    pub async fn superuser(&self) -> Session {
+        server::demo::create_superuser(&self.db, "root@ops.example", Some("Root"), PASSWORD).await.unwrap();
+        self.login("root@ops.example", PASSWORD).await
+    }
+
+    pub async fn audit_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events").fetch_one(&self.db.pool).await.unwrap()
+    }
+}
+
+/// A small world: two MSPs, customers, a child, and people in each role.
+pub struct World {
+    pub root: Session,
+    pub msp: String,
+    pub other_msp: String,
+    pub acme: String,
+    pub acme_child: String,
+    pub globex: String,
+    pub foreign: String,
+}
+
+impl TestApp {
+    pub async fn create_org(&self, s: &Session, kind: &str, name: &str, parent: Option<&str>, domain: Option<&str>) -> String {
+        let r = self.post("/api/v1/orgs", Auth::Session(s), None, json!({"name": name, "kind": kind, "parent_id": parent, "email_domain": domain})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "create {name}: {}", r.text);
+        r.id()
+    }
+
+    /// Adds a user with a password to `org` with `role`; returns the user id.
+    pub async fn add_user(&self, s: &Session, org: &str, email: &str, role: &str) -> String {
+        let r = self.post("/api/v1/users", Auth::Session(s), Some(org), json!({"email": email, "name": email, "role": role, "password": PASSWORD})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "add {email}: {}", r.text);
+        r.body["user"]["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn world(&self) -> World {
+        let root = self.superuser().await;
+        let msp = self.create_org(&root, "msp", "Contoso MSP", None, Some("contoso.example")).await;
+        let other_msp = self.create_org(&root, "msp", "Umbrella MSP", None, Some("umbrella.example")).await;
+        let acme = self.create_org(&root, "customer", "Acme", Some(&msp), Some("acme.example")).await;
+        let acme_child = self.create_org(&root, "child", "Acme Berlin", Some(&acme), None).await;
+        let globex = self.create_org(&root, "customer", "Globex", Some(&msp), Some("globex.example")).await;
+        let foreign = self.create_org(&root, "customer", "Initech", Some(&other_msp), Some("initech.example")).await;
+        World { root, msp, other_msp, acme, acme_child, globex, foreign }
+    }
+}

@@ -1,0 +1,9 @@
+//! API integration tests: each test gets its own server on port 0 and its own database —
+//! a fresh SQLite file, or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set.
+mod helpers;
+
+mod audit;
+mod auth;
+mod orgs;
+mod permissions;
+mod people;
