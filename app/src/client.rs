@@ -2,7 +2,6 @@
 //! hydration); on the server these functions are never awaited.
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use shared::ApiErrorBody;
 use std::collections::BTreeMap;
 
 /// A failed API call: status and, when the server sent one, its error body.
@@ -17,6 +16,7 @@ impl ApiFailure {
     pub fn field(&self, name: &str) -> Option<String> {
         self.fields.get(name).cloned()
     }
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn network(e: impl std::fmt::Display) -> Self {
         ApiFailure { status: 0, message: format!("network error: {e}"), fields: BTreeMap::new() }
     }
@@ -32,6 +32,7 @@ pub fn org_header(org: Option<uuid::Uuid>) -> Option<String> {
 #[cfg(feature = "hydrate")]
 mod imp {
     use super::*;
+    use shared::ApiErrorBody;
     use gloo_net::http::{Method, RequestBuilder};
     use wasm_bindgen::JsCast;
 

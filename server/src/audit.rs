@@ -1,7 +1,7 @@
 //! The audit trail: one event per successful mutation, written in the mutation's own
 //! transaction, chained by SHA-256 so that an edited or deleted row is detectable.
 use crate::context::OrgCtx;
-use crate::db::{Db, Tx, new_id, now_ms, parse_rfc3339, parse_uuid, rfc3339};
+use crate::db::{Db, Tx, new_id, now_ms, parse_uuid, rfc3339};
 use crate::error::{ApiError, Result};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};

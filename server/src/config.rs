@@ -49,10 +49,12 @@ impl Config {
     }
 
     /// The tenant slug named by a `Host` header, if it is `<slug>.<base_domain>[:port]`.
-    pub fn slug_from_host<'h>(&self, host: &'h str) -> Option<&'h str> {
-        let host = host.rsplit_once(':').map_or(host, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
-        let prefix = host.strip_suffix(self.base_domain.as_str())?.strip_suffix('.')?;
-        (!prefix.is_empty() && !prefix.contains('.')).then_some(prefix)
+    /// Host names are case-insensitive, so the slug comes back lowercased.
+    pub fn slug_from_host(&self, host: &str) -> Option<String> {
+        let host = host.to_ascii_lowercase();
+        let name = host.rsplit_once(':').map_or(host.as_str(), |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { &host });
+        let prefix = name.strip_suffix(self.base_domain.as_str())?.strip_suffix('.')?;
+        (!prefix.is_empty() && !prefix.contains('.')).then(|| prefix.to_string())
     }
 }
 
@@ -64,8 +66,8 @@ mod tests {
     fn tenant_hosts() {
         let mut c = Config::from_env();
         c.base_domain = "localhost".into();
-        assert_eq!(c.slug_from_host("acme-contoso.localhost:3000"), Some("acme-contoso"));
-        assert_eq!(c.slug_from_host("ACME.localhost"), None, "hosts arrive lowercased or don't match");
+        assert_eq!(c.slug_from_host("acme-contoso.localhost:3000").as_deref(), Some("acme-contoso"));
+        assert_eq!(c.slug_from_host("ACME.localhost").as_deref(), Some("acme"));
         assert_eq!(c.slug_from_host("localhost:3000"), None);
         assert_eq!(c.slug_from_host("a.b.localhost"), None);
         assert_eq!(c.slug_from_host("evil-localhost"), None);

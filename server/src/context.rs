@@ -177,7 +177,7 @@ impl FromRequestParts<AppState> for OrgCtx {
             .and_then(|h| state.config.slug_from_host(h))
         {
             let id: Option<String> = sqlx::query_scalar("SELECT id FROM orgs WHERE slug = $1")
-                .bind(slug.to_ascii_lowercase())
+                .bind(&slug)
                 .fetch_optional(&state.db.pool)
                 .await?;
             id.ok_or(ApiError::NotFound)?

@@ -38,5 +38,5 @@ pub fn pages(state: &AppState) -> Router<AppState> {
             let options = options.clone();
             move || app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
 }

@@ -37,7 +37,7 @@ pub fn ApiDocsPage() -> impl IntoView {
                         <table class="table" data-testid="api-ops">
                             <thead><tr><th>"Area"</th><th>"Method"</th><th>"Path"</th><th>"What"</th><th>"Responses"</th></tr></thead>
                             <tbody>{ops.into_iter().map(|(tag, path, method, summary, statuses)| view! {
-                                <tr><td>{tag}</td><td><span class=format!("method {}", method.to_lowercase())>{method}</span></td><td><code>{path}</code></td><td>{summary}</td><td>{statuses}</td></tr>
+                                <tr><td>{tag}</td><td><span class=format!("method {}", method.to_lowercase())>{method.clone()}</span></td><td><code>{path}</code></td><td>{summary}</td><td>{statuses}</td></tr>
                             }).collect_view()}</tbody>
                         </table>
                     }.into_any()

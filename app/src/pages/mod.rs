@@ -12,7 +12,7 @@ use leptos_meta::Title;
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
-        resp.set_status(leptos_axum::http::StatusCode::NOT_FOUND);
+        resp.set_status(axum_status_not_found());
     }
     view! {
         <Title text="Not found"/>
@@ -26,8 +26,7 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
-/// Shows an API error message in the page's error style.
-#[component]
-pub fn ErrorNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
-    move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })
+#[cfg(feature = "ssr")]
+fn axum_status_not_found() -> http::StatusCode {
+    http::StatusCode::NOT_FOUND
 }

@@ -7,3 +7,4 @@ mod auth;
 mod orgs;
 mod permissions;
 mod people;
+mod worlds;

@@ -16,7 +16,7 @@ async fn switcher_lists_home_first_then_alphabetical_with_search() {
     let page = app.get("/api/v1/orgs", Auth::Session(&alice), None).await;
     assert_eq!(names(&page.body), ["Contoso MSP", "aardvark Co", "Acme", "Acme Berlin", "Globex"]);
     assert_eq!(page.body["items"][0]["is_home"], true);
-    assert_eq!(page.body["items"][2]["url"], format!("http://acme-contoso.localhost:{}/", app.addr.port()));
+    assert_eq!(page.body["items"][2]["url"], format!("http://acme-contoso-msp.localhost:{}/", app.addr.port()));
     let q = app.get("/api/v1/orgs?q=ACME", Auth::Session(&alice), None).await;
     assert_eq!(names(&q.body), ["Acme", "Acme Berlin"]);
     let paged = app.get("/api/v1/orgs?limit=2", Auth::Session(&alice), None).await;
