@@ -13,6 +13,8 @@ pub struct Session {
     /// `None` until chosen: the home org.
     pub org: RwSignal<Option<Uuid>>,
     pub current: RwSignal<Option<CurrentOrg>>,
+    /// The org this page's host (or stored choice) names is missing or not yours.
+    pub not_found: RwSignal<bool>,
 }
 
 impl Session {
@@ -27,7 +29,7 @@ pub fn use_session() -> Session {
 
 #[component]
 pub fn Shell() -> impl IntoView {
-    let session = Session { me: RwSignal::new(None), org: RwSignal::new(None), current: RwSignal::new(None) };
+    let session = Session { me: RwSignal::new(None), org: RwSignal::new(None), current: RwSignal::new(None), not_found: RwSignal::new(false) };
     provide_context(session);
     let me = LocalResource::new(|| client::get::<Me>("/api/v1/me", None));
     Effect::new(move |_| {
@@ -53,6 +55,11 @@ pub fn Shell() -> impl IntoView {
                 Err(_) if org.is_some() => {
                     client::store_org(None);
                     session.org.set(None);
+                    None
+                }
+                Err(ApiFailure { status: 404, .. }) => {
+                    // On a tenant host: the tenant doesn't exist or isn't yours — same page either way.
+                    session.not_found.set(true);
                     None
                 }
                 Err(_) => None,
@@ -99,7 +106,9 @@ pub fn Shell() -> impl IntoView {
             <main class="content">
                 <ContextBanner/>
                 <Show when=move || session.me.get().is_some() fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    <Outlet/>
+                    <Show when=move || !session.not_found.get() fallback=crate::pages::NotFound>
+                        <Outlet/>
+                    </Show>
                 </Show>
             </main>
         </div>

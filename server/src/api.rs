@@ -19,6 +19,7 @@ use utoipa::OpenApi;
     paths(
         crate::auth::routes::login, crate::auth::routes::logout, crate::auth::routes::create_token,
         crate::auth::routes::me, crate::auth::routes::list_tokens, crate::auth::routes::revoke_token,
+        crate::auth::handoff::create,
         crate::orgs::list_orgs, crate::orgs::create_org, crate::orgs::get_org, crate::orgs::update_org,
         crate::orgs::delete_org, crate::orgs::set_parent, crate::orgs::current_org,
         crate::orgs::list_customers, crate::orgs::create_customer,
@@ -35,6 +36,7 @@ pub struct ApiDoc;
 pub fn build_app(state: AppState) -> Router {
     let api = Router::new()
         .merge(crate::auth::routes::router())
+        .merge(crate::auth::handoff::router())
         .merge(crate::orgs::router())
         .merge(crate::people::router())
         .merge(crate::delegation::router())

@@ -43,6 +43,7 @@ pub fn PortalPage() -> impl IntoView {
                                         {(e.status == shared::OrgStatus::Suspended).then(|| view! { <span class="badge suspended">"suspended"</span> })}
                                     </span>
                                     <span class="tile-url">{e.url.clone()}</span>
+                                    <OpenOnOwnHost org=e.id/>
                                 </button>
                             }
                         }).collect_view()}
@@ -52,4 +53,28 @@ pub fn PortalPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+#[derive(serde::Serialize)]
+struct HandoffRequest {
+    org_id: uuid::Uuid,
+}
+
+#[derive(serde::Deserialize)]
+struct HandoffUrl {
+    url: String,
+}
+
+/// Opens the tenant on its own host, signed in (a one-time handoff; no second password).
+#[component]
+fn OpenOnOwnHost(org: uuid::Uuid) -> impl IntoView {
+    let open = move |ev: leptos::ev::MouseEvent| {
+        ev.stop_propagation();
+        leptos::task::spawn_local(async move {
+            if let Ok(h) = client::post::<HandoffUrl, _>("/api/v1/auth/handoff", None, &HandoffRequest { org_id: org }).await {
+                client::go_to(&h.url);
+            }
+        });
+    };
+    view! { <span class="open-host" role="link" data-testid="open-host" on:click=open>"Open on its own URL ↗"</span> }
 }

@@ -42,6 +42,12 @@ fn cookie(name: &'static str, value: String, http_only: bool, secure: bool) -> C
     c
 }
 
+/// Sets the session cookie (HttpOnly) and its readable CSRF companion for a new session.
+pub fn session_cookies(jar: CookieJar, state: &AppState, new: session::NewSession) -> CookieJar {
+    jar.add(cookie(state.config.session_cookie(), new.raw_id, true, state.config.tls))
+        .add(cookie(csrf_cookie_name(state), new.csrf_token, false, state.config.tls))
+}
+
 /// Checks email and password with the rate limits; the user on success.
 /// Unknown email and wrong password give the same 401 after the same work.
 async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &str) -> Result<UserRow> {
@@ -113,10 +119,9 @@ pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, 
     .await?;
     tx.commit().await?;
     let home_org = load_org_api(&state.db, &user.home_org_id).await?;
-    let jar = jar
-        .add(cookie(state.config.session_cookie(), new.raw_id, true, state.config.tls))
-        .add(cookie(csrf_cookie_name(&state), new.csrf_token.clone(), false, state.config.tls));
-    Ok((jar, Json(LoginResponse { user: user.to_api(), home_org, csrf_token: new.csrf_token })))
+    let csrf_token = new.csrf_token.clone();
+    let jar = session_cookies(jar, &state, new);
+    Ok((jar, Json(LoginResponse { user: user.to_api(), home_org, csrf_token })))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",

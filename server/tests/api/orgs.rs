@@ -156,3 +156,36 @@ async fn tenant_subdomain_sets_the_org_context() {
     assert_eq!(org_via_host(foreign_slug).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(org_via_host("no-such-tenant".into()).await.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn handoff_signs_in_on_the_tenant_host_once() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    app.add_user(&w.root, &w.msp, "alice@contoso.example", "admin").await;
+    let alice = app.login("alice@contoso.example", PASSWORD).await;
+    let denied = app.post("/api/v1/auth/handoff", Auth::Session(&alice), None, json!({"org_id": w.foreign})).await;
+    assert_eq!(denied.status, StatusCode::NOT_FOUND);
+    let h = app.post("/api/v1/auth/handoff", Auth::Session(&alice), None, json!({"org_id": w.acme})).await;
+    assert_eq!(h.status, StatusCode::OK, "{}", h.text);
+    let url = h.body["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&format!("http://acme-contoso-msp.localhost:{}/auth/handoff?code=", app.addr.port())), "{url}");
+    let path = &url[url.find("/auth/handoff").unwrap()..];
+    let redeem = |host: &str| {
+        let req = app.http.get(app.url(path)).header("host", format!("{host}:{}", app.addr.port()));
+        async move { req.send().await.unwrap() }
+    };
+    // The code is bound to its tenant: another host can't use it (and it is spent).
+    let h2 = app.post("/api/v1/auth/handoff", Auth::Session(&alice), None, json!({"org_id": w.acme})).await;
+    let url2 = h2.body["url"].as_str().unwrap();
+    let wrong_host = app.http.get(app.url(&url2[url2.find("/auth/handoff").unwrap()..])).header("host", format!("globex-contoso-msp.localhost:{}", app.addr.port())).send().await.unwrap();
+    assert!(wrong_host.headers().get("set-cookie").is_none());
+    let ok = redeem("acme-contoso-msp.localhost").await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let cookie = ok.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap()).find(|c| c.starts_with("tenantry_session=")).expect("session on the tenant host").split(';').next().unwrap().to_string();
+    let org = app.http.get(app.url("/api/v1/org")).header("host", format!("acme-contoso-msp.localhost:{}", app.addr.port())).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(org.status(), StatusCode::OK);
+    assert_eq!(org.json::<serde_json::Value>().await.unwrap()["id"], w.acme.as_str());
+    let again = redeem("acme-contoso-msp.localhost").await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert!(again.headers().get("set-cookie").is_none(), "single use");
+}
