@@ -23,7 +23,7 @@ use utoipa::OpenApi;
         crate::orgs::list_orgs, crate::orgs::create_org, crate::orgs::get_org, crate::orgs::update_org,
         crate::orgs::delete_org, crate::orgs::set_parent, crate::orgs::current_org,
         crate::orgs::list_customers, crate::orgs::create_customer,
-        crate::delegation::list, crate::delegation::grant, crate::delegation::revoke,
+        crate::delegation::list, crate::delegation::grant, crate::delegation::revoke, crate::delegation::list_all,
         crate::people::list_members, crate::people::add_user, crate::people::update_member, crate::people::remove_member,
         crate::audit::list,
     ),

@@ -17,6 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/customers/{id}/delegations", get(list).post(grant))
         .route("/api/v1/customers/{id}/delegations/{user_id}", delete(revoke))
+        .route("/api/v1/delegations", get(list_all))
 }
 
 /// The customer `id` of the current org (an MSP the caller administers), or 404/403.
@@ -40,14 +41,18 @@ async fn customer_of(state: &AppState, ctx: &OrgCtx, id: &str) -> Result<OrgRow>
 type DelegationRow = (String, String, String, String, String, String, i64, Option<i64>, String);
 
 async fn load(state: &AppState, customer_id: &str, user_id: Option<&str>) -> Result<Vec<Delegation>> {
-    let rows: Vec<DelegationRow> = sqlx::query_as(
+    load_where(state, "d.org_id = $1", customer_id, user_id).await
+}
+
+async fn load_where(state: &AppState, scope: &str, scope_id: &str, user_id: Option<&str>) -> Result<Vec<Delegation>> {
+    let rows: Vec<DelegationRow> = sqlx::query_as(&format!(
         "SELECT d.org_id, o.name, d.user_id, u.email, u.name, d.granted_by, d.created_at, d.expires_at, \
                 COALESCE(g.email, '') \
          FROM delegations d JOIN orgs o ON o.id = d.org_id JOIN users u ON u.id = d.user_id \
          LEFT JOIN users g ON g.id = d.granted_by \
-         WHERE d.org_id = $1 AND ($2 = '' OR d.user_id = $2) ORDER BY lower(u.name)",
-    )
-    .bind(customer_id)
+         WHERE {scope} AND ($2 = '' OR d.user_id = $2) ORDER BY lower(u.name), lower(o.name)",
+    ))
+    .bind(scope_id)
     .bind(user_id.unwrap_or(""))
     .fetch_all(&state.db.pool)
     .await?;
@@ -151,4 +156,24 @@ pub async fn revoke(State(state): State<AppState>, ctx: OrgCtx, Path((id, user_i
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `?user_id=` to narrow to one technician.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct DelegationFilter {
+    pub user_id: Option<String>,
+}
+
+/// Every delegation in the current MSP — the reverse view: which customers each technician
+/// administers and until when. MSP admins only.
+#[utoipa::path(get, path = "/api/v1/delegations", tag = "customers",
+    params(DelegationFilter, ("X-Org-Id" = Option<String>, Header, description = "the MSP")),
+    responses((status = 200, body = Vec<Delegation>), (status = 403), (status = 404)))]
+pub async fn list_all(State(state): State<AppState>, ctx: OrgCtx, axum::extract::Query(f): axum::extract::Query<DelegationFilter>) -> Result<Json<Vec<Delegation>>> {
+    if ctx.org.kind() != OrgKind::Msp {
+        return Err(ApiError::NotFound);
+    }
+    ctx.require(Role::Admin)?;
+    let user = f.user_id.as_deref().filter(|u| !u.is_empty());
+    Ok(Json(load_where(&state, "o.parent_id = $1", ctx.org_id(), user).await?))
 }

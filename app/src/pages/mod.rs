@@ -4,6 +4,7 @@ pub mod customers;
 pub mod login;
 pub mod people;
 pub mod portal;
+pub mod technicians;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
