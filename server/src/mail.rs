@@ -12,7 +12,8 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use lettre::message::Mailbox;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::Body;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use shared::api::{ListQuery, OutboxMail, Page};
@@ -86,10 +87,23 @@ async fn send_queued(state: &AppState, url: &str, outbox_id: &str) -> anyhow::Re
         .to(to.parse::<Mailbox>().context("recipient is not a mailbox")?)
         .subject(subject)
         .header(ContentType::TEXT_PLAIN)
-        .body(body)
+        .body(plain_body(body))
         .context("building the message")?;
     transport(url)?.send(message).await.context("sending over SMTP")?;
     Ok(())
+}
+
+/// 7bit whenever RFC 5322 allows it (ASCII, lines of at most 998 octets), so a long accept
+/// link arrives byte for byte; lettre's own choice folds lines over 76 characters with
+/// quoted-printable, which breaks links in naive readers. Anything else: lettre encodes.
+fn plain_body(text: String) -> Body {
+    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let seven_bit = crlf.is_ascii() && crlf.split("\r\n").all(|line| line.len() <= 998 && !line.contains(['\r', '\0']));
+    if seven_bit {
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::SevenBit)
+    } else {
+        Body::new(text)
+    }
 }
 
 /// `smtp://[user[:password]@]host[:port]` (port 25 by default), plain SMTP. This build has
@@ -180,5 +194,15 @@ mod tests {
         assert!(super::transport("smtps://mail.example").is_err());
         assert!(super::transport("smtp://mail.example:notaport").is_err());
         assert_eq!(super::percent_decode("p%40ss%2"), "p@ss%2");
+    }
+
+    #[test]
+    fn long_ascii_lines_stay_literal() {
+        let link = format!("http://acme.localhost/accept?token={}", "A=b".repeat(40));
+        let body = super::plain_body(format!("hi\n{link}\n"));
+        assert_eq!(body.encoding(), lettre::message::header::ContentTransferEncoding::SevenBit);
+        assert_eq!(body.into_vec(), format!("hi\r\n{link}\r\n").into_bytes());
+        let unicode = super::plain_body("Grüße".to_string());
+        assert_ne!(unicode.encoding(), lettre::message::header::ContentTransferEncoding::SevenBit);
     }
 }
