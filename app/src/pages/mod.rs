@@ -1,9 +1,11 @@
+pub mod accept;
 pub mod apidocs;
 pub mod audit;
 pub mod customers;
 pub mod login;
 pub mod people;
 pub mod portal;
+pub mod tokens;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
