@@ -104,6 +104,7 @@ pub fn Shell() -> impl IntoView {
                 <Show when=move || session.current.get().is_some_and(|c| c.role == shared::Role::Admin)>
                     <A href="/audit">"Audit"</A>
                 </Show>
+                <A href="/tokens">"API tokens"</A>
                 <A href="/api-docs">"API"</A>
             </nav>
             <main class="content">

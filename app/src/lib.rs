@@ -36,12 +36,14 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
+                <Route path=path!("/accept") view=pages::accept::AcceptPage/>
                 <ParentRoute path=path!("") view=layout::Shell>
                     <Route path=path!("") view=pages::portal::PortalPage/>
                     <Route path=path!("customers") view=pages::customers::CustomersPage/>
                     <Route path=path!("technicians") view=pages::technicians::TechniciansPage/>
                     <Route path=path!("people") view=pages::people::PeoplePage/>
                     <Route path=path!("audit") view=pages::audit::AuditPage/>
+                    <Route path=path!("tokens") view=pages::tokens::TokensPage/>
                     <Route path=path!("api-docs") view=pages::apidocs::ApiDocsPage/>
                 </ParentRoute>
             </Routes>

@@ -25,6 +25,8 @@ use utoipa::OpenApi;
         crate::orgs::list_customers, crate::orgs::create_customer,
         crate::delegation::list, crate::delegation::grant, crate::delegation::revoke, crate::delegation::list_all,
         crate::people::list_members, crate::people::add_user, crate::people::update_member, crate::people::remove_member,
+        crate::invitations::list, crate::invitations::create, crate::invitations::revoke, crate::invitations::resend,
+        crate::invitations::lookup, crate::invitations::accept, crate::mail::list,
         crate::audit::list,
     ),
     components(schemas(shared::ApiErrorBody, shared::ErrorCode)),
@@ -40,6 +42,8 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::orgs::router())
         .merge(crate::people::router())
         .merge(crate::delegation::router())
+        .merge(crate::invitations::router())
+        .merge(crate::mail::router())
         .merge(crate::audit::router())
         .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/api/{*rest}", any(|| async { crate::error::ApiError::NotFound }))

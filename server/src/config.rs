@@ -15,6 +15,8 @@ pub struct Config {
     pub site_root: String,
     /// `smtp://…` or `smtps://…`; without it mail goes to the outbox table.
     pub smtp_url: Option<String>,
+    /// The `From` of outgoing mail (`MAIL_FROM`); default `Tenantry <no-reply@<base_domain>>`.
+    pub mail_from: Option<String>,
 }
 
 impl Config {
@@ -30,6 +32,7 @@ impl Config {
             tls: env("TENANTRY_TLS").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
             site_root: env("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             smtp_url: env("SMTP_URL"),
+            mail_from: env("MAIL_FROM"),
         }
     }
 

@@ -11,6 +11,8 @@ pub mod db;
 pub mod delegation;
 pub mod demo;
 pub mod error;
+pub mod invitations;
+pub mod mail;
 pub mod orgs;
 pub mod people;
 pub mod rows;

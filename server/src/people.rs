@@ -14,7 +14,8 @@ use axum::routing::{get, patch};
 use axum::{Json, Router};
 use shared::access::may_grant;
 use shared::api::{AddUser, ListQuery, Member, Page, UpdateMember};
-use shared::{Email, EmailDomain, Role, UserStatus};
+use crate::invitations::parse_invitee;
+use shared::{Role, UserStatus};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -76,13 +77,7 @@ pub async fn list_members(State(state): State<AppState>, ctx: OrgCtx, Query(q): 
 pub async fn add_user(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<AddUser>) -> Result<(StatusCode, Json<Member>)> {
     let admin = ctx.admin()?;
     let mut errors = FieldErrors::default();
-    let email = errors.check("email", Email::parse(&body.email));
-    if let Some(email) = &email {
-        let domain = EmailDomain::parse(admin.ctx.path.effective_domain()).ok();
-        if !domain.as_ref().is_some_and(|d| email.is_in_domain(d)) {
-            errors.add("email", format!("must be an address at {}", admin.ctx.path.effective_domain()));
-        }
-    }
+    let email = errors.check("email", parse_invitee(&body.email, admin.ctx.path.effective_domain()).map_err(shared::FieldError));
     let name = body.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
         errors.add("name", "must be 1 to 100 characters");

@@ -259,3 +259,85 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
+
+/// `POST /api/v1/invitations`: invite someone into the current org.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CreateInvitation {
+    /// Must be an address at the org's (effective) email domain; subdomains don't count.
+    pub email: String,
+    pub role: Role,
+}
+
+/// A new (or resent) invitation. `accept_url` carries the secret and is shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct InvitationCreated {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub expires_at: String,
+    pub accept_url: String,
+}
+
+/// A pending invitation as listed: never the secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Invitation {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub invited_by_email: Option<String>,
+    pub created_at: String,
+    pub expires_at: String,
+    /// Past `expires_at`: it can't be accepted, but it can be resent.
+    pub expired: bool,
+}
+
+/// `POST /api/v1/invitations/accept`. Sent by the client, so it serializes; `Debug` hides
+/// the secrets.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AcceptInvitation {
+    pub token: String,
+    pub name: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for AcceptInvitation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AcceptInvitation").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// `GET /api/v1/invitations/lookup?token=`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+pub struct InvitationLookupQuery {
+    pub token: String,
+}
+
+/// What the accept page shows about a live invitation: no secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct InvitationLookup {
+    pub org_name: String,
+    pub email: String,
+    pub role: Role,
+    pub expires_at: String,
+}
+
+/// A mail the app wrote (`GET /api/v1/outbox`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OutboxMail {
+    pub id: Uuid,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: String,
+    /// Set when it went out over SMTP.
+    pub sent_at: Option<String>,
+    /// The last delivery error, when SMTP failed.
+    pub error: Option<String>,
+}

@@ -1,3 +1,4 @@
+pub mod accept;
 pub mod apidocs;
 pub mod audit;
 pub mod customers;
@@ -5,6 +6,7 @@ pub mod login;
 pub mod people;
 pub mod portal;
 pub mod technicians;
+pub mod tokens;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -110,6 +110,6 @@ pub async fn redeem(State(state): State<AppState>, parts: Parts, jar: CookieJar,
     let actor = Actor { user_id: Some(user.id.clone()), email: Some(user.email.clone()), home_org_id: Some(user.home_org_id.clone()), request_id: Some(request_id), ip: Some(ip) };
     audit::record(&mut tx, &actor, Event { org_id: Some(&org_id), action: "auth.login", object_type: "session", object_id: Some(&user.id), summary: format!("{} arrived on {slug} by handoff", user.email) }).await?;
     tx.commit().await?;
-    let jar = super::routes::session_cookies(jar, &state, new);
+    let jar = super::routes::session_cookies(&state, jar, new);
     Ok((jar, Redirect::to("/")).into_response())
 }

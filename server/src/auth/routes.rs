@@ -42,12 +42,6 @@ fn cookie(name: &'static str, value: String, http_only: bool, secure: bool) -> C
     c
 }
 
-/// Sets the session cookie (HttpOnly) and its readable CSRF companion for a new session.
-pub fn session_cookies(jar: CookieJar, state: &AppState, new: session::NewSession) -> CookieJar {
-    jar.add(cookie(state.config.session_cookie(), new.raw_id, true, state.config.tls))
-        .add(cookie(csrf_cookie_name(state), new.csrf_token, false, state.config.tls))
-}
-
 /// Checks email and password with the rate limits; the user on success.
 /// Unknown email and wrong password give the same 401 after the same work.
 async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &str) -> Result<UserRow> {
@@ -93,13 +87,8 @@ async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &s
 pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, Json(body): Json<LoginRequest>) -> Result<impl IntoResponse> {
     let (request_id, ip) = request_meta(&parts);
     let user = check_credentials(&state, &ip, &body.email, &body.password).await?;
-    let user_agent = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mut tx = audit::begin(&state.db).await?;
-    // Rotate: whatever session this browser had is gone; the new id is fresh.
-    if let Some(old) = jar.get(state.config.session_cookie()) {
-        session::delete(&mut tx, &super::hash_secret(old.value())).await?;
-    }
-    let new = session::create(&mut tx, &user.id, &ip, user_agent).await?;
+    let new = open_session(&mut tx, &state, &parts, &jar, &user.id, &ip).await?;
     sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2").bind(crate::db::now_ms()).bind(&user.id).execute(&mut *tx).await?;
     ratelimit::clear_account(&mut tx, &user.email).await?;
     let actor = Actor {
@@ -120,8 +109,31 @@ pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, 
     tx.commit().await?;
     let home_org = load_org_api(&state.db, &user.home_org_id).await?;
     let csrf_token = new.csrf_token.clone();
-    let jar = session_cookies(jar, &state, new);
-    Ok((jar, Json(LoginResponse { user: user.to_api(), home_org, csrf_token })))
+    Ok((session_cookies(&state, jar, new), Json(LoginResponse { user: user.to_api(), home_org, csrf_token })))
+}
+
+/// Starts a session for `user_id` inside `tx`, rotating away whatever session this browser
+/// had. Sign-in and accepting an invitation both go through here.
+pub(crate) async fn open_session(
+    tx: &mut crate::db::Tx,
+    state: &AppState,
+    parts: &Parts,
+    jar: &CookieJar,
+    user_id: &str,
+    ip: &str,
+) -> Result<session::NewSession> {
+    let user_agent = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if let Some(old) = jar.get(state.config.session_cookie()) {
+        session::delete(tx, &super::hash_secret(old.value())).await?;
+    }
+    Ok(session::create(tx, user_id, ip, user_agent).await?)
+}
+
+/// The session cookie and its readable CSRF companion, for a session opened by [`open_session`]
+/// (set only after its transaction committed).
+pub(crate) fn session_cookies(state: &AppState, jar: CookieJar, new: session::NewSession) -> CookieJar {
+    jar.add(cookie(state.config.session_cookie(), new.raw_id, true, state.config.tls))
+        .add(cookie(csrf_cookie_name(state), new.csrf_token, false, state.config.tls))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",

@@ -54,6 +54,11 @@ async fn fresh_database_url() -> String {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// [`spawn_app`] with a configuration tweak (e.g. an SMTP server).
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = Config::from_env();
@@ -61,6 +66,8 @@ pub async fn spawn_app() -> TestApp {
     config.addr = addr;
     config.tls = false;
     config.base_domain = "localhost".into();
+    config.smtp_url = None;
+    tweak(&mut config);
     let db = Db::connect(&config.database_url).await.expect("database");
     let leptos_options = server::web::leptos_options(&config);
     let state = AppState { db: db.clone(), config: Arc::new(config), leptos_options };
@@ -118,7 +125,13 @@ impl TestApp {
     }
 
     pub async fn login_raw(&self, email: &str, password: &str, cookie: Option<&str>) -> (Resp, Option<Session>) {
-        let mut req = self.http.post(self.url("/api/v1/auth/login")).json(&json!({"email": email, "password": password}));
+        self.post_for_session("/api/v1/auth/login", json!({"email": email, "password": password}), cookie).await
+    }
+
+    /// POSTs to an endpoint that signs in (login, accepting an invitation): the response and
+    /// the session it set, if any.
+    pub async fn post_for_session(&self, path: &str, body: Value, cookie: Option<&str>) -> (Resp, Option<Session>) {
+        let mut req = self.http.post(self.url(path)).json(&body);
         if let Some(c) = cookie {
             req = req.header("cookie", c);
         }

@@ -4,6 +4,8 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod emails;
+mod invitations;
 mod orgs;
 mod permissions;
 mod people;

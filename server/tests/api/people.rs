@@ -37,3 +37,26 @@ async fn nobody_grants_above_their_own_role() {
     let role: String = sqlx::query_scalar("SELECT role FROM memberships WHERE user_id = $1").bind(&erin).fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(role, "viewer", "nothing changed");
 }
+
+#[tokio::test]
+async fn disabling_kills_open_sessions_and_tokens_for_good() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let dave_id = app.add_user(&w.root, &w.acme, "dave@acme.example", "member").await;
+    let dave = app.login("dave@acme.example", PASSWORD).await;
+    let created = app.post("/api/v1/auth/token", Auth::None, None, json!({"email": "dave@acme.example", "password": PASSWORD, "name": "script"})).await;
+    let token = created.body["token"].as_str().unwrap().to_string();
+    assert_eq!(app.get("/api/v1/users", Auth::Session(&dave), Some(&w.acme)).await.status, StatusCode::OK);
+    assert_eq!(app.get("/api/v1/me", Auth::Bearer(&token), None).await.status, StatusCode::OK);
+
+    let off = app.request(Method::PATCH, &format!("/api/v1/users/{dave_id}"), Auth::Session(&w.root), Some(&w.acme), Some(json!({"status": "disabled"}))).await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text);
+    assert_eq!(app.get("/api/v1/users", Auth::Session(&dave), Some(&w.acme)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/v1/me", Auth::Bearer(&token), None).await.status, StatusCode::UNAUTHORIZED);
+    // Enabling again lets Dave sign in anew, but what was killed stays dead.
+    let on = app.request(Method::PATCH, &format!("/api/v1/users/{dave_id}"), Auth::Session(&w.root), Some(&w.acme), Some(json!({"status": "active"}))).await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.text);
+    assert_eq!(app.get("/api/v1/me", Auth::Session(&dave), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/v1/me", Auth::Bearer(&token), None).await.status, StatusCode::UNAUTHORIZED);
+    app.login("dave@acme.example", PASSWORD).await;
+}
