@@ -25,9 +25,13 @@ use utoipa::OpenApi;
         crate::delegation::list, crate::delegation::grant, crate::delegation::revoke,
         crate::people::list_members, crate::people::add_user, crate::people::update_member, crate::people::remove_member,
         crate::audit::list,
+        crate::assets::list_assets, crate::assets::create_asset, crate::assets::summary, crate::assets::get_asset,
+        crate::assets::update_asset, crate::assets::delete_asset, crate::assets::move_assets,
+        crate::assets::list_groups, crate::assets::create_group, crate::assets::get_group, crate::assets::rename_group,
+        crate::assets::delete_group, crate::merge::merge, crate::import::import,
     ),
     components(schemas(shared::ApiErrorBody, shared::ErrorCode)),
-    tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"))
+    tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"))
 )]
 pub struct ApiDoc;
 
@@ -39,6 +43,9 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::people::router())
         .merge(crate::delegation::router())
         .merge(crate::audit::router())
+        .merge(crate::assets::router())
+        .merge(crate::merge::router())
+        .merge(crate::import::router())
         .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/api/{*rest}", any(|| async { crate::error::ApiError::NotFound }))
         // API responses are data, never documents to render or frame.

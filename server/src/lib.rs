@@ -2,6 +2,7 @@
 //! with a thin `main.rs`.
 pub mod access;
 pub mod api;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -11,6 +12,8 @@ pub mod db;
 pub mod delegation;
 pub mod demo;
 pub mod error;
+pub mod import;
+pub mod merge;
 pub mod orgs;
 pub mod people;
 pub mod rows;

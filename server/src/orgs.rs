@@ -281,7 +281,7 @@ pub async fn get_org(State(state): State<AppState>, caller: Caller, Path(id): Pa
 
 /// The caller's role over an org *from above*: in its parent (for a root, only a superuser).
 /// Suspending and deleting a tenant are decisions of whoever manages it.
-fn role_from_above(caller: &Caller, path: &OrgPath) -> Option<Role> {
+pub(crate) fn role_from_above(caller: &Caller, path: &OrgPath) -> Option<Role> {
     if path.nodes.len() < 2 {
         return caller.grants.is_superuser.then_some(Role::Admin);
     }
