@@ -329,20 +329,37 @@ pub async fn update_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
         errors.add("open_alerts", "can't be negative");
     }
     errors.finish()?;
+    let mut next = current.clone();
+    if let Some(k) = kind {
+        next.kind = k.as_str().to_string();
+    }
+    next.name = name.unwrap_or(next.name);
+    next.group_id = group_id.unwrap_or(next.group_id);
+    next.os = os.unwrap_or(next.os);
+    next.address = address.unwrap_or(next.address);
+    next.online = body.online.map_or(next.online, i64::from);
+    next.last_seen_at = last_seen.or(next.last_seen_at);
+    next.open_alerts = body.open_alerts.unwrap_or(next.open_alerts);
+    next.external_id = external_id.unwrap_or(next.external_id);
+    let unchanged = (&next.kind, &next.name, &next.group_id, &next.os, &next.address, next.online, next.last_seen_at, next.open_alerts, &next.external_id)
+        == (&current.kind, &current.name, &current.group_id, &current.os, &current.address, current.online, current.last_seen_at, current.open_alerts, &current.external_id);
+    if unchanged {
+        return Ok(Json(current.to_api()));
+    }
     let mut tx = audit::begin(&state.db).await?;
     sqlx::query(
         "UPDATE assets SET kind = $1, name = $2, group_id = $3, os = $4, address = $5, online = $6, last_seen_at = $7, \
          open_alerts = $8, external_id = $9, updated_at = $10 WHERE org_id = $11 AND id = $12",
     )
-    .bind(kind.map_or(current.kind.clone(), |k| k.as_str().to_string()))
-    .bind(name.clone().unwrap_or(current.name.clone()))
-    .bind(group_id.unwrap_or(current.group_id.clone()))
-    .bind(os.unwrap_or(current.os.clone()))
-    .bind(address.unwrap_or(current.address.clone()))
-    .bind(body.online.map_or(current.online, i64::from))
-    .bind(last_seen.or(current.last_seen_at))
-    .bind(body.open_alerts.unwrap_or(current.open_alerts))
-    .bind(external_id.unwrap_or(current.external_id.clone()))
+    .bind(&next.kind)
+    .bind(&next.name)
+    .bind(&next.group_id)
+    .bind(&next.os)
+    .bind(&next.address)
+    .bind(next.online)
+    .bind(next.last_seen_at)
+    .bind(next.open_alerts)
+    .bind(&next.external_id)
     .bind(now_ms())
     .bind(ctx.org_id())
     .bind(&id)
@@ -353,7 +370,7 @@ pub async fn update_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
         action: "asset.update",
         object_type: "asset",
         object_id: Some(&id),
-        summary: format!("updated {}", name.as_deref().unwrap_or(&current.name)),
+        summary: format!("updated {}", next.name),
     })
     .await?;
     tx.commit().await?;

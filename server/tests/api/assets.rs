@@ -465,3 +465,14 @@ async fn importing_ten_thousand_rows() {
     eprintln!("10,000-row import: {first:?} first, {second:?} again (unchanged)");
     assert_eq!(app.get("/api/v1/assets/summary", Auth::Session(&w.root), Some(&w.acme)).await.body["total"], 10_000);
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_asset_endpoints() {
+    let app = spawn_app().await;
+    let doc = app.get("/api/openapi.json", Auth::None, None).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    for path in ["/api/v1/assets", "/api/v1/assets/{id}", "/api/v1/assets/summary", "/api/v1/assets/move", "/api/v1/groups", "/api/v1/groups/{id}", "/api/v1/org/merge", "/api/v1/import"] {
+        assert!(doc.body["paths"][path].is_object(), "{path} is not documented");
+    }
+    assert!(doc.body["components"]["schemas"]["ImportResult"].is_object());
+}
