@@ -90,6 +90,7 @@ pub fn Shell() -> impl IntoView {
                 <Show when=move || session.current.get().is_some_and(|c| c.org.kind == shared::OrgKind::Msp)>
                     <A href="/customers">"Customers"</A>
                 </Show>
+                <A href="/assets">"Assets"</A>
                 <A href="/people">"People"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.role == shared::Role::Admin)>
                     <A href="/audit">"Audit"</A>

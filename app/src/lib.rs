@@ -39,6 +39,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=layout::Shell>
                     <Route path=path!("") view=pages::portal::PortalPage/>
                     <Route path=path!("customers") view=pages::customers::CustomersPage/>
+                    <Route path=path!("assets") view=pages::assets::AssetsPage/>
                     <Route path=path!("people") view=pages::people::PeoplePage/>
                     <Route path=path!("audit") view=pages::audit::AuditPage/>
                     <Route path=path!("api-docs") view=pages::apidocs::ApiDocsPage/>

@@ -1,4 +1,5 @@
 pub mod apidocs;
+pub mod assets;
 pub mod audit;
 pub mod customers;
 pub mod login;
