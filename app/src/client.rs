@@ -46,11 +46,12 @@ mod imp {
     }
 
     pub async fn send<T: DeserializeOwned>(method: Method, path: &str, org: Option<String>, body: Option<String>) -> ApiResult<T> {
+        let writes = method != Method::GET;
         let mut req = RequestBuilder::new(path).method(method).header("Accept", "application/json");
         if let Some(org) = org {
             req = req.header("X-Org-Id", &org);
         }
-        if method != Method::GET {
+        if writes {
             if let Some(token) = csrf_token() {
                 req = req.header("X-CSRF-Token", &token);
             }

@@ -95,11 +95,13 @@ pub fn Shell() -> impl IntoView {
             <nav class="sidenav">
                 <A href="/">"Portal"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.org.kind == shared::OrgKind::Msp)>
+                    <A href="/overview">"Overview"</A>
                     <A href="/customers">"Customers"</A>
                 </Show>
                 <Show when=move || session.current.get().is_some_and(|c| c.org.kind == shared::OrgKind::Msp && c.role == shared::Role::Admin)>
                     <A href="/technicians">"Technicians"</A>
                 </Show>
+                <A href="/assets">"Assets"</A>
                 <A href="/people">"People"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.role == shared::Role::Admin)>
                     <A href="/audit">"Audit"</A>

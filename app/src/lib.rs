@@ -39,8 +39,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/accept") view=pages::accept::AcceptPage/>
                 <ParentRoute path=path!("") view=layout::Shell>
                     <Route path=path!("") view=pages::portal::PortalPage/>
+                    <Route path=path!("overview") view=pages::overview::OverviewPage/>
                     <Route path=path!("customers") view=pages::customers::CustomersPage/>
                     <Route path=path!("technicians") view=pages::technicians::TechniciansPage/>
+                    <Route path=path!("assets") view=pages::assets::AssetsPage/>
                     <Route path=path!("people") view=pages::people::PeoplePage/>
                     <Route path=path!("audit") view=pages::audit::AuditPage/>
                     <Route path=path!("tokens") view=pages::tokens::TokensPage/>

@@ -141,3 +141,75 @@ impl Grants {
         seeds
     }
 }
+
+/// Which asset groups a caller may see in one org.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupScope {
+    /// Every asset and group of the org (ungrouped assets included).
+    All,
+    /// Only these groups and their assets; nothing ungrouped.
+    Only(Vec<String>),
+}
+
+impl GroupScope {
+    /// An SQL condition limiting `column` (a group id) to the scope, with its bind values,
+    /// numbered from `$first`. Always append it with `AND`.
+    pub fn condition(&self, column: &str, first: usize) -> (String, Vec<String>) {
+        match self {
+            GroupScope::All => ("1 = 1".to_string(), Vec::new()),
+            GroupScope::Only(ids) if ids.is_empty() => ("1 = 0".to_string(), Vec::new()),
+            GroupScope::Only(ids) => {
+                let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", first + i)).collect();
+                (format!("{column} IN ({})", list.join(", ")), ids.clone())
+            }
+        }
+    }
+
+    pub fn allows(&self, group_id: Option<&str>) -> bool {
+        match self {
+            GroupScope::All => true,
+            GroupScope::Only(ids) => group_id.is_some_and(|g| ids.iter().any(|i| i == g)),
+        }
+    }
+}
+
+/// The one place that decides which groups a caller sees in the org at the head of `path`,
+/// given their effective `role` there. Every asset and group query goes through it.
+///
+/// Members and admins see everything. A viewer whose viewing comes only from group-limited
+/// viewer memberships (in the org or above it, below any MSP) sees just the groups their
+/// membership *in this org* names — so a limit set on a customer doesn't open its child
+/// tenants' assets. One unlimited viewer membership on the path lifts the limit.
+pub async fn visible_groups(conn: &mut AnyConnection, user_id: &str, path: &OrgPath, role: Role) -> Result<GroupScope, sqlx::Error> {
+    if role > Role::Viewer {
+        return Ok(GroupScope::All);
+    }
+    // Viewing never crosses the MSP → customer edge, so an MSP membership can't lift a limit below it.
+    let orgs: Vec<&str> = path
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| *i == 0 || n.kind != OrgKind::Msp)
+        .map(|(_, n)| n.id.as_str())
+        .collect();
+    let list: Vec<String> = (0..orgs.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT m.org_id, m.group_limited, g.group_id FROM memberships m \
+         LEFT JOIN membership_groups g ON g.user_id = m.user_id AND g.org_id = m.org_id \
+         WHERE m.user_id = $1 AND m.role = 'viewer' AND m.org_id IN ({})",
+        list.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String, i64, Option<String>)>(&sql).bind(user_id);
+    for o in &orgs {
+        query = query.bind(o.to_string());
+    }
+    let rows = query.fetch_all(conn).await?;
+    if rows.is_empty() || rows.iter().any(|(_, limited, _)| *limited == 0) {
+        return Ok(GroupScope::All);
+    }
+    let here = &path.nodes[0].id;
+    let mut ids: Vec<String> = rows.into_iter().filter(|(o, _, _)| o == here).filter_map(|(_, _, g)| g).collect();
+    ids.sort();
+    ids.dedup();
+    Ok(GroupScope::Only(ids))
+}

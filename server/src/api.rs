@@ -22,15 +22,19 @@ use utoipa::OpenApi;
         crate::auth::handoff::create,
         crate::orgs::list_orgs, crate::orgs::create_org, crate::orgs::get_org, crate::orgs::update_org,
         crate::orgs::delete_org, crate::orgs::set_parent, crate::orgs::current_org,
-        crate::orgs::list_customers, crate::orgs::create_customer,
+        crate::orgs::list_customers, crate::overview::overview, crate::orgs::create_customer,
         crate::delegation::list, crate::delegation::grant, crate::delegation::revoke, crate::delegation::list_all,
         crate::people::list_members, crate::people::add_user, crate::people::update_member, crate::people::remove_member,
         crate::invitations::list, crate::invitations::create, crate::invitations::revoke, crate::invitations::resend,
         crate::invitations::lookup, crate::invitations::accept, crate::mail::list,
         crate::audit::list,
+        crate::assets::list_assets, crate::assets::create_asset, crate::assets::summary, crate::assets::get_asset,
+        crate::assets::update_asset, crate::assets::delete_asset, crate::assets::move_assets,
+        crate::assets::list_groups, crate::assets::create_group, crate::assets::get_group, crate::assets::rename_group,
+        crate::assets::delete_group, crate::merge::merge, crate::import::import,
     ),
     components(schemas(shared::ApiErrorBody, shared::ErrorCode)),
-    tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"))
+    tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"))
 )]
 pub struct ApiDoc;
 
@@ -40,11 +44,15 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::auth::routes::router())
         .merge(crate::auth::handoff::router())
         .merge(crate::orgs::router())
+        .merge(crate::overview::router())
         .merge(crate::people::router())
         .merge(crate::delegation::router())
         .merge(crate::invitations::router())
         .merge(crate::mail::router())
         .merge(crate::audit::router())
+        .merge(crate::assets::router())
+        .merge(crate::merge::router())
+        .merge(crate::import::router())
         .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/api/{*rest}", any(|| async { crate::error::ApiError::NotFound }))
         // API responses are data, never documents to render or frame.

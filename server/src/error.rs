@@ -71,6 +71,10 @@ impl From<sqlx::Error> for ApiError {
                 ("orgs.email_domain", "email_domain"),
                 ("users_email_key", "email"),
                 ("users.email", "email"),
+                ("assets_external_id_key", "external_id"),
+                ("assets.external_id", "external_id"),
+                ("asset_groups_name_key", "name"),
+                ("asset_groups.name", "name"),
             ] {
                 if hay.contains(needle) {
                     return ApiError::Conflict { field, message: format!("this {field} is already taken") };

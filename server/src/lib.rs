@@ -2,6 +2,7 @@
 //! with a thin `main.rs`.
 pub mod access;
 pub mod api;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -13,7 +14,10 @@ pub mod demo;
 pub mod error;
 pub mod invitations;
 pub mod mail;
+pub mod import;
+pub mod merge;
 pub mod orgs;
+pub mod overview;
 pub mod people;
 pub mod rows;
 pub mod state;

@@ -281,7 +281,7 @@ pub async fn get_org(State(state): State<AppState>, caller: Caller, Path(id): Pa
 
 /// The caller's role over an org *from above*: in its parent (for a root, only a superuser).
 /// Suspending and deleting a tenant are decisions of whoever manages it.
-fn role_from_above(caller: &Caller, path: &OrgPath) -> Option<Role> {
+pub(crate) fn role_from_above(caller: &Caller, path: &OrgPath) -> Option<Role> {
     if path.nodes.len() < 2 {
         return caller.grants.is_superuser.then_some(Role::Admin);
     }
@@ -338,7 +338,11 @@ pub async fn delete_org(State(state): State<AppState>, caller: Caller, Path(id):
     if role_from_above(&caller, &path) != Some(Role::Admin) {
         return Err(ApiError::Forbidden(format!("only whoever manages {} can delete it", row.name)));
     }
-    if path.contains(&caller.user.home_org_id) {
+    // Deleting your own home (or anything above it) would delete you mid-request.
+    let mut conn = state.db.pool.acquire().await?;
+    let home = load_path(&mut conn, &caller.user.home_org_id).await?;
+    drop(conn);
+    if home.is_some_and(|h| h.contains(&row.id)) {
         return Err(ApiError::Forbidden("you can't delete the org you belong to".into()));
     }
     let mut tx = audit::begin(&state.db).await?;

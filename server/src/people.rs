@@ -32,6 +32,10 @@ struct MemberRow {
 }
 
 impl MemberRow {
+    fn role(&self) -> Role {
+        self.role.parse().unwrap_or(Role::Viewer)
+    }
+
     fn to_api(&self) -> Member {
         Member { user: self.user.to_api(), role: self.role.parse().unwrap_or(Role::Viewer), joined_at: rfc3339(self.joined_at) }
     }
@@ -148,13 +152,31 @@ pub async fn update_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
     if body.status.is_some() && !home_here && !ctx.caller.grants.is_superuser {
         return Err(ApiError::Forbidden("only the user's own org can disable or enable them".into()));
     }
+    let groups = match &body.group_ids {
+        Some(ids) => Some(check_group_limit(&state, &ctx, &id, body.role.unwrap_or(member.role()), ids).await?),
+        None => None,
+    };
     let mut tx = audit::begin(&state.db).await?;
     let mut changes = Vec::new();
     let mut action = "user.update";
     if let Some(role) = body.role.filter(|r| r.as_str() != member.role) {
-        sqlx::query("UPDATE memberships SET role = $1 WHERE user_id = $2 AND org_id = $3").bind(role.as_str()).bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
+        // Group limits are a viewer's; any other role sees every group.
+        sqlx::query("UPDATE memberships SET role = $1, group_limited = 0 WHERE user_id = $2 AND org_id = $3").bind(role.as_str()).bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM membership_groups WHERE user_id = $1 AND org_id = $2").bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
         changes.push(format!("role {} → {role}", member.role));
         action = "user.role";
+    }
+    if let Some((names, _)) = groups.filter(|(_, changed)| *changed) {
+        let ids: Vec<String> = body.group_ids.iter().flatten().map(|g| g.to_string()).collect();
+        sqlx::query("DELETE FROM membership_groups WHERE user_id = $1 AND org_id = $2").bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
+        for g in &ids {
+            sqlx::query("INSERT INTO membership_groups (user_id, org_id, group_id) VALUES ($1, $2, $3)").bind(&id).bind(ctx.org_id()).bind(g).execute(&mut *tx).await?;
+        }
+        sqlx::query("UPDATE memberships SET group_limited = $1 WHERE user_id = $2 AND org_id = $3").bind(i64::from(!ids.is_empty())).bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
+        changes.push(if names.is_empty() { "groups → all".to_string() } else { format!("groups → {}", names.join(", ")) });
+        if action == "user.update" {
+            action = "user.groups";
+        }
     }
     if let Some(status) = body.status.filter(|s| s.as_str() != member.user.status) {
         sqlx::query("UPDATE users SET status = $1 WHERE id = $2").bind(status.as_str()).bind(&id).execute(&mut *tx).await?;
@@ -211,4 +233,38 @@ pub async fn remove_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks `group_ids` for a membership whose role will be `role`: only viewers are limited,
+/// and only to groups of this org. Returns the group names and whether the limit changes.
+async fn check_group_limit(state: &AppState, ctx: &OrgCtx, user_id: &str, role: Role, ids: &[uuid::Uuid]) -> Result<(Vec<String>, bool)> {
+    if !ids.is_empty() && role != Role::Viewer {
+        return Err(ApiError::field("group_ids", "only viewers can be limited to groups"));
+    }
+    let mut names = Vec::new();
+    let mut wanted: Vec<String> = ids.iter().map(|g| g.to_string()).collect();
+    wanted.sort();
+    wanted.dedup();
+    for g in &wanted {
+        let name: Option<String> = sqlx::query_scalar("SELECT name FROM asset_groups WHERE org_id = $1 AND id = $2")
+            .bind(ctx.org_id())
+            .bind(g)
+            .fetch_optional(&state.db.pool)
+            .await?;
+        names.push(name.ok_or_else(|| ApiError::field("group_ids", format!("{g} is not a group of this org")))?);
+    }
+    let (limited,): (i64,) = sqlx::query_as("SELECT group_limited FROM memberships WHERE user_id = $1 AND org_id = $2")
+        .bind(user_id)
+        .bind(ctx.org_id())
+        .fetch_one(&state.db.pool)
+        .await?;
+    let mut current: Vec<String> = sqlx::query_scalar("SELECT group_id FROM membership_groups WHERE user_id = $1 AND org_id = $2")
+        .bind(user_id)
+        .bind(ctx.org_id())
+        .fetch_all(&state.db.pool)
+        .await?;
+    current.sort();
+    let changed = (limited != 0) != !wanted.is_empty() || current != wanted;
+    names.sort();
+    Ok((names, changed))
 }

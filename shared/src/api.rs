@@ -1,5 +1,5 @@
 //! Request and response bodies of the HTTP API (`/api/v1`). Times are RFC 3339 UTC strings.
-use crate::types::{OrgKind, OrgStatus, Role, UserStatus};
+use crate::types::{AssetKind, OrgKind, OrgStatus, Role, UserStatus};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -199,6 +199,8 @@ pub struct UpdateMember {
     pub status: Option<UserStatus>,
     /// Superusers only.
     pub is_superuser: Option<bool>,
+    /// Limits a viewer to these groups of the org; `[]` lifts the limit. Viewers only.
+    pub group_ids: Option<Vec<Uuid>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -340,4 +342,228 @@ pub struct OutboxMail {
     pub sent_at: Option<String>,
     /// The last delivery error, when SMTP failed.
     pub error: Option<String>,
+}
+
+/// A managed asset (`/api/v1/assets`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Asset {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub kind: AssetKind,
+    pub name: String,
+    pub group_id: Option<Uuid>,
+    pub group_name: Option<String>,
+    pub os: Option<String>,
+    pub address: Option<String>,
+    pub online: bool,
+    pub last_seen_at: Option<String>,
+    pub open_alerts: i64,
+    /// The id in the RMM/PSA it came from; unique within the org.
+    pub external_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Filters of `GET /api/v1/assets`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+pub struct AssetQuery {
+    /// Case-insensitive text filter over name, external id, OS and address.
+    pub q: Option<String>,
+    /// `computer`, `monitored_system` or `gateway`.
+    pub kind: Option<String>,
+    pub group_id: Option<String>,
+    /// `true` or `false`.
+    pub online: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// `POST /api/v1/assets`. `kind` is one of `computer`, `monitored_system`, `gateway`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CreateAsset {
+    pub kind: String,
+    pub name: String,
+    pub group_id: Option<Uuid>,
+    pub os: Option<String>,
+    pub address: Option<String>,
+    pub online: Option<bool>,
+    /// RFC 3339.
+    pub last_seen_at: Option<String>,
+    pub open_alerts: Option<i64>,
+    pub external_id: Option<String>,
+}
+
+/// `PATCH /api/v1/assets/{id}`: only the fields sent change. For `group_id`, `os`, `address`
+/// and `external_id` an empty string clears the value.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UpdateAsset {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub group_id: Option<String>,
+    pub os: Option<String>,
+    pub address: Option<String>,
+    pub online: Option<bool>,
+    pub last_seen_at: Option<String>,
+    pub open_alerts: Option<i64>,
+    pub external_id: Option<String>,
+}
+
+/// Asset figures of the current org, as far as the caller may see (`GET /api/v1/assets/summary`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AssetSummary {
+    pub total: i64,
+    pub online: i64,
+    pub offline: i64,
+    pub open_alerts: i64,
+}
+
+/// A named set of assets in one org.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Group {
+    pub id: Uuid,
+    pub name: String,
+    pub asset_count: i64,
+    pub created_at: String,
+}
+
+/// `POST /api/v1/groups`, `PATCH /api/v1/groups/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GroupBody {
+    pub name: String,
+}
+
+/// `POST /api/v1/assets/move`: all of these assets of the current org into the target, or none.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MoveAssets {
+    pub asset_ids: Vec<Uuid>,
+    pub target_org_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MoveResult {
+    pub moved: i64,
+    pub target_org_id: Uuid,
+    /// Group assignments don't travel: groups belong to the source org.
+    pub groups_cleared: i64,
+}
+
+/// `POST /api/v1/org/merge`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MergeRequest {
+    pub into_org_id: Uuid,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// One thing that collides when merging. `blocking` ones make the real run answer 409.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MergeConflict {
+    /// `external_id`, `asset_name`, `user_domain` or `group_name`.
+    pub kind: String,
+    pub value: String,
+    pub blocking: bool,
+    /// What the merge does about it.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MergePlan {
+    pub source_org_id: Uuid,
+    pub into_org_id: Uuid,
+    pub dry_run: bool,
+    /// True when the merge happened (never on a dry run).
+    pub merged: bool,
+    pub assets: i64,
+    pub groups: i64,
+    pub users: i64,
+    pub memberships: i64,
+    pub child_tenants: i64,
+    pub conflicts: Vec<MergeConflict>,
+}
+
+/// The result of `POST /api/v1/import`. Imports are all or nothing: with any bad row
+/// nothing is written and the answer is 422 listing `errors`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ImportResult {
+    pub all_or_nothing: bool,
+    pub rows: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub groups_created: i64,
+    pub errors: Vec<ImportRowError>,
+}
+
+/// A bad row: `row` is the line number in a CSV file (the header is line 1) or the
+/// 1-based position in a JSON array.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ImportRowError {
+    pub row: i64,
+    pub field: String,
+    pub message: String,
+}
+
+/// Filters of `GET /api/v1/overview`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+pub struct OverviewQuery {
+    /// Name or slug contains (case-insensitive).
+    pub q: Option<String>,
+    /// `active` or `suspended`.
+    pub status: Option<String>,
+    /// `name` (default), `users`, `assets`, `offline`, `alerts`, `activity`.
+    pub sort: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// One managed customer's figures, its child tenants included.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OverviewRow {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub url: String,
+    pub status: OrgStatus,
+    pub users: i64,
+    pub assets: i64,
+    pub online: i64,
+    pub offline: i64,
+    pub open_alerts: i64,
+    pub last_activity: Option<String>,
+}
+
+/// Sums over every customer matching the filters (not just this page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OverviewTotals {
+    pub customers: i64,
+    pub assets: i64,
+    pub online: i64,
+    pub offline: i64,
+    pub open_alerts: i64,
+    pub suspended: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Overview {
+    pub totals: OverviewTotals,
+    pub items: Vec<OverviewRow>,
+    pub next_cursor: Option<String>,
 }

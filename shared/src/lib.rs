@@ -12,4 +12,4 @@ pub mod types;
 
 pub use error::{ApiErrorBody, ErrorCode};
 pub use parse::{Email, EmailDomain, FieldError, OrgSlug};
-pub use types::{OrgKind, OrgStatus, Role, UserStatus};
+pub use types::{AssetKind, OrgKind, OrgStatus, Role, UserStatus};

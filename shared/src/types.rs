@@ -100,3 +100,8 @@ mod tests {
         assert!("Admin".parse::<Role>().is_err());
     }
 }
+
+string_enum! {
+    /// What a managed asset is.
+    AssetKind { Computer => "computer", MonitoredSystem => "monitored_system", Gateway => "gateway" }
+}

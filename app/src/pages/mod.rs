@@ -1,8 +1,10 @@
 pub mod accept;
 pub mod apidocs;
+pub mod assets;
 pub mod audit;
 pub mod customers;
 pub mod login;
+pub mod overview;
 pub mod people;
 pub mod portal;
 pub mod technicians;

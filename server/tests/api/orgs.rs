@@ -189,3 +189,50 @@ async fn handoff_signs_in_on_the_tenant_host_once() {
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
     assert!(again.headers().get("set-cookie").is_none(), "single use");
 }
+
+#[tokio::test]
+async fn overview_rolls_up_each_customer_with_sql_aggregates() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    app.add_user(&w.root, &w.msp, "alice@contoso.example", "admin").await;
+    let tech = app.add_user(&w.root, &w.msp, "tom@contoso.example", "member").await;
+    app.add_user(&w.root, &w.acme, "carol@acme.example", "admin").await;
+    app.add_user(&w.root, &w.acme_child, "rita@acme.example", "member").await;
+    let alice = app.login("alice@contoso.example", PASSWORD).await;
+    for (org, name, online, alerts) in [(&w.acme, "pc-1", true, 0), (&w.acme, "pc-2", false, 2), (&w.acme_child, "gw-1", true, 1), (&w.globex, "srv-1", false, 0)] {
+        let r = app.post("/api/v1/assets", Auth::Session(&alice), Some(org), json!({"kind": "computer", "name": name, "online": online, "open_alerts": alerts})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let o = app.get("/api/v1/overview?sort=alerts", Auth::Session(&alice), Some(&w.msp)).await;
+    assert_eq!(o.status, StatusCode::OK, "{}", o.text);
+    let items = o.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "Contoso's customers only: {}", o.text);
+    let acme = &items[0];
+    assert_eq!(acme["name"], "Acme");
+    assert_eq!((acme["users"].as_i64(), acme["assets"].as_i64(), acme["online"].as_i64(), acme["offline"].as_i64(), acme["open_alerts"].as_i64()), (Some(2), Some(3), Some(2), Some(1), Some(3)));
+    assert!(acme["last_activity"].is_string());
+    assert_eq!(o.body["totals"]["customers"], 2);
+    assert_eq!(o.body["totals"]["assets"], 4);
+    assert_eq!(o.body["totals"]["offline"], 2);
+    let searched = app.get("/api/v1/overview?q=glob", Auth::Session(&alice), Some(&w.msp)).await;
+    assert_eq!(searched.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(searched.body["totals"]["customers"], 1);
+    let paged = app.get("/api/v1/overview?limit=1", Auth::Session(&alice), Some(&w.msp)).await;
+    assert_eq!(paged.body["next_cursor"], "1");
+    let bad = app.get("/api/v1/overview?sort=colour", Auth::Session(&alice), Some(&w.msp)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body["error"]["fields"]["sort"].is_string());
+    // A technician sees only the customers delegated to them.
+    app.post(&format!("/api/v1/customers/{}/delegations", w.globex), Auth::Session(&alice), Some(&w.msp), json!({"user_id": tech})).await;
+    let tom = app.login("tom@contoso.example", PASSWORD).await;
+    let theirs = app.get("/api/v1/overview", Auth::Session(&tom), Some(&w.msp)).await;
+    let names: Vec<&str> = theirs.body["items"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Globex"]);
+    // The MSP admin deletes a customer: gone from the overview and the switcher.
+    let del = app.request(Method::DELETE, &format!("/api/v1/orgs/{}", w.globex), Auth::Session(&alice), None, None).await;
+    assert_eq!(del.status, StatusCode::NO_CONTENT, "{}", del.text);
+    let after = app.get("/api/v1/overview", Auth::Session(&alice), Some(&w.msp)).await;
+    assert_eq!(after.body["totals"]["customers"], 1);
+    let own = app.request(Method::DELETE, &format!("/api/v1/orgs/{}", w.msp), Auth::Session(&alice), None, None).await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN);
+}

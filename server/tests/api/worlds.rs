@@ -1,6 +1,7 @@
 //! Property test: random tenant worlds (several MSPs, customers, child tenants two levels
-//! deep, users with random roles, delegations — some expired), every user's answers compared
-//! with a small reference model, and no response naming an org the user can't see.
+//! deep, users with random roles, delegations — some expired, assets in groups, viewers limited
+//! to some groups), every user's answers compared with a small reference model, and no
+//! response naming an org, group or asset the user can't see.
 use crate::helpers::*;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -29,12 +30,25 @@ struct Org {
     parent: Option<usize>,
     kind: &'static str,
     canary: String,
+    /// (id, name)
+    groups: Vec<(String, String)>,
+    assets: Vec<Asset>,
+}
+
+struct Asset {
+    id: String,
+    name: String,
+    group: Option<usize>,
+    online: bool,
+    alerts: i64,
 }
 
 struct User {
     id: String,
     token: String,
     memberships: Vec<(usize, Role)>,
+    /// Viewer memberships limited to groups: (org, group indexes in that org).
+    limits: Vec<(usize, Vec<usize>)>,
     /// (org, expires_at)
     delegations: Vec<(usize, Option<i64>)>,
 }
@@ -48,7 +62,18 @@ fn generate(seed: u64) -> World {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut orgs = Vec::new();
     let add = |orgs: &mut Vec<Org>, parent: Option<usize>, kind: &'static str, rng: &mut StdRng| {
-        orgs.push(Org { id: uuid::Uuid::new_v4().to_string(), parent, kind, canary: format!("canary{:016x}", rng.r#gen::<u64>()) });
+        let groups: Vec<(String, String)> =
+            (0..rng.gen_range(0..=2)).map(|_| (uuid::Uuid::new_v4().to_string(), format!("group{:016x}", rng.r#gen::<u64>()))).collect();
+        let assets = (0..rng.gen_range(0..=4))
+            .map(|_| Asset {
+                id: uuid::Uuid::new_v4().to_string(),
+                name: format!("asset{:016x}", rng.r#gen::<u64>()),
+                group: (!groups.is_empty() && rng.gen_bool(0.7)).then(|| rng.gen_range(0..groups.len())),
+                online: rng.gen_bool(0.5),
+                alerts: rng.gen_range(0..3),
+            })
+            .collect();
+        orgs.push(Org { id: uuid::Uuid::new_v4().to_string(), parent, kind, canary: format!("canary{:016x}", rng.r#gen::<u64>()), groups, assets });
         orgs.len() - 1
     };
     for _ in 0..rng.gen_range(1..=3) {
@@ -89,7 +114,18 @@ fn generate(seed: u64) -> World {
                 }
             }
         }
-        users.push(User { id: uuid::Uuid::new_v4().to_string(), token: format!("tnt_{}", uuid::Uuid::new_v4().simple()), memberships, delegations });
+        let mut limits = Vec::new();
+        for (org, role) in &memberships {
+            let n = orgs[*org].groups.len();
+            if *role == Role::Viewer && n > 0 && rng.gen_bool(0.6) {
+                let mut chosen: Vec<usize> = (0..n).filter(|_| rng.gen_bool(0.5)).collect();
+                if chosen.is_empty() {
+                    chosen.push(rng.gen_range(0..n));
+                }
+                limits.push((*org, chosen));
+            }
+        }
+        users.push(User { id: uuid::Uuid::new_v4().to_string(), token: format!("tnt_{}", uuid::Uuid::new_v4().simple()), memberships, limits, delegations });
     }
     World { orgs, users }
 }
@@ -118,6 +154,40 @@ fn reference_role(w: &World, u: &User, org: usize, now: i64) -> Option<Role> {
     carried
 }
 
+/// The assets (by index) a user sees in an org where their role is `role`: all, unless they
+/// are a viewer only through group-limited viewer memberships on the path (below any MSP);
+/// then just the limited groups of this org.
+fn reference_assets(w: &World, u: &User, org: usize, role: Role) -> (BTreeSet<String>, BTreeSet<String>) {
+    let o = &w.orgs[org];
+    let all = || (o.assets.iter().map(|a| a.id.clone()).collect(), o.groups.iter().map(|g| g.0.clone()).collect());
+    if role > Role::Viewer {
+        return all();
+    }
+    let mut path = vec![org];
+    while let Some(p) = w.orgs[*path.last().unwrap()].parent {
+        if w.orgs[p].kind != "msp" {
+            path.push(p);
+        } else {
+            break;
+        }
+    }
+    let viewing: Vec<usize> = u.memberships.iter().filter(|(m, r)| *r == Role::Viewer && path.contains(m)).map(|(m, _)| *m).collect();
+    let limited = |m: usize| u.limits.iter().any(|(l, _)| *l == m);
+    if viewing.is_empty() || viewing.iter().any(|m| !limited(*m)) {
+        return all();
+    }
+    let groups: Vec<usize> = u.limits.iter().filter(|(l, _)| *l == org).flat_map(|(_, g)| g.clone()).collect();
+    LIMITED_CHECKS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    (
+        o.assets.iter().filter(|a| a.group.is_some_and(|g| groups.contains(&g))).map(|a| a.id.clone()).collect(),
+        groups.iter().map(|g| o.groups[*g].0.clone()).collect(),
+    )
+}
+
+/// How many (user, org) answers went through the group-limited branch, so the run can show
+/// that limited viewers were actually exercised.
+static LIMITED_CHECKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 async fn insert(app: &TestApp, w: &World, n: u64) {
     let pool = &app.db.pool;
     let now = server::db::now_ms();
@@ -134,6 +204,29 @@ async fn insert(app: &TestApp, w: &World, n: u64) {
             .execute(pool)
             .await
             .unwrap();
+        for (gid, name) in &o.groups {
+            sqlx::query("INSERT INTO asset_groups (id, org_id, name, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(gid)
+                .bind(&o.id)
+                .bind(name)
+                .bind(now)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        for a in &o.assets {
+            sqlx::query("INSERT INTO assets (id, org_id, kind, name, group_id, online, open_alerts, created_at, updated_at) VALUES ($1, $2, 'computer', $3, $4, $5, $6, $7, $7)")
+                .bind(&a.id)
+                .bind(&o.id)
+                .bind(&a.name)
+                .bind(a.group.map(|g| o.groups[g].0.clone()))
+                .bind(i64::from(a.online))
+                .bind(a.alerts)
+                .bind(now)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
     }
     for (i, u) in w.users.iter().enumerate() {
         let home = &w.orgs[u.memberships[0].0];
@@ -147,14 +240,25 @@ async fn insert(app: &TestApp, w: &World, n: u64) {
             .await
             .unwrap();
         for (org, role) in &u.memberships {
-            sqlx::query("INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4)")
+            let limit = u.limits.iter().find(|(l, _)| l == org);
+            sqlx::query("INSERT INTO memberships (user_id, org_id, role, created_at, group_limited) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&u.id)
                 .bind(&w.orgs[*org].id)
                 .bind(role.as_str())
                 .bind(now)
+                .bind(i64::from(limit.is_some()))
                 .execute(pool)
                 .await
                 .unwrap();
+            for g in limit.iter().flat_map(|(_, g)| g) {
+                sqlx::query("INSERT INTO membership_groups (user_id, org_id, group_id) VALUES ($1, $2, $3)")
+                    .bind(&u.id)
+                    .bind(&w.orgs[*org].id)
+                    .bind(&w.orgs[*org].groups[*g].0)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
         }
         for (org, expires) in &u.delegations {
             sqlx::query("INSERT INTO delegations (user_id, org_id, granted_by, created_at, expires_at) VALUES ($1, $2, $1, $3, $4)")
@@ -225,6 +329,40 @@ async fn check(app: &TestApp, w: &World) -> Result<(), String> {
                 if ids != members {
                     return Err(format!("members of {} differ: {ids:?} vs {members:?}", o.id));
                 }
+                let org = w.orgs.iter().position(|x| x.id == o.id).unwrap();
+                let (want_assets, want_groups) = reference_assets(w, u, org, expected[&o.id]);
+                // Names of this org's groups and assets the user may not see must not appear either.
+                let unseen: Vec<&str> = o
+                    .assets
+                    .iter()
+                    .filter(|a| !want_assets.contains(&a.id))
+                    .map(|a| a.name.as_str())
+                    .chain(o.groups.iter().filter(|g| !want_groups.contains(&g.0)).map(|g| g.1.as_str()))
+                    .collect();
+                let ids_of = |r: &Resp| -> BTreeSet<String> {
+                    r.body["items"].as_array().map(|a| a.iter().map(|x| x["id"].as_str().unwrap_or_default().to_string()).collect()).unwrap_or_default()
+                };
+                let assets = app.get("/api/v1/assets?limit=500", auth.clone(), Some(&o.id)).await;
+                let groups = app.get("/api/v1/groups?limit=500", auth.clone(), Some(&o.id)).await;
+                let summary = app.get("/api/v1/assets/summary", auth.clone(), Some(&o.id)).await;
+                for (r, what) in [(&assets, "GET /api/v1/assets"), (&groups, "GET /api/v1/groups"), (&summary, "GET /api/v1/assets/summary")] {
+                    leaks(&r.text, what)?;
+                    if let Some(name) = unseen.iter().find(|n| r.text.contains(**n)) {
+                        return Err(format!("{what} in {} showed {name} to user {}", o.id, u.id));
+                    }
+                }
+                if ids_of(&assets) != want_assets {
+                    return Err(format!("assets of {} for user {} differ: {} vs {want_assets:?}", o.id, u.id, assets.text));
+                }
+                if ids_of(&groups) != want_groups {
+                    return Err(format!("groups of {} for user {} differ: {} vs {want_groups:?}", o.id, u.id, groups.text));
+                }
+                let seen: Vec<&Asset> = o.assets.iter().filter(|a| want_assets.contains(&a.id)).collect();
+                let want_summary = (seen.len() as i64, seen.iter().filter(|a| a.online).count() as i64, seen.iter().map(|a| a.alerts).sum::<i64>());
+                let got_summary = (summary.body["total"].as_i64().unwrap_or(-1), summary.body["online"].as_i64().unwrap_or(-1), summary.body["open_alerts"].as_i64().unwrap_or(-1));
+                if got_summary != want_summary {
+                    return Err(format!("summary of {} for user {}: {got_summary:?} vs {want_summary:?}", o.id, u.id));
+                }
             }
         }
     }
@@ -246,4 +384,7 @@ fn random_worlds_match_the_reference_model() {
         prop_assert!(outcome.is_ok(), "seed {seed}: {}", outcome.unwrap_err());
     });
     assert!(counter.load(std::sync::atomic::Ordering::SeqCst) >= u64::from(cases));
+    if cases >= 100 {
+        assert!(LIMITED_CHECKS.load(std::sync::atomic::Ordering::SeqCst) > 0, "no world had a group-limited viewer");
+    }
 }

@@ -1,0 +1,144 @@
+//! Assets of the current org: search and filter, pick several, move them to another tenant
+//! the user administers. Everything goes through `/api/v1/assets…`, so a group-limited viewer
+//! sees here exactly what the API shows them.
+use crate::client;
+use crate::layout::{js_encode, use_session};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use shared::api::{Asset, AssetSummary, MoveAssets, MoveResult, OrgEntry, Page};
+use shared::{AssetKind, Role};
+use uuid::Uuid;
+
+#[component]
+pub fn AssetsPage() -> impl IntoView {
+    let session = use_session();
+    let query = RwSignal::new(String::new());
+    let kind = RwSignal::new(String::new());
+    let online = RwSignal::new(String::new());
+    let version = RwSignal::new(0u32);
+    let selected = RwSignal::new(Vec::<Uuid>::new());
+    let target = RwSignal::new(String::new());
+    let outcome = RwSignal::new(None::<Result<String, String>>);
+    let assets = LocalResource::new(move || {
+        let path = format!(
+            "/api/v1/assets?limit=500&q={}&kind={}&online={}",
+            js_encode(&query.get()),
+            js_encode(&kind.get()),
+            js_encode(&online.get())
+        );
+        let org = session.org_header();
+        version.get();
+        async move { client::get::<Page<Asset>>(&path, org).await }
+    });
+    let summary = LocalResource::new(move || {
+        let org = session.org_header();
+        version.get();
+        async move { client::get::<AssetSummary>("/api/v1/assets/summary", org).await }
+    });
+    let is_admin = move || session.current.get().is_some_and(|c| c.role == Role::Admin);
+    // Move targets: other orgs where the user is admin (the server checks again).
+    let targets = LocalResource::new(move || {
+        let here = session.current.get().map(|c| c.org.id);
+        async move {
+            client::get::<Page<OrgEntry>>("/api/v1/orgs?limit=500", None)
+                .await
+                .map(|p| p.items.into_iter().filter(|o| o.role == Role::Admin && Some(o.id) != here).collect::<Vec<_>>())
+        }
+    });
+    let toggle = move |id: Uuid| {
+        selected.update(|s| {
+            if let Some(i) = s.iter().position(|x| *x == id) {
+                s.remove(i);
+            } else {
+                s.push(id);
+            }
+        })
+    };
+    let do_move = move |_| {
+        let Ok(target_org_id) = Uuid::parse_str(&target.get_untracked()) else {
+            outcome.set(Some(Err("Choose a tenant to move to.".into())));
+            return;
+        };
+        let body = MoveAssets { asset_ids: selected.get_untracked(), target_org_id };
+        let org = session.org_header();
+        leptos::task::spawn_local(async move {
+            match client::post::<MoveResult, _>("/api/v1/assets/move", org, &body).await {
+                Ok(r) => {
+                    let cleared = if r.groups_cleared > 0 { format!(" ({} left their groups)", r.groups_cleared) } else { String::new() };
+                    outcome.set(Some(Ok(format!("Moved {} asset(s){cleared}.", r.moved))));
+                    selected.set(Vec::new());
+                    version.update(|v| *v += 1);
+                }
+                Err(f) => outcome.set(Some(Err(format!("Nothing was moved: {}", f.message)))),
+            }
+        });
+    };
+    view! {
+        <Title text="Assets"/>
+        <div class="page-head">
+            <h1>"Assets"</h1>
+            <input class="search" type="search" placeholder="Search name, id, OS, address…" data-testid="asset-search"
+                prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
+            <select name="kind" prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev))>
+                <option value="">"All kinds"</option>
+                {AssetKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.as_str().replace('_', " ")}</option> }).collect_view()}
+            </select>
+            <select name="online" prop:value=move || online.get() on:change=move |ev| online.set(event_target_value(&ev))>
+                <option value="">"Online and offline"</option>
+                <option value="true">"Online"</option>
+                <option value="false">"Offline"</option>
+            </select>
+        </div>
+        <Suspense fallback=|| ()>
+            {move || summary.get().and_then(|r| r.ok()).map(|s| view! {
+                <p class="muted" data-testid="asset-summary">
+                    {format!("{} assets · {} online · {} offline · {} open alerts", s.total, s.online, s.offline, s.open_alerts)}
+                </p>
+            })}
+        </Suspense>
+        <Show when=is_admin>
+            <div class="card form-inline" data-testid="move-assets">
+                <span>{move || format!("{} selected", selected.get().len())}</span>
+                <select name="target" prop:value=move || target.get() on:change=move |ev| target.set(event_target_value(&ev))>
+                    <option value="">"Move to…"</option>
+                    {move || targets.get().and_then(|r| r.ok()).map(|list| list.into_iter().map(|o| view! {
+                        <option value=o.id.to_string()>{format!("{} ({})", o.name, o.slug)}</option>
+                    }).collect_view())}
+                </select>
+                <button class="btn primary" disabled=move || selected.get().is_empty() on:click=do_move>"Move"</button>
+            </div>
+        </Show>
+        {move || outcome.get().map(|o| match o {
+            Ok(msg) => view! { <p class="notice" data-testid="move-result">{msg}</p> }.into_any(),
+            Err(msg) => view! { <p class="error" data-testid="move-result">{msg}</p> }.into_any(),
+        })}
+        <Suspense fallback=|| view! { <p class="muted">"Loading assets…"</p> }>
+            {move || assets.get().map(|r| match r {
+                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                Ok(page) if page.items.is_empty() => view! { <p class="empty">"No assets here."</p> }.into_any(),
+                Ok(page) => view! {
+                    <table class="table" data-testid="assets-table">
+                        <thead><tr><th></th><th>"Name"</th><th>"Kind"</th><th>"Group"</th><th>"OS"</th><th>"Address"</th><th>"Status"</th><th>"Alerts"</th></tr></thead>
+                        <tbody>
+                            {page.items.into_iter().map(|a| {
+                                let id = a.id;
+                                view! {
+                                    <tr data-external-id=a.external_id.clone().unwrap_or_default()>
+                                        <td><input type="checkbox" prop:checked=move || selected.get().contains(&id) on:change=move |_| toggle(id)/></td>
+                                        <td>{a.name.clone()}</td>
+                                        <td>{a.kind.as_str().replace('_', " ")}</td>
+                                        <td>{a.group_name.clone().unwrap_or_default()}</td>
+                                        <td>{a.os.clone().unwrap_or_default()}</td>
+                                        <td><code>{a.address.clone().unwrap_or_default()}</code></td>
+                                        <td><span class=if a.online { "badge active" } else { "badge suspended" }>{if a.online { "online" } else { "offline" }}</span></td>
+                                        <td>{a.open_alerts}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}

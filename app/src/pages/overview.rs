@@ -1,0 +1,88 @@
+//! The MSP dashboard: every managed customer's figures at a glance, totals on top, a bar of
+//! online/offline per customer, sort, filter and search.
+use crate::client;
+use crate::layout::{js_encode, use_session};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use shared::api::Overview;
+
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let session = use_session();
+    let query = RwSignal::new(String::new());
+    let sort = RwSignal::new("name".to_string());
+    let status = RwSignal::new(String::new());
+    let data = LocalResource::new(move || {
+        let url = format!("/api/v1/overview?limit=100&q={}&sort={}&status={}", js_encode(&query.get()), sort.get(), status.get());
+        let org = session.org_header();
+        async move { client::get::<Overview>(&url, org).await }
+    });
+    let head = move |key: &'static str, label: &'static str| {
+        view! { <th class="sortable" class:sorted=move || sort.get() == key on:click=move |_| sort.set(key.to_string())>{label}</th> }
+    };
+    view! {
+        <Title text="Overview"/>
+        <div class="page-head">
+            <h1>"Customers at a glance"</h1>
+            <div class="filters">
+                <input type="search" placeholder="Search customers…" data-testid="overview-search" prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
+                <select on:change=move |ev| status.set(event_target_value(&ev))>
+                    <option value="">"All statuses"</option>
+                    <option value="active">"Active"</option>
+                    <option value="suspended">"Suspended"</option>
+                </select>
+            </div>
+        </div>
+        <Suspense fallback=|| view! { <p class="muted">"Loading the overview…"</p> }>
+            {move || data.get().map(|r| match r {
+                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                Ok(o) => {
+                    let t = o.totals.clone();
+                    view! {
+                        <div class="totals" data-testid="overview-totals">
+                            <div class="stat"><span class="n">{t.customers}</span>"customers"</div>
+                            <div class="stat"><span class="n">{t.assets}</span>"assets"</div>
+                            <div class="stat ok"><span class="n">{t.online}</span>"online"</div>
+                            <div class="stat bad"><span class="n">{t.offline}</span>"offline"</div>
+                            <div class="stat warn"><span class="n">{t.open_alerts}</span>"open alerts"</div>
+                            <div class="stat"><span class="n">{t.suspended}</span>"suspended"</div>
+                        </div>
+                        {if o.items.is_empty() {
+                            view! { <p class="empty">"No customer matches."</p> }.into_any()
+                        } else {
+                            view! {
+                                <table class="table" data-testid="overview-table">
+                                    <thead><tr>
+                                        {head("name", "Customer")}{head("users", "Users")}{head("assets", "Assets")}
+                                        <th>"Online / offline"</th>{head("alerts", "Open alerts")}{head("activity", "Last activity")}<th>"Status"</th>
+                                    </tr></thead>
+                                    <tbody>{o.items.into_iter().map(|c| {
+                                        let alerts = c.open_alerts;
+                                        let alert_class = if alerts > 0 { "alert" } else { "" };
+                                        let pct = if c.assets > 0 { c.online * 100 / c.assets } else { 0 };
+                                        view! {
+                                            <tr data-slug=c.slug.clone()>
+                                                <td>{c.name.clone()}</td>
+                                                <td>{c.users}</td>
+                                                <td>{c.assets}</td>
+                                                <td>
+                                                    <div class="bar" title=format!("{} online, {} offline", c.online, c.offline)>
+                                                        <span class="bar-ok" style=format!("width: {pct}%")></span>
+                                                    </div>
+                                                    <small class="muted">{format!("{} / {}", c.online, c.offline)}</small>
+                                                </td>
+                                                <td class=alert_class>{alerts}</td>
+                                                <td>{c.last_activity.clone().map(|t| t.replace('T', " ").chars().take(16).collect::<String>()).unwrap_or_else(|| "—".into())}</td>
+                                                <td><span class=format!("badge {}", c.status)>{c.status.to_string()}</span></td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}</tbody>
+                                </table>
+                            }.into_any()
+                        }}
+                    }.into_any()
+                }
+            })}
+        </Suspense>
+    }
+}

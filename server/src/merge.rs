@@ -1,0 +1,208 @@
+//! Merging a tenant into another under the same MSP: `POST /api/v1/org/merge`.
+//!
+//! The current org (a customer or child tenant) moves everything — people (memberships and
+//! home org), assets, groups, child tenants — into the target, then is deleted, all in one
+//! transaction. A dry run reports the plan and every conflict; blocking conflicts make the
+//! real run answer 409 without changing anything.
+use crate::audit::{self, Event};
+use crate::context::{OrgCtx, org_for};
+use crate::db::{Tx, now_ms, parse_uuid};
+use crate::error::{ApiError, Result};
+use crate::orgs::role_from_above;
+use crate::rows::OrgRow;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use shared::api::{MergeConflict, MergePlan, MergeRequest};
+use shared::{OrgKind, Role};
+use sqlx::AnyConnection;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/org/merge", post(merge))
+}
+
+async fn count(conn: &mut AnyConnection, sql: &str, org: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar::<_, i64>(sql).bind(org).fetch_one(conn).await?)
+}
+
+/// What merging `source` into `target` would move, and what collides.
+async fn plan(conn: &mut AnyConnection, source: &OrgRow, target: &OrgRow, target_domain: &str) -> Result<MergePlan> {
+    let (s, t) = (source.id.as_str(), target.id.as_str());
+    let assets = count(conn, "SELECT CAST(COUNT(*) AS BIGINT) FROM assets WHERE org_id = $1", s).await?;
+    let groups = count(conn, "SELECT CAST(COUNT(*) AS BIGINT) FROM asset_groups WHERE org_id = $1", s).await?;
+    let memberships = count(conn, "SELECT CAST(COUNT(*) AS BIGINT) FROM memberships WHERE org_id = $1", s).await?;
+    let child_tenants = count(conn, "SELECT CAST(COUNT(*) AS BIGINT) FROM orgs WHERE parent_id = $1", s).await?;
+    let mut conflicts = Vec::new();
+    let pairs = |sql: &'static str| sqlx::query_scalar::<_, String>(sql).bind(s.to_string()).bind(t.to_string());
+    for external_id in pairs(
+        "SELECT DISTINCT a.external_id FROM assets a JOIN assets b ON b.external_id = a.external_id AND b.org_id = $2 \
+         WHERE a.org_id = $1 ORDER BY a.external_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        conflicts.push(MergeConflict {
+            kind: "external_id".into(),
+            detail: format!("both orgs have an asset with external id {external_id}; change or remove one first"),
+            value: external_id,
+            blocking: true,
+        });
+    }
+    for name in pairs(
+        "SELECT DISTINCT a.name FROM assets a JOIN assets b ON b.name = a.name AND b.org_id = $2 WHERE a.org_id = $1 ORDER BY a.name",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        conflicts.push(MergeConflict {
+            kind: "asset_name".into(),
+            detail: format!("both orgs have an asset named {name}; both are kept"),
+            value: name,
+            blocking: false,
+        });
+    }
+    for name in pairs(
+        "SELECT a.name FROM asset_groups a JOIN asset_groups b ON b.name = a.name AND b.org_id = $2 WHERE a.org_id = $1 ORDER BY a.name",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        conflicts.push(MergeConflict {
+            kind: "group_name".into(),
+            detail: format!("both orgs have a group named {name}; its assets and viewers join the target's group"),
+            value: name,
+            blocking: false,
+        });
+    }
+    let homed: Vec<String> = sqlx::query_scalar("SELECT email FROM users WHERE home_org_id = $1 ORDER BY email")
+        .bind(s)
+        .fetch_all(&mut *conn)
+        .await?;
+    let users = homed.len() as i64;
+    for email in homed {
+        let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+        if !domain.eq_ignore_ascii_case(target_domain) {
+            conflicts.push(MergeConflict {
+                kind: "user_domain".into(),
+                detail: format!("{email} can't belong to {}, whose domain is {target_domain}", target.name),
+                value: email,
+                blocking: true,
+            });
+        }
+    }
+    Ok(MergePlan {
+        source_org_id: parse_uuid(s),
+        into_org_id: parse_uuid(t),
+        dry_run: true,
+        merged: false,
+        assets,
+        groups,
+        users,
+        memberships,
+        child_tenants,
+        conflicts,
+    })
+}
+
+/// The moves, in an order the foreign keys accept.
+async fn apply(tx: &mut Tx, source: &str, target: &str) -> Result<()> {
+    let now = now_ms();
+    // Same-named groups become one: the source's assets and viewer limits join the target's group.
+    let same: Vec<(String, String)> = sqlx::query_as(
+        "SELECT s.id, t.id FROM asset_groups s JOIN asset_groups t ON t.name = s.name AND t.org_id = $2 WHERE s.org_id = $1",
+    )
+    .bind(source)
+    .bind(target)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (from, into) in &same {
+        sqlx::query("UPDATE assets SET group_id = $1 WHERE group_id = $2").bind(into).bind(from).execute(&mut **tx).await?;
+        sqlx::query("UPDATE membership_groups SET group_id = $1 WHERE group_id = $2").bind(into).bind(from).execute(&mut **tx).await?;
+        sqlx::query("DELETE FROM asset_groups WHERE id = $1").bind(from).execute(&mut **tx).await?;
+    }
+    sqlx::query("UPDATE asset_groups SET org_id = $1 WHERE org_id = $2").bind(target).bind(source).execute(&mut **tx).await?;
+    sqlx::query("UPDATE assets SET org_id = $1, updated_at = $2 WHERE org_id = $3").bind(target).bind(now).bind(source).execute(&mut **tx).await?;
+    // Someone already in the target keeps their role there; everyone else brings theirs along.
+    sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id IN (SELECT user_id FROM memberships WHERE org_id = $2)")
+        .bind(source)
+        .bind(target)
+        .execute(&mut **tx)
+        .await?;
+    // membership_groups follows through its ON UPDATE CASCADE key.
+    sqlx::query("UPDATE memberships SET org_id = $1 WHERE org_id = $2").bind(target).bind(source).execute(&mut **tx).await?;
+    sqlx::query("UPDATE users SET home_org_id = $1 WHERE home_org_id = $2").bind(target).bind(source).execute(&mut **tx).await?;
+    sqlx::query("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE parent_id = $3").bind(target).bind(now).bind(source).execute(&mut **tx).await?;
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/api/v1/org/merge", tag = "orgs", request_body = MergeRequest, params(("X-Org-Id" = Option<String>, Header, description = "the org to merge away")),
+    responses((status = 200, body = MergePlan, description = "the plan (dry run) or what was merged"),
+        (status = 403, description = "needs admin of both orgs and of the org that manages this one"),
+        (status = 404, description = "target not visible"), (status = 409, description = "blocking conflicts; nothing changed"), (status = 422)))]
+pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<MergeRequest>) -> Result<Json<MergePlan>> {
+    let admin = ctx.admin()?;
+    let source = &admin.ctx.org;
+    if source.kind() == OrgKind::Msp {
+        return Err(ApiError::BadRequest("an MSP org can't be merged into another org".into()));
+    }
+    // Merging ends the source org, so it takes the same power as deleting it.
+    if role_from_above(&ctx.caller, &ctx.path) != Some(Role::Admin) {
+        return Err(ApiError::Forbidden(format!("only whoever manages {} can merge it away", source.name)));
+    }
+    let (target, target_path, target_role) = org_for(&state, &ctx.caller, &body.into_org_id.to_string()).await?;
+    if target_role != Role::Admin {
+        return Err(ApiError::Forbidden(format!("merging into {} needs the admin role there", target.name)));
+    }
+    if target.id == source.id {
+        return Err(ApiError::field("into_org_id", "is the org being merged"));
+    }
+    if target.kind() == OrgKind::Msp || target_path.msp_id().is_none() || target_path.msp_id() != ctx.path.msp_id() {
+        return Err(ApiError::field("into_org_id", "must be a customer or child tenant under the same MSP"));
+    }
+    if target_path.contains(&source.id) {
+        return Err(ApiError::field("into_org_id", "is inside the org being merged"));
+    }
+    let target_domain = target_path.effective_domain().to_string();
+    if body.dry_run {
+        let mut conn = state.db.pool.acquire().await?;
+        return Ok(Json(plan(&mut conn, source, &target, &target_domain).await?));
+    }
+    let mut tx = audit::begin(&state.db).await?;
+    // Planned inside the transaction, so what is checked is what gets moved.
+    let mut plan = plan(&mut *tx, source, &target, &target_domain).await?;
+    let blocking: Vec<String> =
+        plan.conflicts.iter().filter(|c| c.blocking).map(|c| format!("{} {}", c.kind, c.value)).collect();
+    if !blocking.is_empty() {
+        return Err(ApiError::Conflict {
+            field: "into_org_id",
+            message: format!("can't merge: {}; try a dry run for details", blocking.join(", ")),
+        });
+    }
+    apply(&mut tx, &source.id, &target.id).await?;
+    let actor = ctx.caller.actor();
+    audit::record(&mut tx, &actor, Event {
+        org_id: Some(&target.id),
+        action: "org.merge",
+        object_type: "org",
+        object_id: Some(&source.id),
+        summary: format!(
+            "merged {} ({}) into {}: {} assets, {} groups, {} users, {} memberships, {} child tenants",
+            source.name, source.slug, target.name, plan.assets, plan.groups, plan.users, plan.memberships, plan.child_tenants
+        ),
+    })
+    .await?;
+    sqlx::query("DELETE FROM orgs WHERE id = $1").bind(&source.id).execute(&mut *tx).await?;
+    audit::record(&mut tx, &actor, Event {
+        org_id: source.parent_id.as_deref(),
+        action: "org.delete",
+        object_type: "org",
+        object_id: Some(&source.id),
+        summary: format!("deleted {} {} ({}) after merging it into {}", source.kind, source.name, source.slug, target.name),
+    })
+    .await?;
+    tx.commit().await?;
+    plan.dry_run = false;
+    plan.merged = true;
+    Ok(Json(plan))
+}
