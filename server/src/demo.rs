@@ -134,6 +134,41 @@ pub async fn seed(db: &Db) -> anyhow::Result<String> {
     insert_org(&mut tx, &actor, "Acme Berlin Lab", "acme-berlin-lab", OrgKind::Child, Some(&berlin), None).await?;
     insert_org(&mut tx, &actor, "Acme Paris", "acme-paris", OrgKind::Child, Some(&customers[0]), None).await?;
     insert_user(&mut tx, &actor, "rita@acme.example", "Rita Berlin", &hash, &berlin, Role::Admin, false).await?;
+    // A few managed assets per customer, so the overview and assets pages have something to show.
+    let kinds = ["computer", "computer", "monitored_system", "gateway"];
+    for (ci, customer) in customers.iter().enumerate() {
+        let group = crate::db::new_id();
+        sqlx::query("INSERT INTO asset_groups (id, org_id, name, created_at) VALUES ($1, $2, 'Front desk PCs', $3)")
+            .bind(&group)
+            .bind(customer)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        for i in 0..(4 + ci * 2) {
+            let kind = kinds[i % kinds.len()];
+            let id = crate::db::new_id();
+            let online = i64::from((i + ci) % 3 != 0);
+            sqlx::query(
+                "INSERT INTO assets (id, org_id, kind, name, group_id, os, address, online, last_seen_at, open_alerts, external_id, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+            )
+            .bind(&id)
+            .bind(customer)
+            .bind(kind)
+            .bind(format!("{}-{:02}", CUSTOMERS[ci].slug.split('-').next().unwrap_or("host"), i + 1))
+            .bind((kind == "computer").then(|| group.clone()))
+            .bind(if kind == "computer" { "Windows 11" } else { "Linux" })
+            .bind(format!("10.{ci}.0.{}", i + 10))
+            .bind(online)
+            .bind(now_ms() - (i as i64) * 600_000)
+            .bind(i64::from(online == 0 && i % 2 == 0))
+            .bind(format!("rmm-{ci}-{i}"))
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+            audit::record(&mut tx, &actor, Event { org_id: Some(customer), action: "asset.create", object_type: "asset", object_id: Some(&id), summary: format!("added {kind} asset") }).await?;
+        }
+    }
     let day = 24 * 60 * 60 * 1000;
     let delegations = [(0usize, 0usize, None), (1, 1, Some(now_ms() + 30 * day)), (2, 2, Some(now_ms() + 7 * day)), (0, 3, Some(now_ms() + 90 * day))];
     let granted_by: String = sqlx::query_scalar("SELECT id FROM users WHERE email = 'alice@contoso.example'").fetch_one(&mut *tx).await?;

@@ -78,3 +78,26 @@ async fn concurrent_mutations_keep_one_unbroken_chain() {
     }
     assert_eq!(server::audit::verify(&app.db).await.unwrap(), Ok(app.audit_count().await));
 }
+
+#[tokio::test]
+async fn demo_is_believable_idempotent_and_audited() {
+    let app = spawn_app().await;
+    server::demo::seed(&app.db).await.unwrap();
+    let again = server::demo::seed(&app.db).await.unwrap();
+    assert!(again.contains("already"), "{again}");
+    let count = |sql: &'static str| {
+        let pool = app.db.pool.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM orgs WHERE kind = 'customer' AND parent_id = (SELECT id FROM orgs WHERE slug = 'contoso')").await, 5);
+    assert_eq!(count("SELECT COUNT(*) FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE o.slug = 'contoso' AND m.role = 'admin'").await, 2);
+    assert_eq!(count("SELECT COUNT(*) FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE o.slug = 'contoso' AND m.role = 'member'").await, 3);
+    assert_eq!(count("SELECT COUNT(*) FROM orgs WHERE slug = 'acme-berlin-lab'").await, 1, "two levels of child tenants");
+    assert!(count("SELECT COUNT(*) FROM assets").await >= 20);
+    assert!(count("SELECT COUNT(*) FROM delegations").await >= 3);
+    assert_eq!(server::audit::verify(&app.db).await.unwrap(), Ok(app.audit_count().await));
+    let tom = app.login("tom@contoso.example", server::demo::DEMO_PASSWORD).await;
+    let orgs = app.get("/api/v1/orgs", Auth::Session(&tom), None).await;
+    let names: Vec<&str> = orgs.body["items"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Contoso MSP", "Acme Berlin", "Acme Berlin Lab", "Acme Corp", "Acme Paris", "Tailspin Toys"]);
+}
