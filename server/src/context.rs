@@ -168,8 +168,14 @@ impl FromRequestParts<AppState> for OrgCtx {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let caller = Caller::from_request_parts(parts, state).await?;
         let header = parts.headers.get(ORG_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
-        let org_id = if let Some(id) = header.filter(|h| !h.is_empty()) {
-            id.to_string()
+        // Links (a CSV download, say) can't send headers, so `?org_id=` names the org for GETs.
+        let from_query = (parts.method == Method::GET)
+            .then(|| parts.uri.query())
+            .flatten()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("org_id=")))
+            .map(str::to_string);
+        let org_id = if let Some(id) = header.filter(|h| !h.is_empty()).map(str::to_string).or(from_query) {
+            id
         } else if let Some(slug) = parts
             .headers
             .get(axum::http::header::HOST)

@@ -31,6 +31,11 @@ async fn customer_admins_see_what_the_msp_did_in_their_org() {
     let bad = app.get("/api/v1/audit?since=yesterday", Auth::Session(&carol), None).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body["error"]["fields"]["since"].is_string());
+    // A link can name the org in the query instead of the header; a foreign org is still 404.
+    let by_query = app.get(&format!("/api/v1/audit?format=csv&org_id={}", w.acme), Auth::Session(&carol), None).await;
+    assert_eq!(by_query.status, StatusCode::OK);
+    let foreign = app.get(&format!("/api/v1/audit?format=csv&org_id={}", w.globex), Auth::Session(&carol), None).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
     let csv = app.get("/api/v1/audit?format=csv", Auth::Session(&carol), None).await;
     assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
     let mut reader = csv::Reader::from_reader(csv.text.as_bytes());
