@@ -38,13 +38,13 @@ struct Totals {
 
 type RowQuery<'q, T> = sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments<'q>>;
 
-/// Binds `$1` (the MSP), `$2` (the search pattern) and, for technicians, `$3`/`$4`.
-fn with_binds<'q, T>(q: RowQuery<'q, T>, msp: &str, needle: &str, user: Option<(&str, i64)>) -> RowQuery<'q, T> {
-    let q = q.bind(msp.to_string()).bind(needle.to_string());
-    match user {
-        Some((id, now)) => q.bind(id.to_string()).bind(now),
-        None => q,
+/// Binds `$1` (the MSP), `$2` (the search pattern) and then the visible customer ids, if limited.
+fn with_binds<'q, T>(q: RowQuery<'q, T>, msp: &str, needle: &str, visible: Option<&[String]>) -> RowQuery<'q, T> {
+    let mut q = q.bind(msp.to_string()).bind(needle.to_string());
+    for id in visible.unwrap_or_default() {
+        q = q.bind(id.clone());
     }
+    q
 }
 
 /// Customers of the current MSP (those the caller may open) with their figures.
@@ -71,9 +71,21 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
         "activity" => "last_activity DESC",
         _ => return Err(ApiError::field("sort", "must be one of name, users, assets, offline, alerts, activity")),
     };
-    // Which customers the caller may open: MSP admins all; technicians their active delegations.
-    let all_customers = ctx.role == Role::Admin;
-    let now = crate::db::now_ms();
+    // Which customers the caller may open: an MSP admin all of them; anyone else exactly
+    // those the access function grants (delegations, or memberships of their own).
+    let visible_ids: Option<Vec<String>> = if ctx.role == Role::Admin {
+        None
+    } else {
+        let msp = crate::db::parse_uuid(&ctx.org.id);
+        Some(
+            crate::orgs::accessible_orgs(&state, &ctx.caller, None)
+                .await?
+                .into_iter()
+                .filter(|o| o.kind == OrgKind::Customer && o.parent_id == Some(msp))
+                .map(|o| o.id.to_string())
+                .collect(),
+        )
+    };
     let needle = q.q.as_deref().map(|s| format!("%{}%", s.trim().to_lowercase())).unwrap_or_else(|| "%".into());
     let status_filter = match q.status.as_deref() {
         None | Some("") => "",
@@ -81,10 +93,13 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
         Some("suspended") => " AND c.status = 'suspended'",
         Some(_) => return Err(ApiError::field("status", "must be active or suspended")),
     };
-    let visible = if all_customers {
-        String::new()
-    } else {
-        " AND c.id IN (SELECT org_id FROM delegations WHERE user_id = $3 AND (expires_at IS NULL OR expires_at > $4))".to_string()
+    let visible = match &visible_ids {
+        None => String::new(),
+        Some(ids) if ids.is_empty() => " AND 1 = 0".to_string(),
+        Some(ids) => {
+            let placeholders: Vec<String> = (3..3 + ids.len()).map(|i| format!("${i}")).collect();
+            format!(" AND c.id IN ({})", placeholders.join(", "))
+        }
     };
     let base = format!(
         "WITH RECURSIVE tree (id, customer_id) AS ( \
@@ -102,15 +117,15 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
            WHERE c.parent_id = $1 AND c.kind = 'customer' AND (lower(c.name) LIKE $2 OR c.slug LIKE $2){status_filter}{visible} \
          )"
     );
-    let user = (!all_customers).then(|| (ctx.caller.user.id.as_str(), now));
+    let visible = visible_ids.as_deref();
     let rows_sql = format!("{base} SELECT * FROM rows c ORDER BY {order}, lower(c.name), c.id LIMIT {} OFFSET {offset}", limit + 1);
-    let rows: Vec<Row> = with_binds(sqlx::query_as(&rows_sql), &ctx.org.id, &needle, user).fetch_all(&state.db.pool).await?;
+    let rows: Vec<Row> = with_binds(sqlx::query_as(&rows_sql), &ctx.org.id, &needle, visible).fetch_all(&state.db.pool).await?;
     let totals_sql = format!(
         "{base} SELECT CAST(COUNT(*) AS BIGINT) AS customers, CAST(COALESCE(SUM(assets), 0) AS BIGINT) AS assets, \
            CAST(COALESCE(SUM(online), 0) AS BIGINT) AS online, CAST(COALESCE(SUM(open_alerts), 0) AS BIGINT) AS open_alerts, \
            CAST(COALESCE(SUM(CASE WHEN status = 'suspended' THEN 1 ELSE 0 END), 0) AS BIGINT) AS suspended FROM rows"
     );
-    let t: Totals = with_binds(sqlx::query_as(&totals_sql), &ctx.org.id, &needle, user).fetch_one(&state.db.pool).await?;
+    let t: Totals = with_binds(sqlx::query_as(&totals_sql), &ctx.org.id, &needle, visible).fetch_one(&state.db.pool).await?;
     let more = rows.len() as i64 > i64::from(limit);
     let items: Vec<OverviewRow> = rows
         .into_iter()
