@@ -73,8 +73,69 @@ mod imp {
         }
     }
 
+    /// Posts `body` and hands each line of an ndjson answer to `on_line` as it arrives.
+    pub async fn post_stream<T: DeserializeOwned>(
+        path: &str,
+        org: Option<String>,
+        content_type: &str,
+        body: String,
+        mut on_line: impl FnMut(T),
+    ) -> ApiResult<()> {
+        use wasm_bindgen_futures::JsFuture;
+        let mut req = RequestBuilder::new(path)
+            .method(Method::POST)
+            .header("Accept", "application/x-ndjson")
+            .header("Content-Type", content_type);
+        if let Some(org) = org {
+            req = req.header("X-Org-Id", &org);
+        }
+        if let Some(token) = csrf_token() {
+            req = req.header("X-CSRF-Token", &token);
+        }
+        let resp = req.body(body).map_err(ApiFailure::network)?.send().await.map_err(ApiFailure::network)?;
+        let status = resp.status();
+        if !(200..300).contains(&status) {
+            let text = resp.text().await.map_err(ApiFailure::network)?;
+            return Err(match serde_json::from_str::<ApiErrorBody>(&text) {
+                Ok(body) => ApiFailure { status, message: body.error.message, fields: body.error.fields },
+                Err(_) => ApiFailure { status, message: format!("request failed ({status})"), fields: BTreeMap::new() },
+            });
+        }
+        let stream = resp.body().ok_or_else(|| ApiFailure::network("the answer has no body"))?;
+        let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+        let js = |e: wasm_bindgen::JsValue| ApiFailure::network(format!("{e:?}"));
+        // Bytes, not text: a chunk may end inside a UTF-8 character.
+        let mut pending: Vec<u8> = Vec::new();
+        loop {
+            let chunk = JsFuture::from(reader.read()).await.map_err(js)?;
+            let done = js_sys::Reflect::get(&chunk, &"done".into()).map_err(js)?.as_bool().unwrap_or(true);
+            if done {
+                break;
+            }
+            let value: js_sys::Uint8Array = js_sys::Reflect::get(&chunk, &"value".into()).map_err(js)?.unchecked_into();
+            pending.extend(value.to_vec());
+            while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                if let Ok(item) = serde_json::from_slice::<T>(&line[..end]) {
+                    on_line(item);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The text of the file chosen in a file input, with its name.
+    pub async fn chosen_file(input: &web_sys::HtmlInputElement) -> Option<(String, String)> {
+        let file = input.files()?.get(0)?;
+        let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok()?.as_string()?;
+        Some((file.name(), text))
+    }
+
     pub use gloo_net::http::Method as M;
 }
+
+#[cfg(feature = "hydrate")]
+pub use imp::{chosen_file, post_stream};
 
 #[cfg(feature = "hydrate")]
 pub async fn get<T: DeserializeOwned>(path: &str, org: Option<String>) -> ApiResult<T> {
@@ -107,6 +168,10 @@ pub async fn post<T: DeserializeOwned, B: Serialize>(_path: &str, _org: Option<S
 }
 #[cfg(not(feature = "hydrate"))]
 pub async fn patch<T: DeserializeOwned, B: Serialize>(_path: &str, _org: Option<String>, _body: &B) -> ApiResult<T> {
+    Err(server_side())
+}
+#[cfg(not(feature = "hydrate"))]
+pub async fn post_stream<T: DeserializeOwned>(_path: &str, _org: Option<String>, _content_type: &str, _body: String, _on_line: impl FnMut(T)) -> ApiResult<()> {
     Err(server_side())
 }
 #[cfg(not(feature = "hydrate"))]

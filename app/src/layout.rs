@@ -101,7 +101,14 @@ pub fn Shell() -> impl IntoView {
                 <Show when=move || session.current.get().is_some_and(|c| c.org.kind == shared::OrgKind::Msp && c.role == shared::Role::Admin)>
                     <A href="/technicians">"Technicians"</A>
                 </Show>
+                <A href="/organizations">"Organizations"</A>
                 <A href="/assets">"Assets"</A>
+                <Show when=move || session.current.get().is_some_and(|c| c.role >= shared::Role::Member)>
+                    <A href="/import">"Import"</A>
+                </Show>
+                <Show when=move || session.current.get().is_some_and(|c| c.role == shared::Role::Admin && c.org.kind != shared::OrgKind::Msp)>
+                    <A href="/merge">"Merge tenant"</A>
+                </Show>
                 <A href="/people">"People"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.role == shared::Role::Admin)>
                     <A href="/audit">"Audit"</A>

@@ -42,7 +42,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("overview") view=pages::overview::OverviewPage/>
                     <Route path=path!("customers") view=pages::customers::CustomersPage/>
                     <Route path=path!("technicians") view=pages::technicians::TechniciansPage/>
+                    <Route path=path!("organizations") view=pages::tree::OrganizationsPage/>
                     <Route path=path!("assets") view=pages::assets::AssetsPage/>
+                    <Route path=path!("assets/:id") view=pages::asset_detail::AssetDetailPage/>
+                    <Route path=path!("import") view=pages::import::ImportPage/>
+                    <Route path=path!("merge") view=pages::merge::MergePage/>
                     <Route path=path!("people") view=pages::people::PeoplePage/>
                     <Route path=path!("audit") view=pages::audit::AuditPage/>
                     <Route path=path!("tokens") view=pages::tokens::TokensPage/>

@@ -31,7 +31,8 @@ use utoipa::OpenApi;
         crate::assets::list_assets, crate::assets::create_asset, crate::assets::summary, crate::assets::get_asset,
         crate::assets::update_asset, crate::assets::delete_asset, crate::assets::move_assets,
         crate::assets::list_groups, crate::assets::create_group, crate::assets::get_group, crate::assets::rename_group,
-        crate::assets::delete_group, crate::merge::merge, crate::import::import,
+        crate::assets::delete_group, crate::merge::merge, crate::import::assets::import, crate::import::tenants::import,
+        crate::tree::roots, crate::tree::children,
     ),
     components(schemas(shared::ApiErrorBody, shared::ErrorCode)),
     tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"))
@@ -53,6 +54,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::assets::router())
         .merge(crate::merge::router())
         .merge(crate::import::router())
+        .merge(crate::tree::router())
         .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/api/{*rest}", any(|| async { crate::error::ApiError::NotFound }))
         // API responses are data, never documents to render or frame.

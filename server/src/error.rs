@@ -91,10 +91,11 @@ impl From<shared::FieldError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The body this error answers with (also used inside streamed answers).
+    pub fn detail(&self) -> ApiErrorDetail {
         let code = self.code();
-        let (message, fields) = match &self {
+        let (message, fields) = match self {
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 ("something went wrong on our side".to_string(), BTreeMap::new())
@@ -108,9 +109,14 @@ impl IntoResponse for ApiError {
             }
             other => (other.to_string(), BTreeMap::new()),
         };
-        let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = ApiErrorBody { error: ApiErrorDetail { code, message, fields } };
-        (status, axum::Json(body)).into_response()
+        ApiErrorDetail { code, message, fields }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(ApiErrorBody { error: self.detail() })).into_response()
     }
 }
 

@@ -1,5 +1,7 @@
 //! Tenantry's server: a library (so tests, benchmarks and CLI subcommands share one app)
 //! with a thin `main.rs`.
+// The pages' view types are deep; rendering them needs more than the default query depth.
+#![recursion_limit = "256"]
 pub mod access;
 pub mod api;
 pub mod assets;
@@ -21,6 +23,7 @@ pub mod overview;
 pub mod people;
 pub mod rows;
 pub mod state;
+pub mod tree;
 pub mod web;
 
 pub use api::{build_app, serve};

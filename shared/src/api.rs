@@ -567,3 +567,61 @@ pub struct Overview {
     pub items: Vec<OverviewRow>,
     pub next_cursor: Option<String>,
 }
+
+/// Asset counts of one org by kind, as far as the caller may see.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AssetKindCounts {
+    pub computer: i64,
+    pub monitored_system: i64,
+    pub gateway: i64,
+}
+
+impl AssetKindCounts {
+    pub fn get(&self, kind: AssetKind) -> i64 {
+        match kind {
+            AssetKind::Computer => self.computer,
+            AssetKind::MonitoredSystem => self.monitored_system,
+            AssetKind::Gateway => self.gateway,
+        }
+    }
+}
+
+/// One org in the Organizations tree (`GET /api/v1/tree`, `GET /api/v1/tree/{id}/children`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TreeNode {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub kind: OrgKind,
+    pub status: OrgStatus,
+    pub role: Role,
+    /// Child tenants the caller can open (what expanding the node lists).
+    pub children: i64,
+    pub assets: AssetKindCounts,
+    /// Names of the accessible ancestors, root first (shown for search results).
+    pub path: Vec<String>,
+}
+
+/// One line of an import answered as a stream (`Accept: application/x-ndjson`): progress
+/// lines, then exactly one `result` line (with `error` when nothing was imported).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ImportEvent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<ImportProgress>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<ImportResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::error::ApiErrorDetail>,
+}
+
+/// How far an import is: `phase` is `checking` then `writing`; `done` of `total` rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ImportProgress {
+    pub phase: String,
+    pub done: i64,
+    pub total: i64,
+}

@@ -89,6 +89,7 @@ pub fn AssetsPage() -> impl IntoView {
                 <option value="false">"Offline"</option>
             </select>
         </div>
+        <crate::pages::asset_detail::NewAssetForm on_created=Callback::new(move |_| version.update(|v| *v += 1))/>
         <Suspense fallback=|| ()>
             {move || summary.get().and_then(|r| r.ok()).map(|s| view! {
                 <p class="muted" data-testid="asset-summary">
@@ -125,7 +126,7 @@ pub fn AssetsPage() -> impl IntoView {
                                 view! {
                                     <tr data-external-id=a.external_id.clone().unwrap_or_default()>
                                         <td><input type="checkbox" prop:checked=move || selected.get().contains(&id) on:change=move |_| toggle(id)/></td>
-                                        <td>{a.name.clone()}</td>
+                                        <td><a href=format!("/assets/{}", a.id)>{a.name.clone()}</a></td>
                                         <td>{a.kind.as_str().replace('_', " ")}</td>
                                         <td>{a.group_name.clone().unwrap_or_default()}</td>
                                         <td>{a.os.clone().unwrap_or_default()}</td>

@@ -1,14 +1,18 @@
 pub mod accept;
 pub mod apidocs;
+pub mod asset_detail;
 pub mod assets;
 pub mod audit;
 pub mod customers;
+pub mod import;
 pub mod login;
+pub mod merge;
 pub mod overview;
 pub mod people;
 pub mod portal;
 pub mod technicians;
 pub mod tokens;
+pub mod tree;
 
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod emails;
 mod invitations;
+mod lifecycle;
 mod orgs;
 mod permissions;
 mod people;

@@ -1,0 +1,203 @@
+//! The Organizations tree: MSP → customers → child tenants → their assets by kind.
+//!
+//! `GET /api/v1/tree` answers the caller's roots (accessible orgs whose parent they can't
+//! open), or with `?q=` every accessible org whose name or slug matches, with its path.
+//! `GET /api/v1/tree/{id}/children` answers one level, paged, so the page loads lazily.
+//! Every node's role comes from the access function; asset counts honour group limits.
+use crate::access::{OrgPath, PathNode, visible_groups};
+use crate::context::{Caller, org_for};
+use crate::db::{now_ms, parse_uuid};
+use crate::error::Result;
+use crate::orgs::{accessible_orgs, page_bounds, paginate};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use shared::api::{AssetKindCounts, ListQuery, OrgEntry, Page, TreeNode};
+use shared::{AssetKind, OrgKind, OrgStatus, Role};
+use std::collections::HashMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/tree", get(roots)).route("/api/v1/tree/{id}/children", get(children))
+}
+
+/// An org about to become a node: what the access function and the counts need.
+struct Candidate {
+    path: OrgPath,
+    name: String,
+    slug: String,
+    role: Role,
+    breadcrumb: Vec<String>,
+}
+
+impl Candidate {
+    fn id(&self) -> &str {
+        &self.path.nodes[0].id
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/tree", tag = "orgs", params(ListQuery),
+    responses((status = 200, body = Page<TreeNode>, description = "roots, or with `q` the matching orgs with their paths"), (status = 401)))]
+pub async fn roots(State(state): State<AppState>, caller: Caller, Query(q): Query<ListQuery>) -> Result<Json<Page<TreeNode>>> {
+    let (limit, offset) = page_bounds(&q)?;
+    let needle = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let all = accessible_orgs(&state, &caller, None).await?;
+    let by_id: HashMap<_, &OrgEntry> = all.iter().map(|o| (o.id, o)).collect();
+    let breadcrumb = |o: &OrgEntry| {
+        let mut names = Vec::new();
+        let mut cursor = o.parent_id.and_then(|p| by_id.get(&p));
+        while let Some(parent) = cursor {
+            names.push(parent.name.clone());
+            cursor = parent.parent_id.and_then(|p| by_id.get(&p));
+        }
+        names.reverse();
+        names
+    };
+    let mut picked: Vec<&OrgEntry> = match needle {
+        Some(n) => {
+            let n = n.to_lowercase();
+            all.iter().filter(|o| o.name.to_lowercase().contains(&n) || o.slug.contains(&n)).collect()
+        }
+        None => all.iter().filter(|o| o.parent_id.is_none_or(|p| !by_id.contains_key(&p))).collect(),
+    };
+    picked.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.slug.cmp(&b.slug)));
+    let page = paginate(picked, limit, offset);
+    let mut conn = state.db.pool.acquire().await?;
+    let mut candidates = Vec::new();
+    for entry in &page.items {
+        // The path is needed for group limits and child visibility; the role is already decided.
+        let Some(path) = crate::access::load_path(&mut conn, &entry.id.to_string()).await? else { continue };
+        candidates.push(Candidate {
+            path,
+            name: entry.name.clone(),
+            slug: entry.slug.clone(),
+            role: entry.role,
+            breadcrumb: breadcrumb(entry),
+        });
+    }
+    drop(conn);
+    let items = nodes(&state, &caller, candidates).await?;
+    Ok(Json(Page { items, next_cursor: page.next_cursor }))
+}
+
+#[utoipa::path(get, path = "/api/v1/tree/{id}/children", tag = "orgs", params(("id" = String, Path), ListQuery),
+    responses((status = 200, body = Page<TreeNode>, description = "the child tenants the caller can open, by name"), (status = 404)))]
+pub async fn children(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(q): Query<ListQuery>) -> Result<Json<Page<TreeNode>>> {
+    let (limit, offset) = page_bounds(&q)?;
+    let (_, parent_path, _) = org_for(&state, &caller, &id).await?;
+    let visible = visible_children(&state, &caller, &parent_path).await?;
+    let page = paginate(visible, limit, offset);
+    let items = nodes(&state, &caller, page.items).await?;
+    Ok(Json(Page { items, next_cursor: page.next_cursor }))
+}
+
+/// The children of the org at the head of `parent` that the caller can open, by name.
+async fn visible_children(state: &AppState, caller: &Caller, parent: &OrgPath) -> Result<Vec<Candidate>> {
+    let rows: Vec<(String, String, String, String, String)> =
+        sqlx::query_as("SELECT id, name, slug, kind, status FROM orgs WHERE parent_id = $1 ORDER BY name, slug")
+            .bind(&parent.nodes[0].id)
+            .fetch_all(&state.db.pool)
+            .await?;
+    let now = now_ms();
+    let mut out = Vec::new();
+    for (id, name, slug, kind, status) in rows {
+        let mut nodes = Vec::with_capacity(parent.nodes.len() + 1);
+        nodes.push(PathNode {
+            id,
+            kind: kind.parse().unwrap_or(OrgKind::Child),
+            status: status.parse().unwrap_or(OrgStatus::Active),
+            email_domain: None,
+        });
+        nodes.extend(parent.nodes.iter().cloned());
+        let path = OrgPath { nodes };
+        if let Some(role) = caller.grants.role_in_at(&path, now) {
+            out.push(Candidate { path, name, slug, role, breadcrumb: Vec::new() });
+        }
+    }
+    out.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.slug.cmp(&b.slug)));
+    Ok(out)
+}
+
+/// Turns candidates into nodes with their visible child counts and asset counts, using a
+/// couple of grouped queries for the page rather than a query per node where possible.
+async fn nodes(state: &AppState, caller: &Caller, candidates: Vec<Candidate>) -> Result<Vec<TreeNode>> {
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = candidates.iter().map(|c| c.id().to_string()).collect();
+    let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let list = list.join(", ");
+
+    // Below a customer or child tenant every role carries down, so all children are visible;
+    // below an MSP only admins see every customer, others just their delegated ones.
+    let sql = format!("SELECT parent_id, COUNT(*) FROM orgs WHERE parent_id IN ({list}) GROUP BY parent_id");
+    let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+    for id in &ids {
+        query = query.bind(id.clone());
+    }
+    let child_counts: HashMap<String, i64> = query.fetch_all(&state.db.pool).await?.into_iter().collect();
+
+    let sql = format!("SELECT org_id, kind, COUNT(*) FROM assets WHERE org_id IN ({list}) GROUP BY org_id, kind");
+    let mut query = sqlx::query_as::<_, (String, String, i64)>(&sql);
+    for id in &ids {
+        query = query.bind(id.clone());
+    }
+    let mut asset_counts: HashMap<String, AssetKindCounts> = HashMap::new();
+    for (org, kind, n) in query.fetch_all(&state.db.pool).await? {
+        add_count(asset_counts.entry(org).or_default(), &kind, n);
+    }
+
+    let mut out = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let id = c.id().to_string();
+        let head = &c.path.nodes[0];
+        let children = if head.kind == OrgKind::Msp && c.role < Role::Admin {
+            Box::pin(visible_children(state, caller, &c.path)).await?.len() as i64
+        } else {
+            child_counts.get(&id).copied().unwrap_or(0)
+        };
+        let assets = if c.role > Role::Viewer {
+            asset_counts.remove(&id).unwrap_or_default()
+        } else {
+            limited_asset_counts(state, caller, &c.path, c.role).await?
+        };
+        out.push(TreeNode {
+            id: parse_uuid(&id),
+            name: c.name,
+            slug: c.slug,
+            kind: head.kind,
+            status: head.status,
+            role: c.role,
+            children,
+            assets,
+            path: c.breadcrumb,
+        });
+    }
+    Ok(out)
+}
+
+fn add_count(counts: &mut AssetKindCounts, kind: &str, n: i64) {
+    match kind.parse::<AssetKind>() {
+        Ok(AssetKind::Computer) => counts.computer += n,
+        Ok(AssetKind::MonitoredSystem) => counts.monitored_system += n,
+        Ok(AssetKind::Gateway) => counts.gateway += n,
+        Err(_) => {}
+    }
+}
+
+/// A viewer's counts: only the groups [`visible_groups`] lets them see.
+async fn limited_asset_counts(state: &AppState, caller: &Caller, path: &OrgPath, role: Role) -> Result<AssetKindCounts> {
+    let mut conn = state.db.pool.acquire().await?;
+    let scope = visible_groups(&mut conn, &caller.user.id, path, role).await?;
+    let (condition, binds) = scope.condition("group_id", 2);
+    let sql = format!("SELECT kind, COUNT(*) FROM assets WHERE org_id = $1 AND {condition} GROUP BY kind");
+    let mut query = sqlx::query_as::<_, (String, i64)>(&sql).bind(path.nodes[0].id.clone());
+    for b in binds {
+        query = query.bind(b);
+    }
+    let mut counts = AssetKindCounts::default();
+    for (kind, n) in query.fetch_all(&mut *conn).await? {
+        add_count(&mut counts, &kind, n);
+    }
+    Ok(counts)
+}
