@@ -150,6 +150,10 @@ pub async fn patch<T: DeserializeOwned, B: Serialize>(path: &str, org: Option<St
     imp::send(imp::M::PATCH, path, org, Some(serde_json::to_string(body).unwrap_or_default())).await
 }
 #[cfg(feature = "hydrate")]
+pub async fn put<T: DeserializeOwned, B: Serialize>(path: &str, org: Option<String>, body: &B) -> ApiResult<T> {
+    imp::send(imp::M::PUT, path, org, Some(serde_json::to_string(body).unwrap_or_default())).await
+}
+#[cfg(feature = "hydrate")]
 pub async fn delete(path: &str, org: Option<String>) -> ApiResult<()> {
     imp::send::<serde_json::Value>(imp::M::DELETE, path, org, None).await.map(|_| ())
 }
@@ -172,6 +176,10 @@ pub async fn patch<T: DeserializeOwned, B: Serialize>(_path: &str, _org: Option<
 }
 #[cfg(not(feature = "hydrate"))]
 pub async fn post_stream<T: DeserializeOwned>(_path: &str, _org: Option<String>, _content_type: &str, _body: String, _on_line: impl FnMut(T)) -> ApiResult<()> {
+    Err(server_side())
+}
+#[cfg(not(feature = "hydrate"))]
+pub async fn put<T: DeserializeOwned, B: Serialize>(_path: &str, _org: Option<String>, _body: &B) -> ApiResult<T> {
     Err(server_side())
 }
 #[cfg(not(feature = "hydrate"))]

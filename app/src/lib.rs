@@ -1,5 +1,7 @@
 //! Tenantry's pages. Server-rendered by `server`, hydrated by `frontend`; all data comes from
 //! the `/api/v1` endpoints through [`client`], so the UI can do nothing the API can't.
+// The pages' view types are deep; hydrating them needs more than the default query depth.
+#![recursion_limit = "256"]
 pub mod client;
 mod layout;
 mod pages;

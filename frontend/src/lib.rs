@@ -1,4 +1,6 @@
 //! WASM entry point: hydrate the server-rendered page.
+// The pages' view types are deep; hydrating them needs more than the default query depth.
+#![recursion_limit = "256"]
 use leptos::prelude::document;
 
 #[wasm_bindgen::prelude::wasm_bindgen]

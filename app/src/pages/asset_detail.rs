@@ -137,9 +137,11 @@ pub fn AssetDetailPage() -> impl IntoView {
     let errors = RwSignal::new(None::<ApiFailure>);
     let saved = RwSignal::new(false);
     let confirm_delete = RwSignal::new(false);
+    let version = RwSignal::new(0u32);
     let asset = LocalResource::new(move || {
         let path = format!("/api/v1/assets/{}", id());
         let org = session.org_header();
+        version.get();
         async move { client::get::<Asset>(&path, org).await }
     });
     Effect::new(move |_| {
@@ -156,10 +158,10 @@ pub fn AssetDetailPage() -> impl IntoView {
         saved.set(false);
         leptos::task::spawn_local(async move {
             match client::patch::<Asset, _>(&path, org, &body).await {
-                Ok(a) => {
-                    fields.fill(&a);
+                Ok(_) => {
                     errors.set(None);
                     saved.set(true);
+                    version.update(|v| *v += 1);
                 }
                 Err(f) => errors.set(Some(f)),
             }

@@ -1,0 +1,91 @@
+//! The notification bell (unread count, in the header) and the inbox page: the signed-in
+//! user's notifications from every org, newest first; mark one or all read.
+use crate::client;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use shared::api::{Inbox, InboxItem};
+
+/// Bumped whenever the inbox changes here, so the bell recounts at once.
+#[derive(Clone, Copy)]
+pub struct InboxVersion(pub RwSignal<u32>);
+
+/// The bell in the header: unread count, refreshed every 30 s and after reading.
+#[component]
+pub fn Bell() -> impl IntoView {
+    let version = use_context::<InboxVersion>().unwrap_or(InboxVersion(RwSignal::new(0)));
+    let tick = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(30));
+        if let Ok(handle) = handle {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    let unread = LocalResource::new(move || {
+        tick.get();
+        version.0.get();
+        async move { client::get::<Inbox>("/api/v1/inbox?unread=true&limit=1", None).await.map(|i| i.unread_count).unwrap_or(0) }
+    });
+    view! {
+        <a class="bell" href="/inbox" data-testid="bell" title="Notifications">
+            "🔔"
+            {move || unread.get().filter(|n| *n > 0).map(|n| view! { <span class="bell-count" data-testid="bell-count">{n}</span> })}
+        </a>
+    }
+}
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    let version = use_context::<InboxVersion>().unwrap_or(InboxVersion(RwSignal::new(0)));
+    let unread_only = RwSignal::new(false);
+    let inbox = LocalResource::new(move || {
+        version.0.get();
+        let path = format!("/api/v1/inbox?limit=100{}", if unread_only.get() { "&unread=true" } else { "" });
+        async move { client::get::<Inbox>(&path, None).await }
+    });
+    let mark = move |path: String| {
+        leptos::task::spawn_local(async move {
+            let _ = client::post::<serde_json::Value, _>(&path, None, &serde_json::json!({})).await;
+            version.0.update(|v| *v += 1);
+        });
+    };
+    view! {
+        <Title text="Notifications"/>
+        <div class="page-head">
+            <h1>"Notifications"</h1>
+            <label class="checkbox"><input type="checkbox" prop:checked=move || unread_only.get()
+                on:change=move |ev| unread_only.set(event_target_checked(&ev))/>" Unread only"</label>
+            <button class="btn ghost" data-testid="read-all" on:click=move |_| mark("/api/v1/inbox/read-all".into())>"Mark all read"</button>
+        </div>
+        <p class="muted">"Notifications to a whole org wait while that org's Do Not Disturb window is on and arrive when it ends. Notifications to you, your role or your group always arrive at once."</p>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || inbox.get().map(|r| match r {
+                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                Ok(i) if i.items.is_empty() => view! { <p class="empty">"Nothing here."</p> }.into_any(),
+                Ok(i) => view! {
+                    <ul class="inbox" data-testid="inbox">
+                        {i.items.into_iter().map(|item| view! { <InboxRow item mark/> }).collect_view()}
+                    </ul>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn InboxRow(item: InboxItem, mark: impl Fn(String) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let unread = item.read_at.is_none();
+    let read_path = format!("/api/v1/inbox/{}/read", item.id);
+    let severity = format!("{:?}", item.severity).to_lowercase();
+    view! {
+        <li class="inbox-item" class:unread=unread data-severity=severity.clone()>
+            <div class="panel-head">
+                <strong>{item.title.clone()}</strong>
+                <span class="badge">{severity}</span>
+            </div>
+            <p>{item.body.clone()}</p>
+            <p class="muted">{format!("{} · to {} · {}", item.org_name, item.target_kind, item.delivered_at)}</p>
+            {unread.then(|| view! { <button class="btn ghost small" on:click=move |_| mark(read_path.clone())>"Mark read"</button> })}
+        </li>
+    }
+}
