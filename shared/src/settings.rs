@@ -152,11 +152,6 @@ pub enum Weekday {
 
 impl Weekday {
     pub const ALL: [Weekday; 7] = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun];
-
-    /// Monday = 0.
-    fn index(self) -> i64 {
-        Weekday::ALL.iter().position(|d| *d == self).unwrap_or(0) as i64
-    }
 }
 
 /// `"HH:MM"` → minutes after midnight.

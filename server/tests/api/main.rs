@@ -9,5 +9,7 @@ mod emails;
 mod invitations;
 mod orgs;
 mod permissions;
+mod settings;
+mod notifications;
 mod people;
 mod worlds;
