@@ -262,3 +262,26 @@ async fn deleting_an_org_deletes_its_settings_schedules_and_deployments() {
         assert_eq!(n, 0, "{table}");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_settings_schedules_deployments_and_notifications() {
+    let app = spawn_app().await;
+    let doc = app.get("/api/openapi.json", Auth::None, None).await;
+    for path in [
+        "/api/v1/settings",
+        "/api/v1/settings/{key}",
+        "/api/v1/schedules",
+        "/api/v1/schedules/{id}",
+        "/api/v1/deployments",
+        "/api/v1/deployments/{id}",
+        "/api/v1/notifications",
+        "/api/v1/inbox",
+        "/api/v1/inbox/{id}/read",
+        "/api/v1/inbox/read-all",
+    ] {
+        assert!(doc.body["paths"][path].is_object(), "{path} is not documented");
+    }
+    for schema in ["EffectiveSetting", "Schedule", "Deployment", "CreateNotification", "NotificationTarget", "Inbox"] {
+        assert!(doc.body["components"]["schemas"][schema].is_object(), "{schema} is not documented");
+    }
+}
