@@ -348,8 +348,11 @@ async fn unread_count(state: &AppState, user_id: &str) -> Result<i64> {
 #[tracing::instrument(skip(state, caller, q), fields(user = %caller.user.id))]
 pub async fn inbox(State(state): State<AppState>, caller: Caller, Query(q): Query<InboxQuery>) -> Result<Json<Inbox>> {
     let (limit, offset) = crate::orgs::page_bounds(&ListQuery { q: None, limit: q.limit, cursor: q.cursor.clone() })?;
-    // Held notifications whose window has ended show up on the next look, tick or not.
-    release_due(&state).await?;
+    // Held notifications whose window has ended show up on the next look, tick or not. A
+    // failure here must not hide the inbox; the ticker retries.
+    if let Err(e) = release_due(&state).await {
+        tracing::warn!(error = ?e, "releasing held notifications on an inbox read");
+    }
     let unread_only = if q.unread == Some(true) { " AND i.read_at IS NULL" } else { "" };
     let rows: Vec<InboxRow> = sqlx::query_as(&format!(
         "SELECT i.id, n.id, n.org_id, o.name, n.title, n.body, n.severity, n.target_kind, i.created_at, i.read_at \
