@@ -35,7 +35,7 @@ use utoipa::OpenApi;
         crate::settings::list, crate::settings::get_one, crate::settings::set, crate::settings::revert,
         crate::schedules::list, crate::schedules::create, crate::schedules::get_one, crate::schedules::update, crate::schedules::delete,
         crate::deployments::list, crate::deployments::create, crate::deployments::delete,
-        crate::notifications::create, crate::notifications::inbox, crate::notifications::mark_read, crate::notifications::mark_all_read,
+        crate::notifications::create, crate::notifications::inbox, crate::notifications::me_notifications, crate::notifications::mark_read, crate::notifications::mark_all_read,
     ),
     components(schemas(shared::ApiErrorBody, shared::ErrorCode)),
     tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"))

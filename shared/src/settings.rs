@@ -437,6 +437,8 @@ pub struct EffectiveSetting {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub value: Value,
     pub source: SettingSource,
+    /// `source.org_id` again, at the top level (the API contract names it so).
+    pub source_org_id: Option<Uuid>,
     /// Whether the org itself overrides this key (so "revert to inherited" applies).
     pub overridden: bool,
 }
@@ -479,6 +481,7 @@ pub fn resolve(key: SettingKey, path: &[PathOverride<'_>]) -> EffectiveSetting {
                     org_id: Some(node.org_id),
                     org_name: Some(node.org_name.to_string()),
                 },
+                source_org_id: Some(node.org_id),
                 overridden: i == 0,
             };
         }
@@ -487,6 +490,7 @@ pub fn resolve(key: SettingKey, path: &[PathOverride<'_>]) -> EffectiveSetting {
         key,
         value: key.default_value(),
         source: SettingSource { kind: SourceKind::Default, org_id: None, org_name: None },
+        source_org_id: None,
         overridden: false,
     }
 }

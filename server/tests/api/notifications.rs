@@ -201,6 +201,8 @@ async fn the_inbox_pages_counts_and_marks_read_only_its_owners_items() {
     assert_eq!(titles, ["n2", "n1"], "newest first");
     assert_eq!(first.body["unread_count"], 3);
     let cursor = first.body["next_cursor"].as_str().unwrap();
+    let same = app.get("/api/v1/me/notifications?limit=2", Auth::Session(&dave), None).await;
+    assert_eq!(same.body, first.body, "the contract's path answers the same");
     let second = app.get(&format!("/api/v1/inbox?limit=2&cursor={cursor}"), Auth::Session(&dave), None).await;
     assert_eq!(second.body["items"][0]["title"], "n0");
     assert_eq!(second.body["next_cursor"], Value::Null);

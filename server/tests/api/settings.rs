@@ -43,6 +43,7 @@ async fn three_levels_override_inherit_revert_and_change_at_the_top() {
     let leaf = setting(&app, root, &w.acme_child, key).await;
     assert_eq!((leaf["value"]["start"].as_str(), leaf["source"]["kind"].as_str()), (Some("04:00"), Some("inherited")));
     assert_eq!((leaf["source"]["org_id"].as_str(), leaf["source"]["org_name"].as_str()), (Some(w.acme.as_str()), Some("Acme")));
+    assert_eq!(leaf["source_org_id"], w.acme.as_str());
     assert_eq!(leaf["overridden"], false);
     // A sibling customer inherits straight from the MSP.
     let globex = setting(&app, root, &w.globex, key).await;
@@ -276,6 +277,7 @@ async fn the_openapi_document_lists_settings_schedules_deployments_and_notificat
         "/api/v1/deployments/{id}",
         "/api/v1/notifications",
         "/api/v1/inbox",
+        "/api/v1/me/notifications",
         "/api/v1/inbox/{id}/read",
         "/api/v1/inbox/read-all",
     ] {
