@@ -2,7 +2,9 @@
 //!
 //! A schedule belongs to one org and targets computers (assets) and groups of that same org;
 //! an id from elsewhere is refused exactly like one that doesn't exist. Reading needs any
-//! role; creating, changing and deleting need admin.
+//! role (a group-limited viewer sees only the targets in their groups); creating, changing
+//! and deleting need admin.
+use crate::access::GroupScope;
 use crate::assets::name_text;
 use crate::audit::{self, Event};
 use crate::context::OrgCtx;
@@ -27,8 +29,10 @@ pub fn router() -> Router<AppState> {
 type ScheduleRow = (String, String, String, String, String, String, i64, i64);
 const COLUMNS: &str = "s.id, s.org_id, s.name, s.frequency, s.window_start, s.window_end, s.created_at, s.updated_at";
 
-/// The schedules of `org_id` (all, or just `only`), with their targets: three queries, not N+1.
-async fn load(conn: &mut AnyConnection, org_id: &str, only: Option<&str>, q: Option<&str>, limit: usize, offset: usize) -> Result<Vec<Schedule>> {
+/// The schedules of `org_id` (all, or just `only`), with the targets `scope` lets the caller
+/// see (a group-limited viewer sees only their groups' assets, as everywhere else): three
+/// queries, not N+1.
+async fn load(conn: &mut AnyConnection, org_id: &str, scope: &GroupScope, only: Option<&str>, q: Option<&str>, limit: usize, offset: usize) -> Result<Vec<Schedule>> {
     let needle = format!("%{}%", q.unwrap_or("").trim().to_lowercase());
     let rows: Vec<ScheduleRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM schedules s WHERE s.org_id = $1 AND ($2 = '' OR s.id = $2) AND lower(s.name) LIKE $3 \
@@ -42,19 +46,27 @@ async fn load(conn: &mut AnyConnection, org_id: &str, only: Option<&str>, q: Opt
     .fetch_all(&mut *conn)
     .await?;
     // Targets are joined through their own org, so nothing of another org can show up.
-    let targets = |sql: &'static str| sqlx::query_as::<_, (String, String, String)>(sql).bind(org_id.to_string());
-    let assets = targets(
-        "SELECT t.schedule_id, a.id, a.name FROM schedule_assets t JOIN schedules s ON s.id = t.schedule_id \
+    let targets = |sql: &'static str| sqlx::query_as::<_, (String, String, String, Option<String>)>(sql).bind(org_id.to_string());
+    let assets: Vec<(String, String, String)> = targets(
+        "SELECT t.schedule_id, a.id, a.name, a.group_id FROM schedule_assets t JOIN schedules s ON s.id = t.schedule_id \
          JOIN assets a ON a.id = t.asset_id AND a.org_id = s.org_id WHERE s.org_id = $1 ORDER BY lower(a.name), a.id",
     )
     .fetch_all(&mut *conn)
-    .await?;
-    let groups = targets(
-        "SELECT t.schedule_id, g.id, g.name FROM schedule_groups t JOIN schedules s ON s.id = t.schedule_id \
+    .await?
+    .into_iter()
+    .filter(|t| scope.allows(t.3.as_deref()))
+    .map(|t| (t.0, t.1, t.2))
+    .collect();
+    let groups: Vec<(String, String, String)> = targets(
+        "SELECT t.schedule_id, g.id, g.name, g.id FROM schedule_groups t JOIN schedules s ON s.id = t.schedule_id \
          JOIN asset_groups g ON g.id = t.group_id AND g.org_id = s.org_id WHERE s.org_id = $1 ORDER BY lower(g.name), g.id",
     )
     .fetch_all(&mut *conn)
-    .await?;
+    .await?
+    .into_iter()
+    .filter(|t| scope.allows(t.3.as_deref()))
+    .map(|t| (t.0, t.1, t.2))
+    .collect();
     let pick = |all: &[(String, String, String)], id: &str| -> Vec<ScheduleTarget> {
         all.iter().filter(|t| t.0 == id).map(|t| ScheduleTarget { id: parse_uuid(&t.1), name: t.2.clone() }).collect()
     };
@@ -79,8 +91,9 @@ async fn find(state: &AppState, ctx: &OrgCtx, id: &str) -> Result<Schedule> {
     if Uuid::parse_str(id).is_err() {
         return Err(ApiError::NotFound);
     }
+    let scope = crate::assets::scope(state, ctx).await?;
     let mut conn = state.db.pool.acquire().await?;
-    load(&mut conn, ctx.org_id(), Some(id), None, 1, 0).await?.pop().ok_or(ApiError::NotFound)
+    load(&mut conn, ctx.org_id(), &scope, Some(id), None, 1, 0).await?.pop().ok_or(ApiError::NotFound)
 }
 
 /// Ids that are not the org's, in `table` (`assets` or `asset_groups`).
@@ -150,8 +163,9 @@ async fn write_targets(tx: &mut Tx, id: &str, assets: Option<&[String]>, groups:
 #[tracing::instrument(skip(state, ctx, q), fields(org = %ctx.org.id))]
 pub async fn list(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<ListQuery>) -> Result<Json<Page<Schedule>>> {
     let (limit, offset) = crate::orgs::page_bounds(&q)?;
+    let scope = crate::assets::scope(&state, &ctx).await?;
     let mut conn = state.db.pool.acquire().await?;
-    let mut items = load(&mut conn, ctx.org_id(), None, q.q.as_deref(), limit + 1, offset).await?;
+    let mut items = load(&mut conn, ctx.org_id(), &scope, None, q.q.as_deref(), limit + 1, offset).await?;
     let more = items.len() > limit;
     items.truncate(limit);
     Ok(Json(Page { items, next_cursor: more.then(|| (offset + limit).to_string()) }))

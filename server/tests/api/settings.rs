@@ -156,6 +156,14 @@ async fn schedules_target_only_their_own_orgs_assets_and_groups() {
     let id = r.id();
     assert_eq!(r.body["assets"][0]["name"], "pc-1");
     assert_eq!(r.body["groups"][0]["name"], "Front desk");
+    // A viewer limited to another group sees the schedule but none of these targets.
+    let lab = app.post("/api/v1/groups", root.clone(), Some(&w.acme), json!({"name": "Lab"})).await.id();
+    let lena = app.add_user(&w.root, &w.acme, "lena@acme.example", "viewer").await;
+    app.patch(&format!("/api/v1/users/{lena}"), root.clone(), Some(&w.acme), json!({"group_ids": [lab]})).await;
+    let lena = app.login("lena@acme.example", PASSWORD).await;
+    let seen = app.get(&format!("/api/v1/schedules/{id}"), Auth::Session(&lena), Some(&w.acme)).await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert_eq!((seen.body["assets"].as_array().unwrap().len(), seen.body["groups"].as_array().unwrap().len()), (0, 0), "{}", seen.text);
     let r = app.patch(&format!("/api/v1/schedules/{id}"), root.clone(), Some(&w.acme), json!({"frequency": "daily", "asset_ids": []})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!((r.body["frequency"].as_str(), r.body["assets"].as_array().unwrap().len()), (Some("daily"), 0));
