@@ -173,6 +173,8 @@ pub async fn revert(State(state): State<AppState>, ctx: OrgCtx, Path(key): Path<
         })
         .await?;
         tx.commit().await?;
+    } else {
+        drop(tx);
     }
     Ok(Json(effective_one(&state, &ctx.path, key).await?))
 }
