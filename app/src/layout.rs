@@ -31,6 +31,7 @@ pub fn use_session() -> Session {
 pub fn Shell() -> impl IntoView {
     let session = Session { me: RwSignal::new(None), org: RwSignal::new(None), current: RwSignal::new(None), not_found: RwSignal::new(false) };
     provide_context(session);
+    provide_context(crate::pages::inbox::InboxVersion(RwSignal::new(0)));
     let me = LocalResource::new(|| client::get::<Me>("/api/v1/me", None));
     Effect::new(move |_| {
         match me.get() {
@@ -85,6 +86,7 @@ pub fn Shell() -> impl IntoView {
                 <OrgSwitcher/>
                 <div class="spacer"></div>
                 <Show when=move || session.me.get().is_some() fallback=|| view! { <span class="muted">"Loading…"</span> }>
+                    <crate::pages::inbox::Bell/>
                     <span class="user" data-testid="current-user">
                         {move || session.me.get().map(|m| m.user.name.clone()).unwrap_or_default()}
                         <small class="muted">{move || session.me.get().map(|m| format!(" · {}", m.user.email)).unwrap_or_default()}</small>
@@ -109,6 +111,8 @@ pub fn Shell() -> impl IntoView {
                 <Show when=move || session.current.get().is_some_and(|c| c.role == shared::Role::Admin && c.org.kind != shared::OrgKind::Msp)>
                     <A href="/merge">"Merge tenant"</A>
                 </Show>
+                <A href="/operations">"Operations"</A>
+                <A href="/settings">"Settings"</A>
                 <A href="/people">"People"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.role == shared::Role::Admin)>
                     <A href="/audit">"Audit"</A>

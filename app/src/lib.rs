@@ -49,6 +49,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("assets/:id") view=pages::asset_detail::AssetDetailPage/>
                     <Route path=path!("import") view=pages::import::ImportPage/>
                     <Route path=path!("merge") view=pages::merge::MergePage/>
+                    <Route path=path!("settings") view=pages::settings::SettingsPage/>
+                    <Route path=path!("operations") view=pages::operations::OperationsPage/>
+                    <Route path=path!("inbox") view=pages::inbox::InboxPage/>
                     <Route path=path!("people") view=pages::people::PeoplePage/>
                     <Route path=path!("audit") view=pages::audit::AuditPage/>
                     <Route path=path!("tokens") view=pages::tokens::TokensPage/>

@@ -33,9 +33,13 @@ use utoipa::OpenApi;
         crate::assets::list_groups, crate::assets::create_group, crate::assets::get_group, crate::assets::rename_group,
         crate::assets::delete_group, crate::merge::merge, crate::import::assets::import, crate::import::tenants::import,
         crate::tree::roots, crate::tree::children,
+        crate::settings::list, crate::settings::get_one, crate::settings::set, crate::settings::revert,
+        crate::schedules::list, crate::schedules::create, crate::schedules::get_one, crate::schedules::update, crate::schedules::delete,
+        crate::deployments::list, crate::deployments::create, crate::deployments::delete,
+        crate::notifications::create, crate::notifications::inbox, crate::notifications::me_notifications, crate::notifications::mark_read, crate::notifications::mark_all_read,
     ),
     components(schemas(shared::ApiErrorBody, shared::ErrorCode)),
-    tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"))
+    tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"))
 )]
 pub struct ApiDoc;
 
@@ -55,6 +59,10 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::merge::router())
         .merge(crate::import::router())
         .merge(crate::tree::router())
+        .merge(crate::settings::router())
+        .merge(crate::schedules::router())
+        .merge(crate::deployments::router())
+        .merge(crate::notifications::router())
         .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/api/{*rest}", any(|| async { crate::error::ApiError::NotFound }))
         // API responses are data, never documents to render or frame.
@@ -80,11 +88,14 @@ pub fn build_app(state: AppState) -> Router {
 pub async fn make_state(config: Config) -> anyhow::Result<AppState> {
     let db = Db::connect(&config.database_url).await?;
     let leptos_options = crate::web::leptos_options(&config);
-    Ok(AppState { db, config: Arc::new(config), leptos_options })
+    Ok(AppState { db, config: Arc::new(config), leptos_options, clock: crate::state::Clock::system() })
 }
 
 /// Serves until the process ends. `listener` may be bound to port 0 (tests).
+/// Also releases notifications held by Do Not Disturb once a minute (inbox reads release
+/// them too, so a late tick only delays mail, never what the bell shows).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    tokio::spawn(crate::notifications::release_ticker(state.clone()));
     let app = build_app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await
 }

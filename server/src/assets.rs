@@ -15,6 +15,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::api::{Asset, AssetQuery, AssetSummary, CreateAsset, Group, GroupBody, ListQuery, MoveAssets, MoveResult, Page, UpdateAsset};
+use crate::notifications::{self, NewNotification};
+use shared::api::{DeliveryStatus, NotificationTarget, Severity};
 use shared::{AssetKind, Role};
 
 pub fn router() -> Router<AppState> {
@@ -279,15 +281,17 @@ pub async fn create_asset(State(state): State<AppState>, ctx: OrgCtx, Json(body)
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    let alert = alert_raised(&state, &ctx, &mut tx, &name, 0, body.open_alerts.unwrap_or(0)).await?;
     audit::record(&mut tx, &ctx.caller.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "asset.create",
         object_type: "asset",
         object_id: Some(&id),
-        summary: format!("added {kind} {name}"),
+        summary: format!("added {kind} {name}{}", alert.note),
     })
     .await?;
     tx.commit().await?;
+    alert.deliver(&state).await;
     Ok((StatusCode::CREATED, Json(find_asset(&state, &ctx, &id).await?.to_api())))
 }
 
@@ -365,16 +369,55 @@ pub async fn update_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     .bind(&id)
     .execute(&mut *tx)
     .await?;
+    let alert = alert_raised(&state, &ctx, &mut tx, &next.name, current.open_alerts, next.open_alerts).await?;
     audit::record(&mut tx, &ctx.caller.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "asset.update",
         object_type: "asset",
         object_id: Some(&id),
-        summary: format!("updated {}", next.name),
+        summary: format!("updated {}{}", next.name, alert.note),
     })
     .await?;
     tx.commit().await?;
+    alert.deliver(&state).await;
     Ok(Json(find_asset(&state, &ctx, &id).await?.to_api()))
+}
+
+/// What the monitoring hook did: a note for the asset's audit event, and mails to send.
+struct AlertRaised {
+    note: String,
+    outbox_ids: Vec<String>,
+}
+
+impl AlertRaised {
+    async fn deliver(self, state: &AppState) {
+        for id in &self.outbox_ids {
+            crate::mail::deliver(state, id).await;
+        }
+    }
+}
+
+/// The monitoring hook: an asset that goes from no open alerts to some notifies its org (an
+/// org target, so Do Not Disturb may hold it), in the asset change's own transaction. More
+/// alerts on an asset that already had some notify nobody again.
+async fn alert_raised(state: &AppState, ctx: &OrgCtx, tx: &mut crate::db::Tx, name: &str, before: i64, after: i64) -> Result<AlertRaised> {
+    if before > 0 || after <= 0 {
+        return Ok(AlertRaised { note: String::new(), outbox_ids: Vec::new() });
+    }
+    let sent = notifications::send(tx, &ctx.path, NewNotification {
+        org_id: ctx.org_id(),
+        target: NotificationTarget::Org,
+        title: format!("{name} has {after} open alert{}", if after == 1 { "" } else { "s" }),
+        body: format!("Monitoring reports {after} open alert(s) on {name} in {}.", ctx.org.name),
+        severity: Severity::Warning,
+        created_by: None,
+    }, state.clock.now_ms())
+    .await?;
+    let note = match sent.notification.status {
+        DeliveryStatus::Held => "; alert notification held for Do Not Disturb".to_string(),
+        DeliveryStatus::Delivered => format!("; alert notification to {} member(s)", sent.notification.recipients),
+    };
+    Ok(AlertRaised { note, outbox_ids: sent.outbox_ids })
 }
 
 #[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),
@@ -450,6 +493,13 @@ pub async fn move_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body):
     }
     // Groups belong to the source org, so assignments can't follow the assets.
     let groups_cleared = rows.iter().filter(|r| r.3.is_some()).count() as i64;
+    // Schedules belong to the source org too: a moved asset leaves their targets.
+    let sql = format!("DELETE FROM schedule_assets WHERE asset_id IN ({})", placeholders(1, ids.len()));
+    let mut q = sqlx::query(&sql);
+    for id in &ids {
+        q = q.bind(id.clone());
+    }
+    q.execute(&mut *tx).await?;
     let sql = format!("UPDATE assets SET org_id = $1, group_id = NULL, updated_at = $2 WHERE org_id = $3 AND id IN ({})", placeholders(4, ids.len()));
     let mut q = sqlx::query(&sql).bind(&target.id).bind(now_ms()).bind(ctx.org_id());
     for id in &ids {

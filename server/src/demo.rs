@@ -4,6 +4,11 @@ use crate::audit::{self, Actor, Event};
 use crate::auth::password;
 use crate::db::{Db, Tx, new_id, now_ms};
 use anyhow::{Context, bail};
+use crate::access::load_path;
+use crate::notifications::{self, NewNotification};
+use serde_json::json;
+use shared::api::{NotificationTarget, Severity};
+use shared::settings::SettingKey;
 use shared::{Email, EmailDomain, OrgKind, OrgSlug, Role};
 
 /// The password of every demo account.
@@ -106,7 +111,12 @@ const CUSTOMERS: [DemoCustomer; 5] = [
 pub async fn seed(db: &Db) -> anyhow::Result<String> {
     let exists: Option<String> = sqlx::query_scalar("SELECT id FROM orgs WHERE slug = 'contoso'").fetch_optional(&db.pool).await?;
     if exists.is_some() {
-        return Ok("the demo is already there (Contoso MSP); sign in with any demo account, password: demo-password".into());
+        // A demo made before settings existed gets them now; otherwise nothing changes.
+        let added = seed_workflow(db).await?;
+        return Ok(format!(
+            "the demo is already there (Contoso MSP){}; sign in with any demo account, password: demo-password",
+            if added { " — added settings, schedules, deployments and notifications" } else { "" }
+        ));
     }
     let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
     let actor = Actor::cli("demo");
@@ -187,6 +197,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<String> {
     if sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM orgs WHERE slug = 'contoso'").fetch_one(&db.pool).await? != 1 {
         bail!("demo did not persist");
     }
+    seed_workflow(db).await?;
     Ok(format!(
         "demo created. Password for every account: {DEMO_PASSWORD}\n\
          superuser:        root@tenantry.example\n\
@@ -194,4 +205,84 @@ pub async fn seed(db: &Db) -> anyhow::Result<String> {
          technicians:      tom@ (Acme, Tailspin), tina@ (Fabrikam), ted@ (Northwind) — @contoso.example\n\
          customer admins:  carol@acme.example, frank@fabrikam.example, ivan@northwind.example, …"
     ))
+}
+
+async fn org_id(tx: &mut Tx, slug: &str) -> anyhow::Result<String> {
+    sqlx::query_scalar("SELECT id FROM orgs WHERE slug = $1").bind(slug).fetch_one(&mut **tx).await.with_context(|| format!("demo org {slug}"))
+}
+
+async fn put_setting(tx: &mut Tx, actor: &Actor, org: &str, key: SettingKey, value: serde_json::Value) -> anyhow::Result<()> {
+    let value = key.validate(&value).map_err(|e| anyhow::anyhow!("demo {key}: {e:?}"))?;
+    sqlx::query("INSERT INTO org_settings (org_id, key, value, updated_at) VALUES ($1, $2, $3, $4)")
+        .bind(org)
+        .bind(key.as_str())
+        .bind(value.to_string())
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+    audit::record(tx, actor, Event { org_id: Some(org), action: "setting.set", object_type: "setting", object_id: Some(key.as_str()), summary: format!("overrode {key}: {value}") }).await?;
+    Ok(())
+}
+
+/// Settings, schedules, deployments and notifications of the demo, in one transaction.
+/// Skipped (returns false) when Contoso already has its maintenance window.
+async fn seed_workflow(db: &Db) -> anyhow::Result<bool> {
+    let actor = Actor::cli("demo");
+    let mut tx = audit::begin(db).await?;
+    let msp = org_id(&mut tx, "contoso").await?;
+    let done: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM org_settings WHERE org_id = $1").bind(&msp).fetch_one(&mut *tx).await?;
+    if done > 0 {
+        return Ok(false);
+    }
+    let (acme, fabrikam) = (org_id(&mut tx, "acme-contoso").await?, org_id(&mut tx, "fabrikam-contoso").await?);
+    // Contoso's window reaches every customer; Fabrikam patches on its own night.
+    put_setting(&mut tx, &actor, &msp, SettingKey::MaintenanceWindow, json!({"days": ["sat", "sun"], "start": "01:00", "end": "05:00", "timezone": "UTC"})).await?;
+    put_setting(&mut tx, &actor, &fabrikam, SettingKey::MaintenanceWindow, json!({"days": ["wed"], "start": "22:00", "end": "02:00", "timezone": "+01:00"})).await?;
+    put_setting(&mut tx, &actor, &msp, SettingKey::DeploymentDefaults, json!({"reboot_policy": "if_needed", "auto_approve": true})).await?;
+    put_setting(&mut tx, &actor, &acme, SettingKey::NotificationPreferences,
+        json!({"email": true, "dnd": {"enabled": true, "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "20:00", "end": "07:00", "timezone": "UTC"}})).await?;
+    put_setting(&mut tx, &actor, &acme, SettingKey::DefaultDashboard, json!({"widgets": ["open_alerts", "offline", "assets", "schedules"]})).await?;
+    let now = now_ms();
+    let front_desk: String = sqlx::query_scalar("SELECT id FROM asset_groups WHERE org_id = $1 AND name = 'Front desk PCs'").bind(&acme).fetch_one(&mut *tx).await?;
+    let fab_assets: Vec<String> = sqlx::query_scalar("SELECT id FROM assets WHERE org_id = $1 ORDER BY name LIMIT 2").bind(&fabrikam).fetch_all(&mut *tx).await?;
+    for (org, name, frequency, start, end, group, assets) in [
+        (&acme, "Weekly patching", "weekly", "02:00", "04:00", Some(&front_desk), Vec::new()),
+        (&fabrikam, "Nightly antivirus scan", "daily", "23:00", "01:00", None, fab_assets),
+    ] {
+        let id = new_id();
+        sqlx::query("INSERT INTO schedules (id, org_id, name, frequency, window_start, window_end, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)")
+            .bind(&id).bind(org).bind(name).bind(frequency).bind(start).bind(end).bind(now)
+            .execute(&mut *tx).await?;
+        if let Some(g) = group {
+            sqlx::query("INSERT INTO schedule_groups (schedule_id, group_id) VALUES ($1, $2)").bind(&id).bind(g).execute(&mut *tx).await?;
+        }
+        for a in &assets {
+            sqlx::query("INSERT INTO schedule_assets (schedule_id, asset_id) VALUES ($1, $2)").bind(&id).bind(a).execute(&mut *tx).await?;
+        }
+        audit::record(&mut tx, &actor, Event { org_id: Some(org), action: "schedule.create", object_type: "schedule", object_id: Some(&id), summary: format!("created {frequency} schedule {name}") }).await?;
+    }
+    for (org, name, package, inheritable) in [
+        (&msp, "Contoso RMM agent 8.2", "contoso-rmm-agent@8.2", true),
+        (&acme, "Acme VPN client", "winget install Acme.VpnClient", false),
+    ] {
+        let id = new_id();
+        sqlx::query("INSERT INTO deployments (id, org_id, name, package, inheritable, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&id).bind(org).bind(name).bind(package).bind(i64::from(inheritable)).bind(now)
+            .execute(&mut *tx).await?;
+        audit::record(&mut tx, &actor, Event { org_id: Some(org), action: "deployment.create", object_type: "deployment", object_id: Some(&id), summary: format!("created deployment {name}") }).await?;
+    }
+    let carol: String = sqlx::query_scalar("SELECT id FROM users WHERE email = 'carol@acme.example'").fetch_one(&mut *tx).await?;
+    for (org, target, title, severity) in [
+        (&msp, NotificationTarget::Role { role: Role::Admin }, "Nightly backup report is ready", Severity::Info),
+        (&acme, NotificationTarget::User { user_id: crate::db::parse_uuid(&carol) }, "Your VPN certificate expires in 14 days", Severity::Warning),
+        (&acme, NotificationTarget::Org, "Planned maintenance this Saturday 01:00-05:00", Severity::Info),
+        (&fabrikam, NotificationTarget::Org, "fabrikam-02 has 1 open alert", Severity::Critical),
+    ] {
+        let path = load_path(&mut tx, org).await?.context("demo org path")?;
+        let sent = notifications::send(&mut tx, &path, NewNotification { org_id: org, target, title: title.to_string(), body: String::new(), severity, created_by: None }, now).await?;
+        let n = sent.notification;
+        audit::record(&mut tx, &actor, Event { org_id: Some(org), action: "notification.create", object_type: "notification", object_id: Some(&n.id.to_string()), summary: format!("notified: {title} ({:?}, {} recipient(s))", n.status, n.recipients) }).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
 }

@@ -1,10 +1,12 @@
 //! Merging a tenant into another under the same MSP: `POST /api/v1/org/merge`.
 //!
 //! The current org (a customer or child tenant) moves everything — people (memberships and
-//! home org), assets, groups, child tenants — into the target, then is deleted, all in one
+//! home org), assets, groups, child tenants, schedules, deployments — into the target, then is deleted, all in one
 //! transaction. A dry run reports the plan and every conflict; blocking conflicts make the
 //! real run answer 409 without changing anything.
+use crate::access::load_path;
 use crate::audit::{self, Event};
+use crate::settings::effective_all;
 use crate::context::{OrgCtx, org_for};
 use crate::db::{Tx, now_ms, parse_uuid};
 use crate::error::{ApiError, Result};
@@ -33,7 +35,28 @@ async fn plan(conn: &mut AnyConnection, source: &OrgRow, target: &OrgRow, target
     let groups = count(conn, "SELECT CAST(COUNT(*) AS BIGINT) FROM asset_groups WHERE org_id = $1", s).await?;
     let memberships = count(conn, "SELECT CAST(COUNT(*) AS BIGINT) FROM memberships WHERE org_id = $1", s).await?;
     let child_tenants = count(conn, "SELECT CAST(COUNT(*) AS BIGINT) FROM orgs WHERE parent_id = $1", s).await?;
+    let schedules = count(conn, "SELECT CAST(COUNT(*) AS BIGINT) FROM schedules WHERE org_id = $1", s).await?;
+    let deployments = count(conn, "SELECT CAST(COUNT(*) AS BIGINT) FROM deployments WHERE org_id = $1", s).await?;
     let mut conflicts = Vec::new();
+    // Settings don't move: the merged people and assets live under the target's settings.
+    // Every key whose effective value differs is reported, so nobody is surprised.
+    if let (Some(sp), Some(tp)) = (load_path(&mut *conn, s).await?, load_path(&mut *conn, t).await?) {
+        let (mine, theirs) = (effective_all(&mut *conn, &sp).await?, effective_all(&mut *conn, &tp).await?);
+        for (m, th) in mine.iter().zip(theirs.iter()) {
+            if m.value != th.value {
+                let from = |e: &shared::settings::EffectiveSetting| e.source.org_name.clone().unwrap_or_else(|| "the default".into());
+                conflicts.push(MergeConflict {
+                    kind: "setting".into(),
+                    value: m.key.as_str().to_string(),
+                    blocking: false,
+                    detail: format!(
+                        "{} differs: {} has {}'s value, {} has {}'s; after the merge {}'s applies",
+                        m.key, source.name, from(m), target.name, from(th), target.name
+                    ),
+                });
+            }
+        }
+    }
     let pairs = |sql: &'static str| sqlx::query_scalar::<_, String>(sql).bind(s.to_string()).bind(t.to_string());
     for external_id in pairs(
         "SELECT DISTINCT a.external_id FROM assets a JOIN assets b ON b.external_id = a.external_id AND b.org_id = $2 \
@@ -101,6 +124,8 @@ async fn plan(conn: &mut AnyConnection, source: &OrgRow, target: &OrgRow, target
         users,
         memberships,
         child_tenants,
+        schedules,
+        deployments,
         conflicts,
     })
 }
@@ -119,6 +144,7 @@ async fn apply(tx: &mut Tx, source: &str, target: &str) -> Result<()> {
     for (from, into) in &same {
         sqlx::query("UPDATE assets SET group_id = $1 WHERE group_id = $2").bind(into).bind(from).execute(&mut **tx).await?;
         sqlx::query("UPDATE membership_groups SET group_id = $1 WHERE group_id = $2").bind(into).bind(from).execute(&mut **tx).await?;
+        sqlx::query("UPDATE schedule_groups SET group_id = $1 WHERE group_id = $2").bind(into).bind(from).execute(&mut **tx).await?;
         sqlx::query("DELETE FROM asset_groups WHERE id = $1").bind(from).execute(&mut **tx).await?;
     }
     sqlx::query("UPDATE asset_groups SET org_id = $1 WHERE org_id = $2").bind(target).bind(source).execute(&mut **tx).await?;
@@ -132,6 +158,11 @@ async fn apply(tx: &mut Tx, source: &str, target: &str) -> Result<()> {
     // membership_groups follows through its ON UPDATE CASCADE key.
     sqlx::query("UPDATE memberships SET org_id = $1 WHERE org_id = $2").bind(target).bind(source).execute(&mut **tx).await?;
     sqlx::query("UPDATE users SET home_org_id = $1 WHERE home_org_id = $2").bind(target).bind(source).execute(&mut **tx).await?;
+    // Schedules (with their targets, which moved above), deployments and the notification
+    // history go along; the source's own settings end with it (see the plan's conflicts).
+    for table in ["schedules", "deployments", "notifications"] {
+        sqlx::query(&format!("UPDATE {table} SET org_id = $1 WHERE org_id = $2")).bind(target).bind(source).execute(&mut **tx).await?;
+    }
     sqlx::query("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE parent_id = $3").bind(target).bind(now).bind(source).execute(&mut **tx).await?;
     Ok(())
 }
@@ -187,8 +218,9 @@ pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<
         object_type: "org",
         object_id: Some(&source.id),
         summary: format!(
-            "merged {} ({}) into {}: {} assets, {} groups, {} users, {} memberships, {} child tenants",
-            source.name, source.slug, target.name, plan.assets, plan.groups, plan.users, plan.memberships, plan.child_tenants
+            "merged {} ({}) into {}: {} assets, {} groups, {} users, {} memberships, {} child tenants, {} schedules, {} deployments",
+            source.name, source.slug, target.name, plan.assets, plan.groups, plan.users, plan.memberships, plan.child_tenants,
+            plan.schedules, plan.deployments
         ),
     })
     .await?;

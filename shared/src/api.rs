@@ -469,7 +469,8 @@ pub struct MergeRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct MergeConflict {
-    /// `external_id`, `asset_name`, `user_domain` or `group_name`.
+    /// `external_id`, `asset_name`, `user_domain`, `group_name` or `setting` (a setting whose
+    /// effective value differs between the two orgs; the target's applies after the merge).
     pub kind: String,
     pub value: String,
     pub blocking: bool,
@@ -490,6 +491,11 @@ pub struct MergePlan {
     pub users: i64,
     pub memberships: i64,
     pub child_tenants: i64,
+    /// Schedules and deployments that move with the org.
+    #[serde(default)]
+    pub schedules: i64,
+    #[serde(default)]
+    pub deployments: i64,
     pub conflicts: Vec<MergeConflict>,
 }
 
@@ -624,4 +630,242 @@ pub struct ImportProgress {
     pub phase: String,
     pub done: i64,
     pub total: i64,
+}
+
+/// How often a schedule runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Frequency {
+    Daily,
+    Weekly,
+    Monthly,
+}
+
+impl Frequency {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Frequency::Daily => "daily",
+            Frequency::Weekly => "weekly",
+            Frequency::Monthly => "monthly",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Frequency> {
+        [Frequency::Daily, Frequency::Weekly, Frequency::Monthly].into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// A tenant's schedule (`/api/v1/schedules`): when, and on which computers or groups.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Schedule {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub frequency: Frequency,
+    /// `"HH:MM"`, in the org's maintenance-window timezone.
+    pub window_start: String,
+    pub window_end: String,
+    /// Targeted assets of the org, by name order.
+    pub assets: Vec<ScheduleTarget>,
+    /// Targeted groups of the org.
+    pub groups: Vec<ScheduleTarget>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// An asset or group a schedule targets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ScheduleTarget {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// `POST /api/v1/schedules`. `asset_ids` and `group_ids` must be the current org's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CreateSchedule {
+    pub name: String,
+    /// `daily`, `weekly` or `monthly`.
+    pub frequency: String,
+    pub window_start: String,
+    pub window_end: String,
+    #[serde(default)]
+    pub asset_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub group_ids: Vec<Uuid>,
+}
+
+/// `PATCH /api/v1/schedules/{id}`: fields left out stay; a target list given replaces the old one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UpdateSchedule {
+    pub name: Option<String>,
+    pub frequency: Option<String>,
+    pub window_start: Option<String>,
+    pub window_end: Option<String>,
+    pub asset_ids: Option<Vec<Uuid>>,
+    pub group_ids: Option<Vec<Uuid>>,
+}
+
+/// A deployment (package or script) targeting a tenant; an inheritable one reaches its
+/// child tenants too. In a child, `GET /api/v1/deployments` lists the org's own and the
+/// inheritable ones of its ancestors, each with the org it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Deployment {
+    pub id: Uuid,
+    pub name: String,
+    /// Package name or script text.
+    pub package: String,
+    pub inheritable: bool,
+    /// The org the deployment belongs to (the current org, or an ancestor).
+    pub org_id: Uuid,
+    pub org_name: String,
+    /// True when it comes from an ancestor (and can only be changed there).
+    pub inherited: bool,
+    pub created_at: String,
+}
+
+/// `POST /api/v1/deployments`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CreateDeployment {
+    pub name: String,
+    pub package: String,
+    #[serde(default)]
+    pub inheritable: bool,
+}
+
+/// Whom a notification is for, within the current org.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NotificationTarget {
+    /// Every active member of the org. The only kind Do Not Disturb applies to.
+    Org,
+    /// One user who can access the org.
+    User { user_id: Uuid },
+    /// Members holding exactly this role by membership in the org.
+    Role { role: Role },
+    /// Members of the org whose viewing is limited to this asset group.
+    Group { group_id: Uuid },
+}
+
+/// Notification severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        [Severity::Info, Severity::Warning, Severity::Critical].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// `POST /api/v1/notifications`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CreateNotification {
+    pub target: NotificationTarget,
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default = "default_severity")]
+    pub severity: Severity,
+}
+
+fn default_severity() -> Severity {
+    Severity::Info
+}
+
+/// Whether a notification reached its recipients or waits for Do Not Disturb to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Delivered,
+    /// Org-targeted during the org's DND window: delivered when the window ends (`held_until`).
+    Held,
+}
+
+/// A sent notification (the answer to `POST /api/v1/notifications`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Notification {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub target: NotificationTarget,
+    pub title: String,
+    pub body: String,
+    pub severity: Severity,
+    pub status: DeliveryStatus,
+    /// Set while held: when the DND window ends and it is delivered.
+    pub held_until: Option<String>,
+    /// How many inboxes it reached (0 while held).
+    pub recipients: i64,
+    /// How many mails went to the outbox with it.
+    pub mails: i64,
+    pub created_at: String,
+    pub delivered_at: Option<String>,
+}
+
+/// One notification in the caller's inbox (`GET /api/v1/inbox`), from any org.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct InboxItem {
+    pub id: Uuid,
+    pub notification_id: Uuid,
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub title: String,
+    pub body: String,
+    pub severity: Severity,
+    /// `org`, `user`, `role` or `group`: how it reached the caller.
+    pub target_kind: String,
+    pub delivered_at: String,
+    pub read_at: Option<String>,
+}
+
+/// The caller's inbox, newest first, with the bell's count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Inbox {
+    pub items: Vec<InboxItem>,
+    pub next_cursor: Option<String>,
+    pub unread_count: i64,
+}
+
+/// `?unread=true&limit=&cursor=` on `GET /api/v1/inbox`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+pub struct InboxQuery {
+    /// Only unread items.
+    pub unread: Option<bool>,
+    /// 1–500, default 50.
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// `POST /api/v1/inbox/read-all` and `/inbox/{id}/read`: how many items changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MarkedRead {
+    pub marked: i64,
+    pub unread_count: i64,
 }

@@ -8,6 +8,7 @@ pub mod access;
 pub mod api;
 pub mod error;
 pub mod parse;
+pub mod settings;
 pub mod types;
 
 pub use error::{ApiErrorBody, ErrorCode};

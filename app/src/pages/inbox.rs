@@ -77,8 +77,9 @@ fn InboxRow(item: InboxItem, mark: impl Fn(String) + Copy + Send + Sync + 'stati
     let unread = item.read_at.is_none();
     let read_path = format!("/api/v1/inbox/{}/read", item.id);
     let severity = format!("{:?}", item.severity).to_lowercase();
+    let severity_attr = severity.clone();
     view! {
-        <li class="inbox-item" class:unread=unread data-severity=severity.clone()>
+        <li class="inbox-item" class:unread=unread data-severity=severity_attr>
             <div class="panel-head">
                 <strong>{item.title.clone()}</strong>
                 <span class="badge">{severity}</span>

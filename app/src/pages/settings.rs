@@ -34,37 +34,44 @@ struct Field {
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const WIDGETS: [&str; 9] = ["assets", "online", "offline", "open_alerts", "users", "last_activity", "schedules", "deployments", "notifications"];
 
-fn fields(key: SettingKey) -> &'static [Field] {
-    const fn f(path: &'static str, label: &'static str, input: Input) -> Field {
-        Field { path, label, input }
-    }
-    match key {
-        SettingKey::MaintenanceWindow => &[
+const fn f(path: &'static str, label: &'static str, input: Input) -> Field {
+    Field { path, label, input }
+}
+
+const MAINTENANCE_WINDOW: &[Field] = &[
             f("days", "Days", Input::Days),
             f("start", "Starts", Input::Time),
             f("end", "Ends", Input::Time),
             f("timezone", "Time zone (UTC or ±HH:MM)", Input::Text),
-        ],
-        SettingKey::DeploymentDefaults => &[
+];
+const DEPLOYMENT_DEFAULTS: &[Field] = &[
             f("reboot_policy", "Reboot", Input::Choice(&["never", "if_needed", "always", "ask_user"])),
             f("auto_approve", "Approve deployments automatically", Input::Bool),
             f("maintenance_window_only", "Only inside the maintenance window", Input::Bool),
             f("max_concurrent", "Computers at once", Input::Number),
-        ],
-        SettingKey::AgentSettings => &[
+];
+const AGENT_SETTINGS: &[Field] = &[
             f("check_in_interval_seconds", "Check-in interval (seconds)", Input::Number),
             f("auto_update", "Update agents automatically", Input::Bool),
             f("log_level", "Log level", Input::Choice(&["error", "warn", "info", "debug"])),
-        ],
-        SettingKey::NotificationPreferences => &[
+];
+const NOTIFICATION_PREFERENCES: &[Field] = &[
             f("email", "Also send notifications by mail", Input::Bool),
             f("dnd.enabled", "Do Not Disturb", Input::Bool),
             f("dnd.days", "DND days", Input::Days),
             f("dnd.start", "DND starts", Input::Time),
             f("dnd.end", "DND ends", Input::Time),
             f("dnd.timezone", "DND time zone (UTC or ±HH:MM)", Input::Text),
-        ],
-        SettingKey::DefaultDashboard => &[f("widgets", "Overview widgets, in order", Input::Widgets)],
+];
+const DEFAULT_DASHBOARD: &[Field] = &[f("widgets", "Overview widgets, in order", Input::Widgets)];
+
+fn fields(key: SettingKey) -> &'static [Field] {
+    match key {
+        SettingKey::MaintenanceWindow => MAINTENANCE_WINDOW,
+        SettingKey::DeploymentDefaults => DEPLOYMENT_DEFAULTS,
+        SettingKey::AgentSettings => AGENT_SETTINGS,
+        SettingKey::NotificationPreferences => NOTIFICATION_PREFERENCES,
+        SettingKey::DefaultDashboard => DEFAULT_DASHBOARD,
     }
 }
 

@@ -105,4 +105,16 @@ async fn demo_is_believable_idempotent_and_audited() {
     let orgs = app.get("/api/v1/orgs", Auth::Session(&tom), None).await;
     let names: Vec<&str> = orgs.body["items"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Contoso MSP", "Acme Berlin", "Acme Berlin Lab", "Acme Corp", "Acme Paris", "Tailspin Toys"]);
+    // Settings, schedules, deployments and notifications, once.
+    assert_eq!(count("SELECT COUNT(*) FROM org_settings").await, 5);
+    assert_eq!(count("SELECT COUNT(*) FROM schedules").await, 2);
+    assert_eq!(count("SELECT COUNT(*) FROM deployments WHERE inheritable = 1").await, 1);
+    assert_eq!(count("SELECT COUNT(*) FROM notifications").await, 4);
+    let carol = app.login("carol@acme.example", server::demo::DEMO_PASSWORD).await;
+    let inbox = app.get("/api/v1/inbox", Auth::Session(&carol), None).await;
+    assert!(inbox.body["unread_count"].as_i64().unwrap() >= 1, "{}", inbox.text);
+    let settings = app.get("/api/v1/settings/maintenance_window", Auth::Session(&carol), None).await;
+    assert_eq!(settings.body["source"]["org_name"], "Contoso MSP", "{}", settings.text);
+    let deployments = app.get("/api/v1/deployments", Auth::Session(&carol), None).await;
+    assert_eq!(deployments.body["items"].as_array().unwrap().len(), 2, "Acme's own and Contoso's inheritable one");
 }

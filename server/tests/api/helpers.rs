@@ -2,7 +2,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::config::Config;
 use server::db::Db;
-use server::state::AppState;
+use server::state::{AppState, Clock};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -10,6 +10,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: Db,
     pub http: reqwest::Client,
+    /// The server's clock: tests set it instead of waiting.
+    pub clock: Clock,
 }
 
 /// A signed-in browser: its session cookie and CSRF token (managed by hand so tests can
@@ -70,10 +72,11 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     tweak(&mut config);
     let db = Db::connect(&config.database_url).await.expect("database");
     let leptos_options = server::web::leptos_options(&config);
-    let state = AppState { db: db.clone(), config: Arc::new(config), leptos_options };
+    let clock = Clock::system();
+    let state = AppState { db: db.clone(), config: Arc::new(config), leptos_options, clock: clock.clone() };
     tokio::spawn(server::serve(listener, state));
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { addr, db, http }
+    TestApp { addr, db, http, clock }
 }
 
 pub struct Resp {
@@ -122,6 +125,23 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, auth: Auth<'_>, org: Option<&str>, body: Value) -> Resp {
         self.request(Method::POST, path, auth, org, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, auth: Auth<'_>, org: Option<&str>, body: Value) -> Resp {
+        self.request(Method::PUT, path, auth, org, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, auth: Auth<'_>, org: Option<&str>, body: Value) -> Resp {
+        self.request(Method::PATCH, path, auth, org, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, auth: Auth<'_>, org: Option<&str>) -> Resp {
+        self.request(Method::DELETE, path, auth, org, None).await
+    }
+
+    /// How many audit events have this action.
+    pub async fn audit_actions(&self, action: &str) -> i64 {
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_events WHERE action = $1").bind(action).fetch_one(&self.db.pool).await.unwrap()
     }
 
     pub async fn login_raw(&self, email: &str, password: &str, cookie: Option<&str>) -> (Resp, Option<Session>) {

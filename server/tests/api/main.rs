@@ -10,5 +10,7 @@ mod invitations;
 mod lifecycle;
 mod orgs;
 mod permissions;
+mod settings;
+mod notifications;
 mod people;
 mod worlds;

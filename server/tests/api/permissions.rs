@@ -156,6 +156,38 @@ async fn permission_table() {
                         r => gate(r, R::Admin, StatusCode::OK),
                     },
                 ),
+                // Inherited settings, schedules, deployments, notifications: read by any role, written by admins.
+                (Method::GET, "/api/v1/settings".into(), Some(id.clone()), None, gate(role, R::Viewer, StatusCode::OK)),
+                (
+                    Method::PUT,
+                    "/api/v1/settings/agent_settings".into(),
+                    Some(id.clone()),
+                    Some(json!({"value": {"check_in_interval_seconds": 60 + n}})),
+                    gate(role, R::Admin, StatusCode::OK),
+                ),
+                (Method::GET, "/api/v1/schedules".into(), Some(id.clone()), None, gate(role, R::Viewer, StatusCode::OK)),
+                (
+                    Method::POST,
+                    "/api/v1/schedules".into(),
+                    Some(id.clone()),
+                    Some(json!({"name": format!("Patch {n}"), "frequency": "weekly", "window_start": "02:00", "window_end": "04:00"})),
+                    gate(role, R::Admin, StatusCode::CREATED),
+                ),
+                (Method::GET, "/api/v1/deployments".into(), Some(id.clone()), None, gate(role, R::Viewer, StatusCode::OK)),
+                (
+                    Method::POST,
+                    "/api/v1/deployments".into(),
+                    Some(id.clone()),
+                    Some(json!({"name": format!("Agent {n}"), "package": "agent.msi", "inheritable": true})),
+                    gate(role, R::Admin, StatusCode::CREATED),
+                ),
+                (
+                    Method::POST,
+                    "/api/v1/notifications".into(),
+                    Some(id.clone()),
+                    Some(json!({"target": {"kind": "role", "role": "admin"}, "title": format!("Note {n}")})),
+                    gate(role, R::Admin, StatusCode::CREATED),
+                ),
                 // Nobody but a superuser creates an MSP.
                 (
                     Method::POST,

@@ -1,0 +1,129 @@
+//! Tenant deployments: `GET|POST /api/v1/deployments`, `DELETE /api/v1/deployments/{id}`.
+//!
+//! A deployment targets the org it is created in; marked `inheritable`, it targets that org's
+//! descendants too. Listing in an org shows its own deployments and the inheritable ones of
+//! its ancestors, each with the org it comes from. Reading needs any role; creating and
+//! deleting need admin of the org that owns the deployment — an inherited one is changed
+//! where it was made (403 in the child, which can see it).
+use crate::assets::name_text;
+use crate::audit::{self, Event};
+use crate::context::OrgCtx;
+use crate::db::{new_id, now_ms, parse_uuid, rfc3339};
+use crate::error::{ApiError, FieldErrors, Result};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{delete as delete_route, get};
+use axum::{Json, Router};
+use shared::api::{CreateDeployment, Deployment, ListQuery, Page};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/deployments", get(list).post(create))
+        .route("/api/v1/deployments/{id}", delete_route(delete))
+}
+
+type Row = (String, String, String, i64, String, String, i64);
+
+/// The deployments that apply to the org at the head of `ctx.path`: its own, plus inheritable
+/// ones of its ancestors. `only` narrows to one id.
+async fn visible(state: &AppState, ctx: &OrgCtx, only: Option<&str>, limit: usize, offset: usize) -> Result<Vec<Deployment>> {
+    let ancestors: Vec<&str> = ctx.path.nodes.iter().skip(1).map(|n| n.id.as_str()).collect();
+    let list: Vec<String> = (0..ancestors.len()).map(|i| format!("${}", i + 3)).collect();
+    let inherited = if ancestors.is_empty() { String::new() } else { format!(" OR (d.inheritable = 1 AND d.org_id IN ({}))", list.join(", ")) };
+    let sql = format!(
+        "SELECT d.id, d.name, d.package, d.inheritable, d.org_id, o.name, d.created_at FROM deployments d JOIN orgs o ON o.id = d.org_id \
+         WHERE (d.org_id = $1{inherited}) AND ($2 = '' OR d.id = $2) ORDER BY d.created_at DESC, d.id LIMIT {limit} OFFSET {offset}"
+    );
+    let mut q = sqlx::query_as::<_, Row>(&sql).bind(ctx.org_id().to_string()).bind(only.unwrap_or("").to_string());
+    for a in &ancestors {
+        q = q.bind(a.to_string());
+    }
+    let rows = q.fetch_all(&state.db.pool).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, package, inheritable, org_id, org_name, created)| Deployment {
+            id: parse_uuid(&id),
+            name,
+            package,
+            inheritable: inheritable != 0,
+            inherited: org_id != ctx.org.id,
+            org_id: parse_uuid(&org_id),
+            org_name,
+            created_at: rfc3339(created),
+        })
+        .collect())
+}
+
+#[utoipa::path(get, path = "/api/v1/deployments", tag = "schedules", params(ListQuery, ("X-Org-Id" = Option<String>, Header, description = "org context")),
+    responses((status = 200, body = Page<Deployment>, description = "the org's own deployments and inheritable ones from its ancestors, newest first"), (status = 401), (status = 404)))]
+#[tracing::instrument(skip(state, ctx, q), fields(org = %ctx.org.id))]
+pub async fn list(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<ListQuery>) -> Result<Json<Page<Deployment>>> {
+    let (limit, offset) = crate::orgs::page_bounds(&q)?;
+    let mut items = visible(&state, &ctx, None, limit + 1, offset).await?;
+    let more = items.len() > limit;
+    items.truncate(limit);
+    Ok(Json(Page { items, next_cursor: more.then(|| (offset + limit).to_string()) }))
+}
+
+#[utoipa::path(post, path = "/api/v1/deployments", tag = "schedules", request_body = CreateDeployment, params(("X-Org-Id" = Option<String>, Header, description = "org context")),
+    responses((status = 201, body = Deployment), (status = 403, description = "admins only"), (status = 404), (status = 422)))]
+#[tracing::instrument(skip(state, ctx, body), fields(org = %ctx.org.id))]
+pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<CreateDeployment>) -> Result<(StatusCode, Json<Deployment>)> {
+    let admin = ctx.admin()?;
+    let mut errors = FieldErrors::default();
+    let name = name_text(&mut errors, "name", &body.name, 200);
+    let package = name_text(&mut errors, "package", &body.package, 20_000);
+    errors.finish()?;
+    let (name, package) = (name.expect("checked"), package.expect("checked"));
+    let id = new_id();
+    let org_id = admin.ctx.org_id();
+    let mut tx = audit::begin(&state.db).await?;
+    sqlx::query("INSERT INTO deployments (id, org_id, name, package, inheritable, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(&id)
+        .bind(org_id)
+        .bind(&name)
+        .bind(&package)
+        .bind(i64::from(body.inheritable))
+        .bind(&ctx.caller.user.id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+    audit::record(&mut tx, &ctx.caller.actor(), Event {
+        org_id: Some(org_id),
+        action: "deployment.create",
+        object_type: "deployment",
+        object_id: Some(&id),
+        summary: format!("created deployment {name}{}", if body.inheritable { " (inherited by child tenants)" } else { "" }),
+    })
+    .await?;
+    tx.commit().await?;
+    let created = visible(&state, &ctx, Some(&id), 1, 0).await?.pop().ok_or(ApiError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/deployments/{id}", tag = "schedules", params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),
+    responses((status = 204), (status = 403, description = "admins only; an inherited deployment is deleted in the org that made it"), (status = 404)))]
+#[tracing::instrument(skip(state, ctx), fields(org = %ctx.org.id))]
+pub async fn delete(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<StatusCode> {
+    if uuid::Uuid::parse_str(&id).is_err() {
+        return Err(ApiError::NotFound);
+    }
+    let found = visible(&state, &ctx, Some(&id), 1, 0).await?.pop().ok_or(ApiError::NotFound)?;
+    if found.inherited {
+        return Err(ApiError::Forbidden(format!("this deployment belongs to {}; change it there", found.org_name)));
+    }
+    let admin = ctx.admin()?;
+    let mut tx = audit::begin(&state.db).await?;
+    sqlx::query("DELETE FROM deployments WHERE org_id = $1 AND id = $2").bind(admin.ctx.org_id()).bind(&id).execute(&mut *tx).await?;
+    audit::record(&mut tx, &ctx.caller.actor(), Event {
+        org_id: Some(admin.ctx.org_id()),
+        action: "deployment.delete",
+        object_type: "deployment",
+        object_id: Some(&id),
+        summary: format!("deleted deployment {}", found.name),
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
