@@ -28,7 +28,9 @@ pub fn Bell() -> impl IntoView {
     });
     view! {
         <a class="bell" href="/inbox" data-testid="bell" title="Notifications">
-            "🔔"
+            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"/><path d="M13.7 21a2 2 0 0 1-3.4 0"/>
+            </svg>
             {move || unread.get().filter(|n| *n > 0).map(|n| view! { <span class="bell-count" data-testid="bell-count">{n}</span> })}
         </a>
     }
