@@ -31,7 +31,7 @@ use utoipa::OpenApi;
         crate::assets::list_assets, crate::assets::create_asset, crate::assets::summary, crate::assets::get_asset,
         crate::assets::update_asset, crate::assets::delete_asset, crate::assets::move_assets,
         crate::assets::list_groups, crate::assets::create_group, crate::assets::get_group, crate::assets::rename_group,
-        crate::assets::delete_group, crate::merge::merge, crate::import::assets::import, crate::import::tenants::import,
+        crate::assets::delete_group, crate::merge::merge, crate::import::import, crate::import::tenants::import,
         crate::tree::roots, crate::tree::children,
         crate::settings::list, crate::settings::get_one, crate::settings::set, crate::settings::revert,
         crate::schedules::list, crate::schedules::create, crate::schedules::get_one, crate::schedules::update, crate::schedules::delete,

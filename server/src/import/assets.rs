@@ -10,28 +10,23 @@
 //! | `tenant`      | optional slug of the current org or a tenant below it; empty = current org |
 //!
 //! A row whose `external_id` already exists in its tenant updates that asset.
-use crate::audit::{self, Event};
 use crate::context::{OrgCtx, org_for};
 use crate::db::{Tx, new_id, now_ms};
-use super::{Columns, Outcome, Progress, RawRow, listed};
+use super::{Columns, Progress, RawRow, listed};
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
-use shared::api::{ImportResult, ImportRowError};
+use shared::api::ImportRowError;
 use shared::{AssetKind, Role};
 use std::collections::HashMap;
 
-const COLUMNS: Columns = Columns {
+pub(crate) const COLUMNS: Columns = Columns {
     names: &["kind", "name", "external_id", "group", "os", "address", "tenant"],
     required: &["kind", "name", "external_id"],
     json_key: "assets",
 };
 
 /// A checked row, ready to write.
-struct Row {
+pub(crate) struct Row {
     org_id: String,
     kind: AssetKind,
     name: String,
@@ -41,8 +36,15 @@ struct Row {
     address: Option<String>,
 }
 
-/// Checks every row, resolving `tenant` slugs to orgs the caller may write to.
-async fn check_rows(state: &AppState, ctx: &OrgCtx, raw: &[RawRow], progress: &Progress) -> Result<(Vec<Row>, Vec<ImportRowError>)> {
+/// Checks every row, resolving `tenant` slugs to orgs the caller may write to. `new_tenants`
+/// names tenants created by the same import (by slug and by external id).
+pub(crate) async fn check_rows(
+    state: &AppState,
+    ctx: &OrgCtx,
+    raw: &[RawRow],
+    progress: &Progress,
+    new_tenants: &HashMap<String, String>,
+) -> Result<(Vec<Row>, Vec<ImportRowError>)> {
     let mut errors = Vec::new();
     let mut rows = Vec::new();
     let mut tenants: HashMap<String, Option<String>> = HashMap::new();
@@ -70,6 +72,8 @@ async fn check_rows(state: &AppState, ctx: &OrgCtx, raw: &[RawRow], progress: &P
         let slug = get("tenant").to_ascii_lowercase();
         let org_id = if slug.is_empty() || slug == ctx.org.slug {
             Some(ctx.org.id.clone())
+        } else if let Some(id) = new_tenants.get(&slug).or_else(|| new_tenants.get(get("tenant"))) {
+            Some(id.clone())
         } else {
             if !tenants.contains_key(&slug) {
                 tenants.insert(slug.clone(), tenant_below(state, ctx, &slug).await?);
@@ -112,14 +116,19 @@ async fn tenant_below(state: &AppState, ctx: &OrgCtx, slug: &str) -> Result<Opti
 type Existing = (String, String, String, Option<String>, Option<String>, Option<String>);
 
 #[derive(Default)]
-struct Counts {
-    created: i64,
-    updated: i64,
-    unchanged: i64,
-    groups_created: i64,
+pub(crate) struct Counts {
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub groups_created: i64,
+    pub tenants: usize,
 }
 
 impl Counts {
+    pub fn changed(&self) -> bool {
+        self.created + self.updated + self.groups_created > 0
+    }
+
     fn done(&self) -> usize {
         (self.created + self.updated + self.unchanged) as usize
     }
@@ -221,66 +230,25 @@ async fn write_tenant(tx: &mut Tx, org_id: &str, rows: &[&Row], counts: &mut Cou
     Ok(())
 }
 
-#[utoipa::path(post, path = "/api/v1/import", tag = "assets", params(("X-Org-Id" = Option<String>, Header, description = "org context")),
-    request_body(content = String, content_type = "text/csv", description = "CSV with the columns kind, name, external_id, group, os, address, tenant (or the same as JSON objects with `Content-Type: application/json`). Rows are matched by external_id; all or nothing. Send `Accept: application/x-ndjson` for a stream of progress lines ending in the result."),
-    responses((status = 200, body = ImportResult), (status = 400, description = "unreadable body or unsupported Content-Type"),
-        (status = 403, description = "needs member"), (status = 422, description = "bad rows, listed in `errors`; nothing was imported")))]
-pub async fn import(State(state): State<AppState>, ctx: OrgCtx, headers: HeaderMap, body: Bytes) -> Result<Response> {
-    ctx.require(Role::Member)?;
-    let raw = COLUMNS.read(&headers, &body)?;
-    Ok(super::respond(&headers, move |progress| run(state, ctx, raw, progress)).await)
-}
-
-async fn run(state: AppState, ctx: OrgCtx, raw: Vec<RawRow>, progress: Progress) -> Result<Outcome> {
-    let (rows, errors) = check_rows(&state, &ctx, &raw, &progress).await?;
-    let mut result = ImportResult {
-        all_or_nothing: true,
-        rows: raw.len() as i64,
-        created: 0,
-        updated: 0,
-        unchanged: 0,
-        groups_created: 0,
-        errors,
-    };
-    if !result.errors.is_empty() {
-        return Ok(Outcome::Rejected(result));
-    }
+/// Writes checked rows, tenant by tenant, inside the import's transaction.
+pub(crate) async fn write(tx: &mut Tx, rows: &[Row], progress: &Progress) -> Result<Counts> {
     let mut by_org: Vec<(&str, Vec<&Row>)> = Vec::new();
-    for row in &rows {
+    for row in rows {
         match by_org.iter_mut().find(|(o, _)| *o == row.org_id) {
             Some((_, list)) => list.push(row),
             None => by_org.push((&row.org_id, vec![row])),
         }
     }
-    let mut tx = audit::begin(&state.db).await?;
-    let mut counts = Counts::default();
+    let mut counts = Counts { tenants: by_org.len(), ..Counts::default() };
     for (org_id, list) in &by_org {
-        write_tenant(&mut tx, org_id, list, &mut counts, &progress, rows.len()).await?;
+        write_tenant(tx, org_id, list, &mut counts, progress, rows.len()).await?;
     }
-    result.created = counts.created;
-    result.updated = counts.updated;
-    result.unchanged = counts.unchanged;
-    result.groups_created = counts.groups_created;
-    // Nothing new: roll back (dropping tx) so a repeated import leaves no trace, not even an audit event.
-    if counts.created + counts.updated + counts.groups_created == 0 {
-        return Ok(Outcome::Imported(result));
-    }
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
-        org_id: Some(ctx.org_id()),
-        action: "asset.import",
-        object_type: "asset",
-        object_id: None,
-        summary: format!(
-            "imported {} rows into {} tenant(s): {} created, {} updated, {} unchanged, {} groups created",
-            result.rows,
-            by_org.len(),
-            counts.created,
-            counts.updated,
-            counts.unchanged,
-            counts.groups_created
-        ),
-    })
-    .await?;
-    tx.commit().await?;
-    Ok(Outcome::Imported(result))
+    Ok(counts)
+}
+
+pub(crate) fn summary(rows: usize, counts: &Counts) -> String {
+    format!(
+        "imported {rows} asset rows into {} tenant(s): {} created, {} updated, {} unchanged, {} groups created",
+        counts.tenants, counts.created, counts.updated, counts.unchanged, counts.groups_created
+    )
 }

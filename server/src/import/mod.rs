@@ -1,5 +1,11 @@
-//! Importing from an RMM/PSA/directory export: assets (`POST /api/v1/import`) and tenants
-//! (`POST /api/v1/import/tenants`).
+//! Importing tenants and assets from an RMM/PSA/directory export: `POST /api/v1/import`
+//! (assets, tenants, or both) and `POST /api/v1/import/tenants` (tenants only).
+//!
+//! `/api/v1/import` reads a CSV file as assets when its header has a `kind` column and as
+//! tenants otherwise; a JSON array is assets; a JSON object may carry `tenants` and/or
+//! `assets` lists, imported together in one transaction (asset rows may name a tenant of the
+//! same file in `tenant`, by slug or external id). Bad rows of a combined file name their
+//! field as `tenants.<field>` or `assets.<field>`.
 //!
 //! Both take CSV (`Content-Type: text/csv`, first line the header) or JSON
 //! (`application/json`: an array of objects, or `{"<list>": [...]}`), match rows by
@@ -14,8 +20,11 @@
 pub mod assets;
 pub mod tenants;
 
+use crate::audit::{self, Event};
+use crate::context::OrgCtx;
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
+use axum::extract::State;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::DefaultBodyLimit;
@@ -24,7 +33,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use shared::api::{ImportEvent, ImportProgress, ImportResult, ImportRowError};
 use shared::error::ApiErrorDetail;
-use shared::ErrorCode;
+use shared::{ErrorCode, Role};
 use std::collections::BTreeMap;
 use std::future::Future;
 use tokio::sync::mpsc;
@@ -32,7 +41,7 @@ use tokio::sync::mpsc;
 pub fn router() -> Router<AppState> {
     // A 10,000-row export is a few megabytes; leave room above that.
     Router::new()
-        .route("/api/v1/import", post(assets::import))
+        .route("/api/v1/import", post(import))
         .route("/api/v1/import/tenants", post(tenants::import))
         .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
 }
@@ -95,8 +104,12 @@ impl Columns {
 
     fn read_json(&self, body: &[u8]) -> Result<Vec<RawRow>> {
         let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| ApiError::BadRequest("the body is not valid JSON".into()))?;
+        self.read_json_value(&value)
+    }
+
+    pub fn read_json_value(&self, value: &serde_json::Value) -> Result<Vec<RawRow>> {
         let key = self.json_key;
-        let items = match &value {
+        let items = match value {
             serde_json::Value::Array(a) => a,
             serde_json::Value::Object(o) => match o.get(key) {
                 Some(serde_json::Value::Array(a)) => a,
@@ -203,4 +216,102 @@ where
         Some((Ok::<_, std::convert::Infallible>(Bytes::from(line)), rx))
     });
     ([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(lines)).into_response()
+}
+
+/// What an import body holds: (tenant rows, asset rows).
+fn split_body(headers: &HeaderMap, body: &[u8]) -> Result<(Vec<RawRow>, Vec<RawRow>)> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    if content_type.starts_with("application/json") {
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| ApiError::BadRequest("the body is not valid JSON".into()))?;
+        if let serde_json::Value::Object(o) = &value {
+            if o.contains_key("tenants") {
+                let tenants = tenants::COLUMNS.read_json_value(&serde_json::Value::Array(list(o, "tenants")?))?;
+                let assets = match o.get("assets") {
+                    Some(_) => assets::COLUMNS.read_json_value(&serde_json::Value::Array(list(o, "assets")?))?,
+                    None => Vec::new(),
+                };
+                return Ok((tenants, assets));
+            }
+        }
+        return Ok((Vec::new(), assets::COLUMNS.read_json_value(&value)?));
+    }
+    let is_assets = csv::ReaderBuilder::new()
+        .from_reader(body)
+        .headers()
+        .map(|h| h.iter().any(|c| c.trim().eq_ignore_ascii_case("kind")))
+        .unwrap_or(true);
+    if is_assets { Ok((Vec::new(), assets::COLUMNS.read(headers, body)?)) } else { Ok((tenants::COLUMNS.read(headers, body)?, Vec::new())) }
+}
+
+fn list(o: &serde_json::Map<String, serde_json::Value>, key: &str) -> Result<Vec<serde_json::Value>> {
+    match o.get(key) {
+        Some(serde_json::Value::Array(a)) => Ok(a.clone()),
+        _ => Err(ApiError::field(key, format!("must be an array of {key}"))),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/import", tag = "assets", params(("X-Org-Id" = Option<String>, Header, description = "org context")),
+    request_body(content = String, content_type = "text/csv", description = "Assets (CSV whose header has `kind`: kind, name, external_id, group, os, address, tenant), tenants (CSV without `kind`: name, external_id, parent, domain, slug), or JSON: an array of assets, or `{\"tenants\": [...], \"assets\": [...]}`. Rows are matched by external_id; all or nothing. Send `Accept: application/x-ndjson` for a stream of progress lines ending in the result."),
+    responses((status = 200, body = ImportResult), (status = 400, description = "unreadable body or unsupported Content-Type"),
+        (status = 403, description = "assets need member, tenants admin"), (status = 422, description = "bad rows, listed in `errors`; nothing was imported")))]
+pub async fn import(State(state): State<AppState>, ctx: OrgCtx, headers: HeaderMap, body: Bytes) -> Result<Response> {
+    ctx.require(Role::Member)?;
+    let (tenant_rows, asset_rows) = split_body(&headers, &body)?;
+    if !tenant_rows.is_empty() {
+        ctx.admin()?;
+    }
+    Ok(respond(&headers, move |progress| run(state, ctx, tenant_rows, asset_rows, progress)).await)
+}
+
+/// Checks everything, then writes tenants and assets in one transaction (or nothing).
+pub(crate) async fn run(state: AppState, ctx: OrgCtx, tenant_rows: Vec<RawRow>, asset_rows: Vec<RawRow>, progress: Progress) -> Result<Outcome> {
+    let both = !tenant_rows.is_empty() && !asset_rows.is_empty();
+    let prefix = |mut errors: Vec<ImportRowError>, list: &str| {
+        if both {
+            errors.iter_mut().for_each(|e| e.field = format!("{list}.{}", e.field));
+        }
+        errors
+    };
+    let (plan, tenant_errors) = if tenant_rows.is_empty() {
+        (tenants::Plan::default(), Vec::new())
+    } else {
+        tenants::plan(&state, &ctx, &tenant_rows, &progress).await?
+    };
+    let (rows, asset_errors) = assets::check_rows(&state, &ctx, &asset_rows, &progress, &plan.tenant_keys()).await?;
+    let mut errors = prefix(tenant_errors, "tenants");
+    errors.extend(prefix(asset_errors, "assets"));
+    let mut result = ImportResult {
+        all_or_nothing: true,
+        rows: (tenant_rows.len() + asset_rows.len()) as i64,
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        groups_created: 0,
+        errors: listed(errors),
+    };
+    if !result.errors.is_empty() {
+        return Ok(Outcome::Rejected(result));
+    }
+    let mut tx = audit::begin(&state.db).await?;
+    let actor = ctx.caller.actor();
+    let tenants_changed = plan.created() + plan.renamed() > 0;
+    if tenants_changed {
+        tenants::write(&mut tx, ctx.org_id(), &plan, &progress).await?;
+        let summary = plan.summary();
+        audit::record(&mut tx, &actor, Event { org_id: Some(ctx.org_id()), action: "org.import", object_type: "org", object_id: None, summary }).await?;
+    }
+    let counts = assets::write(&mut tx, &rows, &progress).await?;
+    if counts.changed() {
+        let summary = assets::summary(rows.len(), &counts);
+        audit::record(&mut tx, &actor, Event { org_id: Some(ctx.org_id()), action: "asset.import", object_type: "asset", object_id: None, summary }).await?;
+    }
+    result.created = plan.created() + counts.created;
+    result.updated = plan.renamed() + counts.updated;
+    result.unchanged = plan.unchanged + counts.unchanged;
+    result.groups_created = counts.groups_created;
+    // Nothing new: dropping the transaction rolls it back, so a repeated import leaves no trace.
+    if tenants_changed || counts.changed() {
+        tx.commit().await?;
+    }
+    Ok(Outcome::Imported(result))
 }

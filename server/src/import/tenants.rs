@@ -12,10 +12,9 @@
 //! A tenant under an MSP is a customer, under anything else a child tenant. External ids are
 //! remembered per importing org. A row whose `external_id` is known renames that tenant if
 //! the name differs; its parent and domain can't change by import (that's a move or merge).
-use super::{Columns, Outcome, Progress, RawRow, listed};
-use crate::audit::{self, Event};
+use super::{Columns, Progress, RawRow, listed};
 use crate::context::OrgCtx;
-use crate::db::{new_id, now_ms};
+use crate::db::{Tx, new_id, now_ms};
 use crate::error::Result;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -26,7 +25,7 @@ use shared::api::{ImportResult, ImportRowError};
 use shared::{EmailDomain, OrgKind, OrgSlug};
 use std::collections::{HashMap, HashSet};
 
-const COLUMNS: Columns = Columns {
+pub(crate) const COLUMNS: Columns = Columns {
     names: &["name", "external_id", "parent", "domain", "slug"],
     required: &["name", "external_id"],
     json_key: "tenants",
@@ -75,10 +74,56 @@ struct NewTenant {
 pub async fn import(State(state): State<AppState>, ctx: OrgCtx, headers: HeaderMap, body: Bytes) -> Result<Response> {
     ctx.admin()?;
     let raw = COLUMNS.read(&headers, &body)?;
-    Ok(super::respond(&headers, move |progress| run(state, ctx, raw, progress)).await)
+    Ok(super::respond(&headers, move |progress| super::run(state, ctx, raw, Vec::new(), progress)).await)
 }
 
-async fn run(state: AppState, ctx: OrgCtx, raw: Vec<RawRow>, progress: Progress) -> Result<Outcome> {
+/// What a checked tenant file will do.
+#[derive(Default)]
+pub(crate) struct Plan {
+    new_tenants: Vec<NewTenant>,
+    /// (org id, new name)
+    renames: Vec<(String, String)>,
+    pub unchanged: i64,
+    pub rows: usize,
+    /// Tenants imported before into this org, by external id.
+    imported: HashMap<String, String>,
+}
+
+impl Plan {
+    pub fn created(&self) -> i64 {
+        self.new_tenants.len() as i64
+    }
+
+    pub fn renamed(&self) -> i64 {
+        self.renames.len() as i64
+    }
+
+    /// The file's tenants by slug and by external id (new and already imported), so asset
+    /// rows of the same import can name them.
+    pub fn tenant_keys(&self) -> HashMap<String, String> {
+        let mut keys = self.imported.clone();
+        for t in &self.new_tenants {
+            keys.insert(t.slug.clone(), t.id.clone());
+            keys.insert(t.external_id.clone(), t.id.clone());
+        }
+        keys
+    }
+
+    pub fn summary(&self) -> String {
+        let customers = self.new_tenants.iter().filter(|t| t.kind == OrgKind::Customer).count();
+        format!(
+            "imported {} tenant rows: {} created ({customers} customers, {} child tenants), {} renamed, {} unchanged",
+            self.rows,
+            self.new_tenants.len(),
+            self.new_tenants.len() - customers,
+            self.renames.len(),
+            self.unchanged
+        )
+    }
+}
+
+/// Checks a tenant file against the current org's tree without writing anything.
+pub(crate) async fn plan(state: &AppState, ctx: &OrgCtx, raw: &[RawRow], progress: &Progress) -> Result<(Plan, Vec<ImportRowError>)> {
     let total = raw.len();
     let scope = &ctx.org.id;
     // The current org and everything below it: an admin here administers all of it.
@@ -110,6 +155,7 @@ async fn run(state: AppState, ctx: OrgCtx, raw: Vec<RawRow>, progress: Progress)
 
     let mut errors = Vec::new();
     let mut bad = |row: i64, field: &str, message: String| errors.push(ImportRowError { row, field: field.into(), message });
+
     let get = |r: &RawRow, c: &str| COLUMNS.get(r, c).to_string();
 
     // First pass: fields on their own, and which row each external id is.
@@ -132,7 +178,7 @@ async fn run(state: AppState, ctx: OrgCtx, raw: Vec<RawRow>, progress: Progress)
 
     // Second pass: parents, kinds, slugs and domains, parents before children.
     let mut parent_of: Vec<Option<Parent>> = Vec::with_capacity(total);
-    for r in &raw {
+    for r in raw {
         let reference = get(r, "parent");
         let parent = if reference.is_empty() {
             Some(Parent::Existing(scope.clone()))
@@ -153,7 +199,6 @@ async fn run(state: AppState, ctx: OrgCtx, raw: Vec<RawRow>, progress: Progress)
         bad(raw[i].row, "parent", "the parents of this row form a cycle".into());
     }
 
-    let now = now_ms();
     let mut new_tenants: Vec<NewTenant> = Vec::new();
     // Per row: (id, kind, slug) of its tenant, existing or new, once decided.
     let mut resolved: Vec<Option<(String, OrgKind, String)>> = vec![None; total];
@@ -232,29 +277,15 @@ async fn run(state: AppState, ctx: OrgCtx, raw: Vec<RawRow>, progress: Progress)
         new_tenants.push(NewTenant { id, name, slug: slug.unwrap_or_default(), kind, parent_id, email_domain, external_id });
     }
 
-    let mut result = ImportResult {
-        all_or_nothing: true,
-        rows: total as i64,
-        created: new_tenants.len() as i64,
-        updated: renames.len() as i64,
-        unchanged,
-        groups_created: 0,
-        errors: listed(errors),
-    };
-    if !result.errors.is_empty() {
-        result.created = 0;
-        result.updated = 0;
-        result.unchanged = 0;
-        return Ok(Outcome::Rejected(result));
-    }
-    if new_tenants.is_empty() && renames.is_empty() {
-        return Ok(Outcome::Imported(result));
-    }
+    let renames = renames.into_iter().map(|(id, _, name)| (id, name)).collect();
+    Ok((Plan { new_tenants, renames, unchanged, rows: total, imported }, listed(errors)))
+}
 
-    let mut tx = audit::begin(&state.db).await?;
-    let changes = new_tenants.len() + renames.len();
-    // Parents come before children in `new_tenants`, so every batch's parents exist already.
-    for (n, chunk) in new_tenants.chunks(200).enumerate() {
+/// Writes a checked plan inside the import's transaction: parents before children.
+pub(crate) async fn write(tx: &mut Tx, scope: &str, plan: &Plan, progress: &Progress) -> Result<()> {
+    let now = now_ms();
+    let changes = plan.new_tenants.len() + plan.renames.len();
+    for (n, chunk) in plan.new_tenants.chunks(200).enumerate() {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
                 let b = i * 7;
@@ -269,36 +300,21 @@ async fn run(state: AppState, ctx: OrgCtx, raw: Vec<RawRow>, progress: Progress)
         for t in chunk {
             q = q.bind(t.id.clone()).bind(t.name.clone()).bind(t.slug.clone()).bind(t.kind.as_str()).bind(t.parent_id.clone()).bind(t.email_domain.clone()).bind(now);
         }
-        q.execute(&mut *tx).await?;
+        q.execute(&mut **tx).await?;
         let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${}, ${}, ${})", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4)).collect();
         let sql = format!("INSERT INTO org_external_ids (scope_org_id, external_id, org_id, created_at) VALUES {}", values.join(", "));
         let mut q = sqlx::query(&sql);
         for t in chunk {
-            q = q.bind(scope.clone()).bind(t.external_id.clone()).bind(t.id.clone()).bind(now);
+            q = q.bind(scope.to_string()).bind(t.external_id.clone()).bind(t.id.clone()).bind(now);
         }
-        q.execute(&mut *tx).await?;
+        q.execute(&mut **tx).await?;
         progress.report("writing", (n * 200 + chunk.len()).min(changes), changes);
     }
-    for (id, _, name) in &renames {
-        sqlx::query("UPDATE orgs SET name = $1, updated_at = $2 WHERE id = $3").bind(name).bind(now).bind(id).execute(&mut *tx).await?;
+    for (id, name) in &plan.renames {
+        sqlx::query("UPDATE orgs SET name = $1, updated_at = $2 WHERE id = $3").bind(name).bind(now).bind(id).execute(&mut **tx).await?;
     }
     progress.report("writing", changes, changes);
-    let customers = new_tenants.iter().filter(|t| t.kind == OrgKind::Customer).count();
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
-        org_id: Some(ctx.org_id()),
-        action: "org.import",
-        object_type: "org",
-        object_id: None,
-        summary: format!(
-            "imported {total} tenant rows: {} created ({customers} customers, {} child tenants), {} renamed, {unchanged} unchanged",
-            new_tenants.len(),
-            new_tenants.len() - customers,
-            renames.len()
-        ),
-    })
-    .await?;
-    tx.commit().await?;
-    Ok(Outcome::Imported(result))
+    Ok(())
 }
 
 /// The slug of the MSP at the top of `org_id`'s tree, as far as the import can see.

@@ -230,3 +230,49 @@ async fn a_large_import_streams_its_progress_then_its_result() {
     assert_eq!(last["error"]["code"], "invalid", "{last}");
     assert_eq!(last["result"]["errors"][0]["field"], "domain");
 }
+
+#[tokio::test]
+async fn one_import_brings_tenants_and_their_assets_together_or_nothing() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let before = org_snapshot(&app).await;
+    let file = |asset_kind: &str| {
+        json!({
+            "tenants": [
+                {"name": "Hooli", "external_id": "c-1", "domain": "hooli.example"},
+                {"name": "Hooli Labs", "external_id": "c-2", "parent": "c-1"},
+            ],
+            "assets": [
+                {"kind": "computer", "name": "hq-pc", "external_id": "a-1", "tenant": "c-1"},
+                {"kind": asset_kind, "name": "lab-gw", "external_id": "a-2", "tenant": "c-2"},
+            ],
+        })
+        .to_string()
+    };
+    // A bad asset row stops the tenants too: one transaction.
+    let (status, lines) = send_import(&app, &w.root, &w.msp, "/api/v1/import", "application/json", file("toaster"), false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{lines:?}");
+    assert_eq!(lines[0]["result"]["errors"][0]["field"], "assets.kind");
+    assert_eq!(org_snapshot(&app).await, before);
+
+    let (status, lines) = send_import(&app, &w.root, &w.msp, "/api/v1/import", "application/json", file("gateway"), false).await;
+    assert_eq!((status, lines[0]["created"].as_i64()), (StatusCode::OK, Some(4)), "{lines:?}");
+    let placed: Vec<(String, String)> =
+        sqlx::query_as("SELECT a.name, o.name FROM assets a JOIN orgs o ON o.id = a.org_id WHERE a.external_id IN ('a-1', 'a-2') ORDER BY a.name")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(placed, vec![("hq-pc".into(), "Hooli".into()), ("lab-gw".into(), "Hooli Labs".into())]);
+    let after = org_snapshot(&app).await;
+    let (_, lines) = send_import(&app, &w.root, &w.msp, "/api/v1/import", "application/json", file("gateway"), false).await;
+    assert_eq!(lines[0]["unchanged"], 4);
+    assert_eq!(org_snapshot(&app).await, after, "the same file again changes nothing");
+
+    // A CSV without a kind column is a tenant file, and needs admin.
+    let (status, lines) = send_import(&app, &w.root, &w.msp, "/api/v1/import", "text/csv", "name,external_id,domain\nPied Piper,c-3,piedpiper.example\n".into(), false).await;
+    assert_eq!((status, lines[0]["created"].as_i64()), (StatusCode::OK, Some(1)), "{lines:?}");
+    app.add_user(&w.root, &w.msp, "tom@contoso.example", "member").await;
+    let tom = app.login("tom@contoso.example", PASSWORD).await;
+    let (status, _) = send_import(&app, &tom, &w.msp, "/api/v1/import", "text/csv", "name,external_id,domain\nX,c-9,x9.example\n".into(), false).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
