@@ -279,6 +279,7 @@ pub async fn create_asset(State(state): State<AppState>, ctx: OrgCtx, Json(body)
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     audit::record(&mut tx, &ctx.caller.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "asset.create",
@@ -365,6 +366,9 @@ pub async fn update_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     .bind(&id)
     .execute(&mut *tx)
     .await?;
+    if (next.online, next.open_alerts) != (current.online, current.open_alerts) {
+        crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
+    }
     audit::record(&mut tx, &ctx.caller.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "asset.update",
@@ -384,6 +388,7 @@ pub async fn delete_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     ctx.admin()?;
     let mut tx = audit::begin(&state.db).await?;
     sqlx::query("DELETE FROM assets WHERE org_id = $1 AND id = $2").bind(ctx.org_id()).bind(&id).execute(&mut *tx).await?;
+    crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     audit::record(&mut tx, &ctx.caller.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "asset.delete",
@@ -456,6 +461,7 @@ pub async fn move_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body):
         q = q.bind(id.clone());
     }
     q.execute(&mut *tx).await?;
+    crate::counters::refresh(&mut tx, &[ctx.org_id(), &target.id]).await?;
     let mut names: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
     names.sort_unstable();
     let listed = if names.len() > 20 { format!("{}, …", names[..20].join(", ")) } else { names.join(", ") };

@@ -283,6 +283,7 @@ async fn write_tenant(tx: &mut Tx, org_id: &str, rows: &[&Row], counts: &mut Cou
         q.execute(&mut **tx).await?;
         counts.created += chunk.len() as i64;
     }
+    crate::counters::refresh(tx, &[org_id]).await?;
     Ok(())
 }
 

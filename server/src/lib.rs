@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod counters;
 pub mod db;
 pub mod delegation;
 pub mod demo;
@@ -20,6 +21,7 @@ pub mod orgs;
 pub mod overview;
 pub mod people;
 pub mod rows;
+pub mod seed_scale;
 pub mod state;
 pub mod web;
 
