@@ -29,6 +29,9 @@ pub fn router() -> Router<AppState> {
 
 /// The groups the caller may see in the current org.
 pub async fn scope(state: &AppState, ctx: &OrgCtx) -> Result<GroupScope> {
+    if ctx.role > Role::Viewer {
+        return Ok(GroupScope::All);
+    }
     let mut conn = state.db.pool.acquire().await?;
     Ok(visible_groups(&mut conn, &ctx.caller.user.id, &ctx.path, ctx.role).await?)
 }

@@ -54,6 +54,7 @@ struct Batch<'a> {
     table: &'static str,
     columns: &'static [&'static str],
     rows_per_statement: usize,
+    dialect: Dialect,
     values: Vec<V>,
     written: usize,
     tx: &'a mut Tx,
@@ -66,8 +67,8 @@ impl<'a> Batch<'a> {
             Dialect::Sqlite => 32_766,
             Dialect::Postgres => 65_535,
         };
-        let rows_per_statement = (limit / columns.len()).min(4_000);
-        Batch { table, columns, rows_per_statement, values: Vec::new(), written: 0, tx }
+        let rows_per_statement = (limit / columns.len()).min(2_000);
+        Batch { table, columns, rows_per_statement, dialect, values: Vec::new(), written: 0, tx }
     }
 
     async fn push(&mut self, row: Vec<V>) -> anyhow::Result<()> {
@@ -89,7 +90,15 @@ impl<'a> Batch<'a> {
         for r in 0..rows {
             sql.push_str(if r == 0 { "(" } else { ", (" });
             for c in 0..width {
-                let _ = write!(sql, "{}${}", if c == 0 { "" } else { ", " }, r * width + c + 1);
+                sql.push_str(if c == 0 { "" } else { ", " });
+                // SQLite treats `$N` as a *named* parameter and looks each one up in a list,
+                // which is quadratic in a statement with thousands; plain `?` is positional.
+                match self.dialect {
+                    Dialect::Sqlite => sql.push('?'),
+                    Dialect::Postgres => {
+                        let _ = write!(sql, "${}", r * width + c + 1);
+                    }
+                }
             }
             sql.push(')');
         }
