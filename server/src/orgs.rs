@@ -62,6 +62,8 @@ struct TreeRow {
     kind: String,
     parent_id: Option<String>,
     status: String,
+    /// `lower(name)` as the database computes it: the name order's key.
+    sort_name: String,
 }
 
 /// What to list of the orgs a caller can open.
@@ -90,58 +92,137 @@ pub(crate) fn like_pattern(needle: &str) -> String {
 /// (case-insensitively), then slug. `page` is `(limit, offset)`; `None` lists them all.
 /// Returns the entries and whether more follow.
 ///
-/// SQL narrows, sorts and pages *candidates*: for a superuser every org, for anyone else the
-/// orgs where they hold a membership or an active delegation and everything below those —
-/// but not below an MSP where they aren't admin. That mirrors the access rules without
-/// deciding anything: each candidate on the page gets its role from the access function
-/// over its path, and one that gets none is left out (the test
-/// `switcher_candidates_agree_with_the_access_function` shows that never happens).
+/// Every role comes from the access function over the org's path; SQL only decides which
+/// orgs to ask about, in which order, two ways:
+/// - someone who reaches a whole MSP (its admin, a superuser) can open most orgs, so the orgs
+///   are read in name order, a chunk at a time, and each is asked about until the page is
+///   full — a page costs a page, however many thousand customers the MSP has;
+/// - anyone else reaches a few subtrees (memberships, delegations), so SQL lists exactly those
+///   *candidates* — the orgs where they hold a membership or an active delegation and
+///   everything below, but not below an MSP where they aren't admin — and sorts and pages
+///   them. The candidates mirror the access rules without deciding anything: each still gets
+///   its role from the access function, and one that got none would be left out (the
+///   property test shows the two agree exactly).
 pub async fn accessible_orgs(state: &AppState, caller: &Caller, filter: &OrgFilter<'_>, page: Option<(usize, usize)>) -> Result<(Vec<OrgEntry>, bool)> {
-    let db = &state.db;
     let now = now_ms();
+    let (limit, offset) = page.unwrap_or((usize::MAX - 1, 0));
     let mut binds: Vec<String> = Vec::new();
     let mut bind = |v: String| {
         binds.push(v);
         format!("${}", binds.len())
     };
-    let candidates = match candidates_cte(&caller.grants, now, &mut bind) {
-        Candidates::All => None,
-        Candidates::None => return Ok((Vec::new(), false)),
-        Candidates::Cte(cte) => Some(cte),
+    let candidates = if reaches_a_whole_msp(&state.db, &caller.grants, now).await? {
+        None
+    } else {
+        match candidates_cte(&caller.grants, now, &mut bind) {
+            Candidates::All => None,
+            Candidates::None => return Ok((Vec::new(), false)),
+            Candidates::Cte(cte) => Some(cte),
+        }
     };
-    let mut sql = candidates.clone().unwrap_or_default();
-    sql.push_str("SELECT o.id, o.name, o.slug, o.kind, o.parent_id, o.status FROM orgs o WHERE 1 = 1");
+    let mut conditions = String::new();
     if candidates.is_some() {
-        sql.push_str(" AND o.id IN (SELECT id FROM down)");
+        conditions.push_str(" AND o.id IN (SELECT id FROM down)");
     }
     if let Some(needle) = filter.q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
         let p = bind(like_pattern(&needle));
-        sql.push_str(&format!(" AND (lower(o.name) LIKE {p} ESCAPE '\\' OR o.slug LIKE {p} ESCAPE '\\')"));
+        conditions.push_str(&format!(" AND (lower(o.name) LIKE {p} ESCAPE '\\' OR o.slug LIKE {p} ESCAPE '\\')"));
     }
     if let Some(parent) = filter.customers_of {
         let p = bind(parent.to_string());
-        sql.push_str(&format!(" AND o.parent_id = {p} AND o.kind = 'customer'"));
+        conditions.push_str(&format!(" AND o.parent_id = {p} AND o.kind = 'customer'"));
     }
     let home = bind(caller.user.home_org_id.clone());
-    sql.push_str(&format!(" ORDER BY CASE WHEN o.id = {home} THEN 0 ELSE 1 END, lower(o.name), o.slug"));
-    if let Some((limit, offset)) = page {
-        sql.push_str(&format!(" LIMIT {} OFFSET {offset}", limit + 1));
+    let select = format!(
+        "{}SELECT o.id, o.name, o.slug, o.kind, o.parent_id, o.status, lower(o.name) AS sort_name FROM orgs o WHERE 1 = 1{conditions}",
+        candidates.clone().unwrap_or_default()
+    );
+    let run = |sql: String, extra: Vec<String>| fetch_rows(&state.db, sql, binds.clone(), extra);
+    let mut entries = Vec::new();
+    if candidates.is_some() {
+        // Few candidates: the database sorts and pages them, home first.
+        let sql = format!(
+            "{select} ORDER BY CASE WHEN o.id = {home} THEN 0 ELSE 1 END, lower(o.name), o.slug LIMIT {} OFFSET {offset}",
+            limit.saturating_add(1).min(i64::MAX as usize)
+        );
+        let rows = run(sql, Vec::new()).await?;
+        entries = confirm(state, caller, rows, now, true).await?;
+    } else {
+        // Most orgs: home first, then walk the name order until the page is full.
+        let mut to_skip = offset;
+        let mut take = |found: Vec<OrgEntry>, entries: &mut Vec<OrgEntry>| {
+            for e in found {
+                if to_skip > 0 {
+                    to_skip -= 1;
+                } else if entries.len() <= limit {
+                    entries.push(e);
+                }
+            }
+        };
+        let home_rows = run(format!("{select} AND o.id = {home}"), Vec::new()).await?;
+        take(confirm(state, caller, home_rows, now, false).await?, &mut entries);
+        let chunk = (limit + 1).clamp(64, 500);
+        let mut after: Option<(String, String)> = None;
+        while entries.len() <= limit {
+            let n = binds.len();
+            let (keyset, extra) = match &after {
+                None => (String::new(), Vec::new()),
+                Some((name, slug)) => (
+                    format!(" AND (lower(o.name) > ${a} OR (lower(o.name) = ${a} AND o.slug > ${b}))", a = n + 1, b = n + 2),
+                    vec![name.clone(), slug.clone()],
+                ),
+            };
+            let sql = format!("{select} AND o.id <> {home}{keyset} ORDER BY lower(o.name), o.slug LIMIT {chunk}");
+            let rows = run(sql, extra).await?;
+            let fetched = rows.len();
+            after = rows.last().map(|r| (r.sort_name.clone(), r.slug.clone()));
+            take(confirm(state, caller, rows, now, false).await?, &mut entries);
+            if fetched < chunk {
+                break;
+            }
+        }
     }
+    let more = entries.len() > limit;
+    entries.truncate(limit);
+    Ok((entries, more))
+}
+
+async fn fetch_rows(db: &Db, sql: String, binds: Vec<String>, extra: Vec<String>) -> Result<Vec<TreeRow>, sqlx::Error> {
     let mut query = sqlx::query_as::<_, TreeRow>(&sql);
-    for b in binds {
+    for b in binds.into_iter().chain(extra) {
         query = query.bind(b);
     }
-    let mut rows = query.fetch_all(&db.pool).await?;
-    let more = page.is_some_and(|(limit, _)| rows.len() > limit);
-    if let Some((limit, _)) = page {
-        rows.truncate(limit);
+    query.fetch_all(&db.pool).await
+}
+
+/// A superuser, or an admin of some MSP: their orgs are most of an MSP's tree.
+async fn reaches_a_whole_msp(db: &Db, grants: &Grants, now: i64) -> Result<bool> {
+    if grants.is_superuser {
+        return Ok(true);
     }
-    let paths = paths_of(db, rows.iter().map(|r| r.id.as_str())).await?;
+    let admin_seeds: Vec<String> = grants.descent_seeds(now).into_iter().filter(|(_, admin)| *admin).map(|(id, _)| id).collect();
+    if admin_seeds.is_empty() {
+        return Ok(false);
+    }
+    let list: Vec<String> = (1..=admin_seeds.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT COUNT(*) FROM orgs WHERE kind = 'msp' AND id IN ({})", list.join(", "));
+    let mut query = sqlx::query_scalar::<_, i64>(&sql);
+    for id in admin_seeds {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_one(&db.pool).await? > 0)
+}
+
+/// Asks the access function about each row (paths loaded in one query), keeping the order;
+/// rows without a role are dropped (`expected_all`: they were candidates, which is a bug).
+async fn confirm(state: &AppState, caller: &Caller, rows: Vec<TreeRow>, now: i64, expected_all: bool) -> Result<Vec<OrgEntry>> {
+    let paths = paths_of(&state.db, rows.iter().map(|r| r.id.as_str())).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let Some(path) = paths.get(&row.id) else { continue };
-        let Some(role) = caller.grants.role_in_at(path, now) else {
-            tracing::warn!(org = %row.id, "a switcher candidate has no role; the candidate query and the access rules disagree");
+        let Some(role) = paths.get(&row.id).and_then(|path| caller.grants.role_in_at(path, now)) else {
+            if expected_all {
+                tracing::warn!(org = %row.id, "a switcher candidate has no role; the candidate query and the access rules disagree");
+            }
             continue;
         };
         out.push(OrgEntry {
@@ -156,7 +237,7 @@ pub async fn accessible_orgs(state: &AppState, caller: &Caller, filter: &OrgFilt
             slug: row.slug,
         });
     }
-    Ok((out, more))
+    Ok(out)
 }
 
 enum Candidates {
