@@ -1,7 +1,7 @@
 //! Loads what the access rules need and asks [`shared::access::access`]. This is the only
 //! place on the server that turns "this user, this org" into a role.
 use crate::db::{Db, now_ms};
-use crate::rows::UserRow;
+use crate::rows::{OrgRow, UserRow};
 use shared::access::{DelegationGrant, Grant, OrgNode, Subject, access};
 use shared::{OrgKind, OrgStatus, Role};
 use sqlx::AnyConnection;
@@ -75,6 +75,27 @@ pub async fn load_path(conn: &mut AnyConnection, org_id: &str) -> Result<Option<
     Ok(Some(OrgPath { nodes }))
 }
 
+const ORG_PATH_SQL: &str = "WITH RECURSIVE path (id, name, slug, kind, parent_id, email_domain, status, created_at, updated_at, depth) AS ( \
+       SELECT id, name, slug, kind, parent_id, email_domain, status, created_at, updated_at, 0 FROM orgs WHERE id = $1 \
+       UNION ALL \
+       SELECT o.id, o.name, o.slug, o.kind, o.parent_id, o.email_domain, o.status, o.created_at, o.updated_at, p.depth + 1 \
+       FROM orgs o JOIN path p ON o.id = p.parent_id WHERE p.depth < 64 \
+     ) SELECT id, name, slug, kind, parent_id, email_domain, status, created_at, updated_at FROM path ORDER BY depth";
+
+/// The org and its path in one round trip (every org-scoped request needs both);
+/// `None` when the org does not exist.
+pub async fn load_org_and_path(conn: &mut AnyConnection, org_id: &str) -> Result<Option<(OrgRow, OrgPath)>, sqlx::Error> {
+    let mut rows: Vec<OrgRow> = sqlx::query_as(ORG_PATH_SQL).bind(org_id).fetch_all(conn).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let nodes = rows
+        .iter()
+        .map(|r| PathNode { id: r.id.clone(), kind: r.kind(), status: r.status(), email_domain: r.email_domain.clone() })
+        .collect();
+    Ok(Some((rows.swap_remove(0), OrgPath { nodes })))
+}
+
 /// Everything about a user that the access rules look at.
 #[derive(Debug, Clone, Default)]
 pub struct Grants {
@@ -90,27 +111,24 @@ impl Grants {
     }
 
     pub async fn load_with(conn: &mut AnyConnection, user: &UserRow) -> Result<Grants, sqlx::Error> {
-        let memberships: Vec<(String, String)> =
-            sqlx::query_as("SELECT org_id, role FROM memberships WHERE user_id = $1")
-                .bind(&user.id)
-                .fetch_all(&mut *conn)
-                .await?;
-        let delegations: Vec<(String, Option<i64>)> =
-            sqlx::query_as("SELECT org_id, expires_at FROM delegations WHERE user_id = $1")
-                .bind(&user.id)
-                .fetch_all(&mut *conn)
-                .await?;
-        Ok(Grants {
-            is_superuser: user.is_superuser(),
-            memberships: memberships
-                .into_iter()
-                .filter_map(|(org, role)| Some(Grant { org_id: crate::db::parse_uuid(&org), role: role.parse().ok()? }))
-                .collect(),
-            delegations: delegations
-                .into_iter()
-                .map(|(org, expires_at)| DelegationGrant { org_id: crate::db::parse_uuid(&org), expires_at })
-                .collect(),
-        })
+        // One round trip for both (this runs on every request): memberships carry a role,
+        // delegations an expiry.
+        let rows: Vec<(String, Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT org_id, role, CAST(NULL AS BIGINT) FROM memberships WHERE user_id = $1 \
+             UNION ALL SELECT org_id, CAST(NULL AS TEXT), expires_at FROM delegations WHERE user_id = $1",
+        )
+        .bind(&user.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut grants = Grants { is_superuser: user.is_superuser(), ..Grants::default() };
+        for (org, role, expires_at) in rows {
+            let org_id = crate::db::parse_uuid(&org);
+            match role {
+                Some(role) => grants.memberships.extend(role.parse().ok().map(|role| Grant { org_id, role })),
+                None => grants.delegations.push(DelegationGrant { org_id, expires_at }),
+            }
+        }
+        Ok(grants)
     }
 
     /// The user's effective role in the org at the head of `path`, now.

@@ -31,6 +31,9 @@ pub fn router() -> Router<AppState> {
 
 /// The groups the caller may see in the current org.
 pub async fn scope(state: &AppState, ctx: &OrgCtx) -> Result<GroupScope> {
+    if ctx.role > Role::Viewer {
+        return Ok(GroupScope::All);
+    }
     let mut conn = state.db.pool.acquire().await?;
     Ok(visible_groups(&mut conn, &ctx.caller.user.id, &ctx.path, ctx.role).await?)
 }
@@ -282,6 +285,7 @@ pub async fn create_asset(State(state): State<AppState>, ctx: OrgCtx, Json(body)
     .execute(&mut *tx)
     .await?;
     let alert = alert_raised(&state, &ctx, &mut tx, &name, 0, body.open_alerts.unwrap_or(0)).await?;
+    crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     audit::record(&mut tx, &ctx.caller.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "asset.create",
@@ -370,6 +374,9 @@ pub async fn update_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     .execute(&mut *tx)
     .await?;
     let alert = alert_raised(&state, &ctx, &mut tx, &next.name, current.open_alerts, next.open_alerts).await?;
+    if (next.online, next.open_alerts) != (current.online, current.open_alerts) {
+        crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
+    }
     audit::record(&mut tx, &ctx.caller.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "asset.update",
@@ -427,6 +434,7 @@ pub async fn delete_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     ctx.admin()?;
     let mut tx = audit::begin(&state.db).await?;
     sqlx::query("DELETE FROM assets WHERE org_id = $1 AND id = $2").bind(ctx.org_id()).bind(&id).execute(&mut *tx).await?;
+    crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     audit::record(&mut tx, &ctx.caller.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "asset.delete",
@@ -506,6 +514,7 @@ pub async fn move_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body):
         q = q.bind(id.clone());
     }
     q.execute(&mut *tx).await?;
+    crate::counters::refresh(&mut tx, &[ctx.org_id(), &target.id]).await?;
     let mut names: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
     names.sort_unstable();
     let listed = if names.len() > 20 { format!("{}, …", names[..20].join(", ")) } else { names.join(", ") };

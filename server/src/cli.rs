@@ -1,4 +1,5 @@
-//! The `tenantry` command line: serve (default), migrate, create-superuser, demo, audit verify.
+//! The `tenantry` command line: serve (default), migrate, create-superuser, demo, seed-scale,
+//! audit verify.
 use crate::config::Config;
 use crate::db::Db;
 use clap::{Parser, Subcommand};
@@ -35,6 +36,24 @@ enum Command {
     },
     /// Create the demo MSP "Contoso MSP" with customers, child tenants and people (idempotent).
     Demo,
+    /// Generate a large world for benchmarks (batched inserts in one transaction):
+    /// MSPs, customers spread over them, users, assets, and a technician per MSP.
+    SeedScale {
+        #[arg(long, default_value_t = 1)]
+        msps: usize,
+        #[arg(long, default_value_t = 10_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 100_000)]
+        users: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        assets: usize,
+        /// Customers each MSP's technician is delegated to.
+        #[arg(long, default_value_t = 50)]
+        technician_delegations: usize,
+        /// The password of every generated account.
+        #[arg(long, default_value = crate::seed_scale::SCALE_PASSWORD)]
+        password: String,
+    },
     /// Audit trail tools.
     Audit {
         #[command(subcommand)]
@@ -101,6 +120,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = Db::connect(&config.database_url).await?;
             let summary = crate::demo::seed(&db).await?;
             println!("{summary}");
+        }
+        Command::SeedScale { msps, customers, users, assets, technician_delegations, password } => {
+            let db = Db::connect(&config.database_url).await?;
+            let params = crate::seed_scale::ScaleParams { msps, customers, users, assets, technician_delegations, password };
+            println!("{}", crate::seed_scale::seed(&db, &params).await?);
         }
         Command::Audit { command: AuditCommand::Verify } => {
             let db = Db::connect(&config.database_url).await?;

@@ -4,11 +4,11 @@
 //! [`OrgCtx`] adds the org the request acts in — `X-Org-Id`, else the tenant subdomain of
 //! the `Host`, else the caller's home org — and the caller's role there from the one access
 //! function. Service code receives these values, so it can't forget to ask.
-use crate::access::{Grants, OrgPath, load_path};
+use crate::access::{Grants, OrgPath, load_org_and_path, load_path};
 use crate::audit::Actor;
 use crate::auth::{session, token};
 use crate::error::{ApiError, Result};
-use crate::rows::{ORG_COLUMNS, OrgRow, USER_COLUMNS, UserRow};
+use crate::rows::{OrgRow, USER_COLUMNS, UserRow};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{Method, request::Parts};
@@ -79,9 +79,13 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let db = &state.db;
         let (request_id, ip) = request_meta(parts);
-        let (user_id, auth) = if let Some(raw) = bearer(parts) {
+        let (user, auth) = if let Some(raw) = bearer(parts) {
             let Some((user_id, id)) = token::lookup(db, raw).await? else { return Err(ApiError::Unauthorized) };
-            (user_id, AuthKind::Token { id })
+            let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
+                .bind(&user_id)
+                .fetch_optional(&db.pool)
+                .await?;
+            (user, AuthKind::Token { id })
         } else {
             let jar = CookieJar::from_headers(&parts.headers);
             let Some(cookie) = jar.get(state.config.session_cookie()) else { return Err(ApiError::Unauthorized) };
@@ -93,16 +97,12 @@ impl FromRequestParts<AppState> for Caller {
                     return Err(ApiError::Forbidden("missing or invalid CSRF token (send X-CSRF-Token)".into()));
                 }
             }
-            (s.user_id, AuthKind::Session { id_hash: s.id_hash, csrf_token: s.csrf_token })
+            (Some(s.user), AuthKind::Session { id_hash: s.id_hash, csrf_token: s.csrf_token })
         };
-        let mut conn = db.pool.acquire().await?;
-        let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
-            .bind(&user_id)
-            .fetch_optional(&mut *conn)
-            .await?;
         let Some(user) = user.filter(|u| u.status == UserStatus::Active.as_str()) else {
             return Err(ApiError::Unauthorized);
         };
+        let mut conn = db.pool.acquire().await?;
         let home = load_path(&mut conn, &user.home_org_id).await?;
         if home.is_none_or(|p| p.is_suspended()) && !user.is_superuser() {
             return Err(ApiError::Unauthorized);
@@ -153,12 +153,8 @@ pub async fn org_for(state: &AppState, caller: &Caller, org_id: &str) -> Result<
         return Err(ApiError::NotFound);
     }
     let mut conn = state.db.pool.acquire().await?;
-    let Some(path) = load_path(&mut conn, org_id).await? else { return Err(ApiError::NotFound) };
+    let Some((org, path)) = load_org_and_path(&mut conn, org_id).await? else { return Err(ApiError::NotFound) };
     let Some(role) = caller.grants.role_in(&path) else { return Err(ApiError::NotFound) };
-    let org: OrgRow = sqlx::query_as(&format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1"))
-        .bind(org_id)
-        .fetch_one(&mut *conn)
-        .await?;
     Ok((org, path, role))
 }
 

@@ -357,6 +357,7 @@ pub async fn accept(State(state): State<AppState>, parts: Parts, jar: CookieJar,
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    crate::counters::refresh(&mut tx, &[&org_id]).await?;
     sqlx::query("UPDATE invitations SET accepted_user_id = $1 WHERE id = $2 AND org_id = $3")
         .bind(&user_id)
         .bind(&inv_id)

@@ -164,6 +164,7 @@ async fn apply(tx: &mut Tx, source: &str, target: &str) -> Result<()> {
         sqlx::query(&format!("UPDATE {table} SET org_id = $1 WHERE org_id = $2")).bind(target).bind(source).execute(&mut **tx).await?;
     }
     sqlx::query("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE parent_id = $3").bind(target).bind(now).bind(source).execute(&mut **tx).await?;
+    crate::counters::refresh(tx, &[source, target]).await?;
     Ok(())
 }
 

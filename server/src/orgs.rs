@@ -1,6 +1,6 @@
 //! Orgs: the tree (MSP → customers → child tenants), the switcher list, the current org,
 //! and an MSP's customers. Endpoints `/api/v1/orgs…`, `/api/v1/org`, `/api/v1/customers`.
-use crate::access::{OrgPath, load_path};
+use crate::access::{Grants, OrgPath, load_path};
 use crate::audit::{self, Event};
 use crate::context::{Caller, OrgCtx, org_for};
 use crate::db::{Db, new_id, now_ms};
@@ -62,94 +62,263 @@ struct TreeRow {
     kind: String,
     parent_id: Option<String>,
     status: String,
+    /// `lower(name)` as the database computes it: the name order's key.
+    sort_name: String,
 }
 
-/// Every org the caller can open, with their role there: home first, then by name.
+/// What to list of the orgs a caller can open.
+#[derive(Debug, Clone, Default)]
+pub struct OrgFilter<'a> {
+    /// Case-insensitive substring of the name or slug.
+    pub q: Option<&'a str>,
+    /// Only the customers directly under this org (an MSP).
+    pub customers_of: Option<&'a str>,
+}
+
+/// `%needle%` for `LIKE … ESCAPE '\'`, with the needle's own wildcards escaped.
+pub(crate) fn like_pattern(needle: &str) -> String {
+    let mut out = String::from("%");
+    for ch in needle.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
+/// The orgs the caller can open, with their role there: home first, then by name
+/// (case-insensitively), then slug. `page` is `(limit, offset)`; `None` lists them all.
+/// Returns the entries and whether more follow.
 ///
-/// Candidates are the orgs where the caller has a membership or delegation plus everything
-/// below them (not below an MSP where the caller isn't admin); each candidate's role then
-/// comes from the access function over its path, built from the rows already loaded.
-pub async fn accessible_orgs(state: &AppState, caller: &Caller, q: Option<&str>) -> Result<Vec<OrgEntry>> {
-    let db = &state.db;
+/// Every role comes from the access function over the org's path; SQL only decides which
+/// orgs to ask about, in which order, two ways:
+/// - someone who reaches a whole MSP (its admin, a superuser) can open most orgs, so the orgs
+///   are read in name order, a chunk at a time, and each is asked about until the page is
+///   full — a page costs a page, however many thousand customers the MSP has;
+/// - anyone else reaches a few subtrees (memberships, delegations), so SQL lists exactly those
+///   *candidates* — the orgs where they hold a membership or an active delegation and
+///   everything below, but not below an MSP where they aren't admin — and sorts and pages
+///   them. The candidates mirror the access rules without deciding anything: each still gets
+///   its role from the access function, and one that got none would be left out (the
+///   property test shows the two agree exactly).
+pub async fn accessible_orgs(state: &AppState, caller: &Caller, filter: &OrgFilter<'_>, page: Option<(usize, usize)>) -> Result<(Vec<OrgEntry>, bool)> {
     let now = now_ms();
-    let rows: Vec<TreeRow> = if caller.grants.is_superuser {
-        sqlx::query_as("SELECT id, name, slug, kind, parent_id, status FROM orgs").fetch_all(&db.pool).await?
+    let (limit, offset) = page.unwrap_or((usize::MAX - 1, 0));
+    let mut binds: Vec<String> = Vec::new();
+    let mut bind = |v: String| {
+        binds.push(v);
+        format!("${}", binds.len())
+    };
+    let candidates = if reaches_a_whole_msp(&state.db, &caller.grants, now).await? {
+        None
     } else {
-        let seeds = caller.grants.descent_seeds(now);
-        if seeds.is_empty() {
-            Vec::new()
-        } else {
-            let placeholders: Vec<String> = (1..=seeds.len()).map(|i| format!("${i}")).collect();
-            let list = placeholders.join(", ");
-            // Walk down from the seeds, then up from them (ancestors are needed for paths).
-            let sql = format!(
-                "WITH RECURSIVE down (id) AS ( \
-                   SELECT id FROM orgs WHERE id IN ({list}) \
-                   UNION SELECT o.id FROM orgs o JOIN down d ON o.parent_id = d.id \
-                     JOIN orgs p ON p.id = d.id \
-                     WHERE NOT (p.kind = 'msp' AND p.id NOT IN ({admin_list})) \
-                 ), up (id, parent_id) AS ( \
-                   SELECT id, parent_id FROM orgs WHERE id IN ({list}) \
-                   UNION SELECT o.id, o.parent_id FROM orgs o JOIN up u ON o.id = u.parent_id \
-                 ) \
-                 SELECT id, name, slug, kind, parent_id, status FROM orgs \
-                 WHERE id IN (SELECT id FROM down) OR id IN (SELECT id FROM up)",
-                admin_list = {
-                    let admins: Vec<String> = seeds
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, (_, admin))| *admin)
-                        .map(|(i, _)| format!("${}", i + 1))
-                        .collect();
-                    if admins.is_empty() { "''".to_string() } else { admins.join(", ") }
-                }
-            );
-            let mut query = sqlx::query_as::<_, TreeRow>(&sql);
-            for (id, _) in &seeds {
-                query = query.bind(id.clone());
-            }
-            query.fetch_all(&db.pool).await?
+        match candidates_cte(&caller.grants, now, &mut bind) {
+            Candidates::All => None,
+            Candidates::None => return Ok((Vec::new(), false)),
+            Candidates::Cte(cte) => Some(cte),
         }
     };
-    let by_id: HashMap<&str, &TreeRow> = rows.iter().map(|r| (r.id.as_str(), r)).collect();
-    let needle = q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
-    let mut out = Vec::new();
-    for row in &rows {
-        if let Some(n) = &needle {
-            if !row.name.to_lowercase().contains(n) && !row.slug.contains(n.as_str()) {
-                continue;
+    let mut conditions = String::new();
+    if candidates.is_some() {
+        conditions.push_str(" AND o.id IN (SELECT id FROM down)");
+    }
+    if let Some(needle) = filter.q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
+        let p = bind(like_pattern(&needle));
+        conditions.push_str(&format!(" AND (lower(o.name) LIKE {p} ESCAPE '\\' OR o.slug LIKE {p} ESCAPE '\\')"));
+    }
+    if let Some(parent) = filter.customers_of {
+        let p = bind(parent.to_string());
+        conditions.push_str(&format!(" AND o.parent_id = {p} AND o.kind = 'customer'"));
+    }
+    let home = bind(caller.user.home_org_id.clone());
+    let select = format!(
+        "{}SELECT o.id, o.name, o.slug, o.kind, o.parent_id, o.status, lower(o.name) AS sort_name FROM orgs o WHERE 1 = 1{conditions}",
+        candidates.clone().unwrap_or_default()
+    );
+    let run = |sql: String, extra: Vec<String>| fetch_rows(&state.db, sql, binds.clone(), extra);
+    let mut entries = Vec::new();
+    if candidates.is_some() {
+        // Few candidates: the database sorts and pages them, home first.
+        let sql = format!(
+            "{select} ORDER BY CASE WHEN o.id = {home} THEN 0 ELSE 1 END, lower(o.name), o.slug LIMIT {} OFFSET {offset}",
+            limit.saturating_add(1).min(i64::MAX as usize)
+        );
+        let rows = run(sql, Vec::new()).await?;
+        entries = confirm(state, caller, rows, now, true).await?;
+    } else {
+        // Most orgs: home first, then walk the name order until the page is full.
+        let mut to_skip = offset;
+        let mut take = |found: Vec<OrgEntry>, entries: &mut Vec<OrgEntry>| {
+            for e in found {
+                if to_skip > 0 {
+                    to_skip -= 1;
+                } else if entries.len() <= limit {
+                    entries.push(e);
+                }
             }
-        }
-        let mut nodes = Vec::new();
-        let mut cursor = Some(row);
-        while let Some(r) = cursor {
-            nodes.push(crate::access::PathNode {
-                id: r.id.clone(),
-                kind: r.kind.parse().unwrap_or(OrgKind::Child),
-                status: r.status.parse().unwrap_or(OrgStatus::Active),
-                email_domain: None,
-            });
-            cursor = r.parent_id.as_deref().and_then(|p| by_id.get(p).copied());
-            if nodes.len() > 64 {
+        };
+        let home_rows = run(format!("{select} AND o.id = {home}"), Vec::new()).await?;
+        take(confirm(state, caller, home_rows, now, false).await?, &mut entries);
+        let chunk = (limit + 1).clamp(64, 500);
+        let mut after: Option<(String, String)> = None;
+        while entries.len() <= limit {
+            let n = binds.len();
+            let (keyset, extra) = match &after {
+                None => (String::new(), Vec::new()),
+                Some((name, slug)) => (
+                    format!(" AND (lower(o.name) > ${a} OR (lower(o.name) = ${a} AND o.slug > ${b}))", a = n + 1, b = n + 2),
+                    vec![name.clone(), slug.clone()],
+                ),
+            };
+            let sql = format!("{select} AND o.id <> {home}{keyset} ORDER BY lower(o.name), o.slug LIMIT {chunk}");
+            let rows = run(sql, extra).await?;
+            let fetched = rows.len();
+            after = rows.last().map(|r| (r.sort_name.clone(), r.slug.clone()));
+            take(confirm(state, caller, rows, now, false).await?, &mut entries);
+            if fetched < chunk {
                 break;
             }
         }
-        let Some(role) = caller.grants.role_in_at(&OrgPath { nodes }, now) else { continue };
+    }
+    let more = entries.len() > limit;
+    entries.truncate(limit);
+    Ok((entries, more))
+}
+
+async fn fetch_rows(db: &Db, sql: String, binds: Vec<String>, extra: Vec<String>) -> Result<Vec<TreeRow>, sqlx::Error> {
+    let mut query = sqlx::query_as::<_, TreeRow>(&sql);
+    for b in binds.into_iter().chain(extra) {
+        query = query.bind(b);
+    }
+    query.fetch_all(&db.pool).await
+}
+
+/// A superuser, or an admin of some MSP: their orgs are most of an MSP's tree.
+async fn reaches_a_whole_msp(db: &Db, grants: &Grants, now: i64) -> Result<bool> {
+    if grants.is_superuser {
+        return Ok(true);
+    }
+    let admin_seeds: Vec<String> = grants.descent_seeds(now).into_iter().filter(|(_, admin)| *admin).map(|(id, _)| id).collect();
+    if admin_seeds.is_empty() {
+        return Ok(false);
+    }
+    let list: Vec<String> = (1..=admin_seeds.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT COUNT(*) FROM orgs WHERE kind = 'msp' AND id IN ({})", list.join(", "));
+    let mut query = sqlx::query_scalar::<_, i64>(&sql);
+    for id in admin_seeds {
+        query = query.bind(id);
+    }
+    Ok(query.fetch_one(&db.pool).await? > 0)
+}
+
+/// Asks the access function about each row (paths loaded in one query), keeping the order;
+/// rows without a role are dropped (`expected_all`: they were candidates, which is a bug).
+async fn confirm(state: &AppState, caller: &Caller, rows: Vec<TreeRow>, now: i64, expected_all: bool) -> Result<Vec<OrgEntry>> {
+    let paths = paths_of(&state.db, rows.iter().map(|r| r.id.as_str())).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(role) = paths.get(&row.id).and_then(|path| caller.grants.role_in_at(path, now)) else {
+            if expected_all {
+                tracing::warn!(org = %row.id, "a switcher candidate has no role; the candidate query and the access rules disagree");
+            }
+            continue;
+        };
         out.push(OrgEntry {
             id: crate::db::parse_uuid(&row.id),
-            name: row.name.clone(),
-            slug: row.slug.clone(),
             kind: row.kind.parse().unwrap_or(OrgKind::Child),
             parent_id: row.parent_id.as_deref().map(crate::db::parse_uuid),
             status: row.status.parse().unwrap_or(OrgStatus::Active),
             role,
             url: state.config.tenant_url(&row.slug),
             is_home: row.id == caller.user.home_org_id,
+            name: row.name,
+            slug: row.slug,
         });
     }
-    out.sort_by(|a, b| {
-        b.is_home.cmp(&a.is_home).then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase())).then(a.slug.cmp(&b.slug))
-    });
+    Ok(out)
+}
+
+enum Candidates {
+    /// A superuser: every org.
+    All,
+    /// No memberships or active delegations: nothing.
+    None,
+    /// `WITH RECURSIVE down (id, kind) AS (…)`: the candidate orgs.
+    Cte(String),
+}
+
+/// The switcher's candidate filter as SQL (see [`accessible_orgs`]); `bind` numbers the values.
+fn candidates_cte(grants: &Grants, now: i64, bind: &mut impl FnMut(String) -> String) -> Candidates {
+    if grants.is_superuser {
+        return Candidates::All;
+    }
+    let seeds = grants.descent_seeds(now);
+    if seeds.is_empty() {
+        return Candidates::None;
+    }
+    let list: Vec<String> = seeds.iter().map(|(id, _)| bind(id.clone())).collect();
+    let admins: Vec<String> = seeds.iter().filter(|(_, admin)| *admin).map(|(id, _)| bind(id.clone())).collect();
+    let admins = if admins.is_empty() { "''".to_string() } else { admins.join(", ") };
+    Candidates::Cte(format!(
+        "WITH RECURSIVE down (id, kind) AS ( \
+           SELECT id, kind FROM orgs WHERE id IN ({}) \
+           UNION SELECT o.id, o.kind FROM orgs o JOIN down d ON o.parent_id = d.id \
+             WHERE NOT (d.kind = 'msp' AND d.id NOT IN ({admins})) \
+         ) ",
+        list.join(", ")
+    ))
+}
+
+/// Every org the switcher's SQL candidate filter yields for `grants`, unpaged and unconfirmed.
+/// Tests compare it with what the access function grants: the two must agree exactly.
+pub async fn switcher_candidates(db: &Db, grants: &Grants) -> Result<Vec<String>> {
+    let mut binds: Vec<String> = Vec::new();
+    let mut bind = |v: String| {
+        binds.push(v);
+        format!("${}", binds.len())
+    };
+    let sql = match candidates_cte(grants, now_ms(), &mut bind) {
+        Candidates::All => "SELECT id FROM orgs".to_string(),
+        Candidates::None => return Ok(Vec::new()),
+        Candidates::Cte(cte) => format!("{cte} SELECT id FROM down"),
+    };
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for b in binds {
+        query = query.bind(b);
+    }
+    Ok(query.fetch_all(&db.pool).await?)
+}
+
+/// The paths (org, parent, …, root) of several orgs in one query.
+async fn paths_of<'a>(db: &Db, ids: impl Iterator<Item = &'a str>) -> Result<HashMap<String, OrgPath>> {
+    let ids: Vec<&str> = ids.collect();
+    let mut out: HashMap<String, OrgPath> = HashMap::with_capacity(ids.len());
+    // Chunks keep the bind count far below either engine's limit.
+    for chunk in ids.chunks(500) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "WITH RECURSIVE up (start, id, parent_id, kind, status, depth) AS ( \
+               SELECT id, id, parent_id, kind, status, 0 FROM orgs WHERE id IN ({}) \
+               UNION ALL SELECT u.start, o.id, o.parent_id, o.kind, o.status, u.depth + 1 \
+                 FROM orgs o JOIN up u ON o.id = u.parent_id WHERE u.depth < 64 \
+             ) SELECT start, id, kind, status FROM up ORDER BY start, depth",
+            list.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, String, String, String)>(&sql);
+        for id in chunk {
+            query = query.bind(id.to_string());
+        }
+        for (start, id, kind, status) in query.fetch_all(&db.pool).await? {
+            out.entry(start).or_insert_with(|| OrgPath { nodes: Vec::new() }).nodes.push(crate::access::PathNode {
+                id,
+                kind: kind.parse().unwrap_or(OrgKind::Child),
+                status: status.parse().unwrap_or(OrgStatus::Active),
+                email_domain: None,
+            });
+        }
+    }
     Ok(out)
 }
 
@@ -157,8 +326,15 @@ pub async fn accessible_orgs(state: &AppState, caller: &Caller, q: Option<&str>)
     responses((status = 200, body = Page<OrgEntry>, description = "accessible orgs: home first, then alphabetical"), (status = 401)))]
 pub async fn list_orgs(State(state): State<AppState>, caller: Caller, Query(q): Query<ListQuery>) -> Result<Json<Page<OrgEntry>>> {
     let (limit, offset) = page_bounds(&q)?;
-    let all = accessible_orgs(&state, &caller, q.q.as_deref()).await?;
-    Ok(Json(paginate(all, limit, offset)))
+    let filter = OrgFilter { q: q.q.as_deref(), customers_of: None };
+    let (items, more) = accessible_orgs(&state, &caller, &filter, Some((limit, offset))).await?;
+    Ok(Json(next_page(items, more, offset, limit)))
+}
+
+/// A page of `items` read from `offset`, with the cursor of the next one when `more`.
+pub(crate) fn next_page<T>(items: Vec<T>, more: bool, offset: usize, limit: usize) -> Page<T> {
+    let next_cursor = more.then(|| (offset + limit).to_string());
+    Page { items, next_cursor }
 }
 
 /// Validated input for a new org.
@@ -416,12 +592,9 @@ pub async fn list_customers(State(state): State<AppState>, ctx: OrgCtx, Query(q)
         return Err(ApiError::BadRequest("customers exist only under an MSP org".into()));
     }
     let (limit, offset) = page_bounds(&q)?;
-    let all = accessible_orgs(&state, &ctx.caller, q.q.as_deref()).await?;
-    let customers: Vec<OrgEntry> = all
-        .into_iter()
-        .filter(|o| o.kind == OrgKind::Customer && o.parent_id.map(|p| p.to_string()).as_deref() == Some(ctx.org.id.as_str()))
-        .collect();
-    Ok(Json(paginate(customers, limit, offset)))
+    let filter = OrgFilter { q: q.q.as_deref(), customers_of: Some(&ctx.org.id) };
+    let (items, more) = accessible_orgs(&state, &ctx.caller, &filter, Some((limit, offset))).await?;
+    Ok(Json(next_page(items, more, offset, limit)))
 }
 
 /// `{name, slug?, email_domain}`: a customer under the current org (an MSP).

@@ -119,6 +119,7 @@ pub async fn add_user(State(state): State<AppState>, ctx: OrgCtx, Json(body): Js
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     audit::record(&mut tx, &ctx.caller.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "user.create",
@@ -220,6 +221,7 @@ pub async fn remove_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
     if member.user.home_org_id == ctx.org.id {
         // Their home: the person belongs to this org, so they go entirely.
         sqlx::query("DELETE FROM users WHERE id = $1").bind(&id).execute(&mut *tx).await?;
+        crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     } else {
         sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND org_id = $2").bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
     }

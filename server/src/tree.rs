@@ -8,12 +8,12 @@ use crate::access::{OrgPath, PathNode, visible_groups};
 use crate::context::{Caller, org_for};
 use crate::db::{now_ms, parse_uuid};
 use crate::error::Result;
-use crate::orgs::{accessible_orgs, page_bounds, paginate};
+use crate::orgs::{OrgFilter, accessible_orgs, page_bounds, paginate};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use shared::api::{AssetKindCounts, ListQuery, OrgEntry, Page, TreeNode};
+use shared::api::{AssetKindCounts, ListQuery, Page, TreeNode};
 use shared::{AssetKind, OrgKind, OrgStatus, Role};
 use std::collections::HashMap;
 
@@ -41,43 +41,75 @@ impl Candidate {
 pub async fn roots(State(state): State<AppState>, caller: Caller, Query(q): Query<ListQuery>) -> Result<Json<Page<TreeNode>>> {
     let (limit, offset) = page_bounds(&q)?;
     let needle = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let all = accessible_orgs(&state, &caller, None).await?;
-    let by_id: HashMap<_, &OrgEntry> = all.iter().map(|o| (o.id, o)).collect();
-    let breadcrumb = |o: &OrgEntry| {
-        let mut names = Vec::new();
-        let mut cursor = o.parent_id.and_then(|p| by_id.get(&p));
-        while let Some(parent) = cursor {
-            names.push(parent.name.clone());
-            cursor = parent.parent_id.and_then(|p| by_id.get(&p));
-        }
-        names.reverse();
-        names
-    };
-    let mut picked: Vec<&OrgEntry> = match needle {
-        Some(n) => {
-            let n = n.to_lowercase();
-            all.iter().filter(|o| o.name.to_lowercase().contains(&n) || o.slug.contains(&n)).collect()
-        }
-        None => all.iter().filter(|o| o.parent_id.is_none_or(|p| !by_id.contains_key(&p))).collect(),
-    };
-    picked.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.slug.cmp(&b.slug)));
-    let page = paginate(picked, limit, offset);
+    let now = now_ms();
     let mut conn = state.db.pool.acquire().await?;
+    let (ids, next_cursor): (Vec<String>, Option<String>) = match needle {
+        // Search: the switcher's query, which pages in SQL and asks the access function.
+        Some(n) => {
+            let filter = OrgFilter { q: Some(n), ..OrgFilter::default() };
+            let (found, more) = accessible_orgs(&state, &caller, &filter, Some((limit, offset))).await?;
+            let next = more.then(|| (offset + found.len()).to_string());
+            (found.into_iter().map(|o| o.id.to_string()).collect(), next)
+        }
+        // Roots: where the caller's grants start, unless an ancestor is reachable too.
+        None => {
+            let seeds: Vec<String> = if caller.grants.is_superuser {
+                sqlx::query_scalar("SELECT id FROM orgs WHERE parent_id IS NULL").fetch_all(&mut *conn).await?
+            } else {
+                caller.grants.descent_seeds(now).into_iter().map(|(id, _)| id).collect()
+            };
+            let mut roots = Vec::new();
+            for id in seeds {
+                let Some(path) = crate::access::load_path(&mut conn, &id).await? else { continue };
+                let above = OrgPath { nodes: path.nodes[1..].to_vec() };
+                let reachable_above = !above.nodes.is_empty() && caller.grants.role_in_at(&above, now).is_some();
+                if caller.grants.role_in_at(&path, now).is_some() && !reachable_above && !roots.contains(&id) {
+                    roots.push(id);
+                }
+            }
+            let mut named = names(&mut conn, &roots).await?;
+            named.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+            let page = paginate(named, limit, offset);
+            (page.items.into_iter().map(|(id, _)| id).collect(), page.next_cursor)
+        }
+    };
     let mut candidates = Vec::new();
-    for entry in &page.items {
-        // The path is needed for group limits and child visibility; the role is already decided.
-        let Some(path) = crate::access::load_path(&mut conn, &entry.id.to_string()).await? else { continue };
-        candidates.push(Candidate {
-            path,
-            name: entry.name.clone(),
-            slug: entry.slug.clone(),
-            role: entry.role,
-            breadcrumb: breadcrumb(entry),
-        });
+    for id in &ids {
+        let Some(path) = crate::access::load_path(&mut conn, id).await? else { continue };
+        let Some(role) = caller.grants.role_in_at(&path, now) else { continue };
+        // The path shown is the ancestors the caller can open themselves, root first.
+        let visible: Vec<String> = (1..path.nodes.len())
+            .filter(|&i| caller.grants.role_in_at(&OrgPath { nodes: path.nodes[i..].to_vec() }, now).is_some())
+            .map(|i| path.nodes[i].id.clone())
+            .rev()
+            .collect();
+        let mut lookup = visible.clone();
+        lookup.push(id.clone());
+        let known: HashMap<String, (String, String)> = names_and_slugs(&mut conn, &lookup).await?.into_iter().map(|(i, n, s)| (i, (n, s))).collect();
+        let Some((name, slug)) = known.get(id).cloned() else { continue };
+        let breadcrumb = visible.iter().filter_map(|a| known.get(a).map(|(n, _)| n.clone())).collect();
+        candidates.push(Candidate { path, name, slug, role, breadcrumb });
     }
     drop(conn);
     let items = nodes(&state, &caller, candidates).await?;
-    Ok(Json(Page { items, next_cursor: page.next_cursor }))
+    Ok(Json(Page { items, next_cursor }))
+}
+
+async fn names_and_slugs(conn: &mut sqlx::AnyConnection, ids: &[String]) -> Result<Vec<(String, String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT id, name, slug FROM orgs WHERE id IN ({})", list.join(", "));
+    let mut query = sqlx::query_as::<_, (String, String, String)>(&sql);
+    for id in ids {
+        query = query.bind(id.clone());
+    }
+    Ok(query.fetch_all(conn).await?)
+}
+
+async fn names(conn: &mut sqlx::AnyConnection, ids: &[String]) -> Result<Vec<(String, String)>> {
+    Ok(names_and_slugs(conn, ids).await?.into_iter().map(|(id, name, _)| (id, name)).collect())
 }
 
 #[utoipa::path(get, path = "/api/v1/tree/{id}/children", tag = "orgs", params(("id" = String, Path), ListQuery),

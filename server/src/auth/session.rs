@@ -2,6 +2,7 @@
 //! 15 minutes idle, 8 hours absolute; a new id at every sign-in.
 use super::{hash_secret, random_secret};
 use crate::db::{Db, Tx, now_ms};
+use crate::rows::{USER_COLUMNS, UserRow};
 
 pub const IDLE_MS: i64 = 15 * 60 * 1000;
 pub const ABSOLUTE_MS: i64 = 8 * 60 * 60 * 1000;
@@ -16,8 +17,9 @@ pub struct NewSession {
 
 pub struct SessionRow {
     pub id_hash: String,
-    pub user_id: String,
     pub csrf_token: String,
+    /// Read in the same query: every authenticated request needs the user next.
+    pub user: UserRow,
 }
 
 pub async fn create(tx: &mut Tx, user_id: &str, ip: &str, user_agent: &str) -> Result<NewSession, sqlx::Error> {
@@ -40,16 +42,25 @@ pub async fn create(tx: &mut Tx, user_id: &str, ip: &str, user_agent: &str) -> R
     Ok(NewSession { raw_id, csrf_token })
 }
 
-/// The live session for a cookie value, touching its idle clock. Expired sessions are deleted.
+/// The live session for a cookie value, with its user, touching its idle clock. Expired
+/// sessions are deleted.
 pub async fn lookup(db: &Db, raw_id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        csrf_token: String,
+        last_seen_at: i64,
+        expires_at: i64,
+        #[sqlx(flatten)]
+        user: UserRow,
+    }
     let id_hash = hash_secret(raw_id);
-    let row: Option<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT user_id, csrf_token, last_seen_at, expires_at FROM sessions WHERE id_hash = $1",
-    )
+    let row: Option<Found> = sqlx::query_as(&format!(
+        "SELECT s.csrf_token, s.last_seen_at, s.expires_at, {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
+    ))
     .bind(&id_hash)
     .fetch_optional(&db.pool)
     .await?;
-    let Some((user_id, csrf_token, last_seen, expires_at)) = row else { return Ok(None) };
+    let Some(Found { csrf_token, last_seen_at: last_seen, expires_at, user }) = row else { return Ok(None) };
     let now = now_ms();
     if now >= expires_at || now - last_seen >= IDLE_MS {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(&id_hash).execute(&db.pool).await?;
@@ -62,7 +73,7 @@ pub async fn lookup(db: &Db, raw_id: &str) -> Result<Option<SessionRow>, sqlx::E
             .execute(&db.pool)
             .await?;
     }
-    Ok(Some(SessionRow { id_hash, user_id, csrf_token }))
+    Ok(Some(SessionRow { id_hash, csrf_token, user }))
 }
 
 pub async fn delete(tx: &mut Tx, id_hash: &str) -> Result<(), sqlx::Error> {

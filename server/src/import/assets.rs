@@ -227,6 +227,7 @@ async fn write_tenant(tx: &mut Tx, org_id: &str, rows: &[&Row], counts: &mut Cou
         counts.created += chunk.len() as i64;
         progress.report("writing", counts.done(), total);
     }
+    crate::counters::refresh(tx, &[org_id]).await?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@ mod helpers;
 mod assets;
 mod audit;
 mod auth;
+mod counters;
 mod emails;
 mod invitations;
 mod lifecycle;

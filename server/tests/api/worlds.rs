@@ -313,6 +313,28 @@ async fn check(app: &TestApp, w: &World) -> Result<(), String> {
         if got != expected {
             return Err(format!("switcher list differs for user {}: got {got:?}, expected {expected:?}", u.id));
         }
+        // The switcher's SQL candidate filter yields exactly the orgs the access function
+        // grants (so confirming each candidate never drops one, and none is missing).
+        let user: server::rows::UserRow = sqlx::query_as(&format!("SELECT {} FROM users u WHERE u.id = $1", server::rows::USER_COLUMNS))
+            .bind(&u.id)
+            .fetch_one(&app.db.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        let grants = server::access::Grants::load(&app.db, &user).await.map_err(|e| e.to_string())?;
+        let candidates: BTreeSet<String> =
+            server::orgs::switcher_candidates(&app.db, &grants).await.map_err(|_| "candidate query failed".to_string())?.into_iter().collect();
+        let mut granted = BTreeSet::new();
+        let mut conn = app.db.pool.acquire().await.map_err(|e| e.to_string())?;
+        for o in &w.orgs {
+            let path = server::access::load_path(&mut conn, &o.id).await.map_err(|e| e.to_string())?.ok_or("org missing")?;
+            if grants.role_in(&path).is_some() {
+                granted.insert(o.id.clone());
+            }
+        }
+        drop(conn);
+        if candidates != granted {
+            return Err(format!("switcher candidates for user {} differ from the access function: {candidates:?} vs {granted:?}", u.id));
+        }
         for o in &w.orgs {
             let r = app.get("/api/v1/org", auth.clone(), Some(&o.id)).await;
             let visible = expected.contains_key(&o.id);
