@@ -3,6 +3,12 @@ use anyhow::Context;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::LazyLock;
+use tokio::sync::Semaphore;
+
+/// Each hash takes 19 MiB for a moment; at most this many run at once (one per core), so a
+/// burst of sign-ins queues briefly instead of multiplying the server's memory.
+static HASHING: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8)));
 
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19_456, 2, 1, None).expect("valid argon2 params");
@@ -29,6 +35,7 @@ pub fn check_policy(password: &str) -> Result<(), String> {
 }
 
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _permit = HASHING.acquire().await.context("password hashing limit")?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
         argon2()
@@ -42,6 +49,7 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 
 /// Verifies `password` against `stored`, or against a dummy hash when there is no user.
 pub async fn verify(stored: Option<String>, password: String) -> anyhow::Result<bool> {
+    let _permit = HASHING.acquire().await.context("password hashing limit")?;
     tokio::task::spawn_blocking(move || {
         let real = stored.is_some();
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());
