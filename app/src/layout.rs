@@ -243,3 +243,8 @@ pub fn js_encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// The API's message for one field of a failed request, shown under that field.
+pub fn field_error(errors: RwSignal<Option<ApiFailure>>, name: &'static str) -> impl Fn() -> Option<AnyView> + Send + Sync + Copy {
+    move || errors.get().and_then(|e| e.field(name)).map(|m| view! { <span class="field-error">{m}</span> }.into_any())
+}

@@ -1,7 +1,7 @@
 // End-to-end flows of the MSP console, invitations and assets, in headless Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, signIn, ARTIFACTS, DEMO_PASSWORD } from './harness.mjs';
+import { startServer, launchBrowser, signIn, switchTo, ARTIFACTS, DEMO_PASSWORD } from './harness.mjs';
 
 let server;
 let browser;
@@ -19,12 +19,6 @@ async function newPage() {
   return { context, page: await context.newPage() };
 }
 
-async function switchTo(page, search, name) {
-  await page.click('[data-testid=org-switcher]');
-  await page.fill('[data-testid=org-search]', search);
-  await page.click(`.switcher-item:has-text("${name}")`);
-  await page.waitForSelector(`[data-testid=context-banner]:has-text("${name}")`);
-}
 
 test('an MSP admin adds a customer, delegates a technician with an expiry; the technician sees exactly that; audit shows it; delete removes it', async () => {
   const { context, page } = await newPage();

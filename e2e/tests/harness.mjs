@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { before, after } from 'node:test';
 
 export const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -68,4 +69,37 @@ export async function signIn(page, base, email, password) {
   await page.waitForURL(`${base}/`);
   await page.waitForSelector('body[data-hydrated="true"]');
   await page.waitForSelector('[data-testid=current-user]');
+}
+
+/**
+ * One server and one browser for a test file, started before its tests and stopped after;
+ * `env.server` and `env.browser` are set once `before` ran.
+ */
+export function useServerAndBrowser() {
+  const env = { server: undefined, browser: undefined };
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.server?.stop();
+  });
+  return env;
+}
+
+/** A fresh 1280×800 browser context signed in as `email` (demo password). */
+export async function pageAs(env, email, password = DEMO_PASSWORD) {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  await signIn(page, env.server.base, email, password);
+  return { context, page };
+}
+
+/** Picks an org in the header switcher and waits for the banner to name it. */
+export async function switchTo(page, search, name) {
+  await page.click('[data-testid=org-switcher]');
+  await page.fill('[data-testid=org-search]', search);
+  await page.click(`.switcher-item:has-text("${name}")`);
+  await page.waitForSelector(`[data-testid=context-banner]:has-text("${name}")`);
 }

@@ -1,32 +1,11 @@
 // Organizations tree, imports with progress, asset detail, and merging tenants, in headless Chromium.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, signIn, ARTIFACTS, DEMO_PASSWORD } from './harness.mjs';
+import { useServerAndBrowser, pageAs, switchTo, ARTIFACTS } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = useServerAndBrowser();
 
-async function adminPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  await signIn(page, server.base, 'alice@contoso.example', DEMO_PASSWORD);
-  return { context, page };
-}
-
-async function switchTo(page, search, name) {
-  await page.click('[data-testid=org-switcher]');
-  await page.fill('[data-testid=org-search]', search);
-  await page.click(`.switcher-item:has-text("${name}")`);
-  await page.waitForSelector(`[data-testid=context-banner]:has-text("${name}")`);
-}
+const adminPage = () => pageAs(env, 'alice@contoso.example');
 
 const branch = (slug) => `li.tree-node[data-org="${slug}"]`;
 

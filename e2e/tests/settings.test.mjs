@@ -1,31 +1,10 @@
 // Inherited settings and notifications in headless Chromium.
-import { test, before, after } from 'node:test';
-import { startServer, launchBrowser, signIn, ARTIFACTS, DEMO_PASSWORD } from './harness.mjs';
+import { test } from 'node:test';
+import { useServerAndBrowser, pageAs as signedInPage, switchTo, ARTIFACTS } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = useServerAndBrowser();
 
-async function pageAs(email) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  await signIn(page, server.base, email, DEMO_PASSWORD);
-  return { context, page };
-}
-
-async function switchTo(page, search, name) {
-  await page.click('[data-testid=org-switcher]');
-  await page.fill('[data-testid=org-search]', search);
-  await page.click(`.switcher-item:has-text("${name}")`);
-  await page.waitForSelector(`[data-testid=context-banner]:has-text("${name}")`);
-}
+const pageAs = (email) => signedInPage(env, email);
 
 const windowCard = '[data-setting=maintenance_window]';
 

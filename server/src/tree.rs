@@ -73,7 +73,8 @@ pub async fn roots(State(state): State<AppState>, caller: Caller, Query(q): Quer
             (page.items.into_iter().map(|(id, _)| id).collect(), page.next_cursor)
         }
     };
-    let mut candidates = Vec::new();
+    // Paths and roles first, then every name the page shows in one query.
+    let mut found = Vec::new();
     for id in &ids {
         let Some(path) = crate::access::load_path(&mut conn, id).await? else { continue };
         let Some(role) = caller.grants.role_in_at(&path, now) else { continue };
@@ -83,10 +84,15 @@ pub async fn roots(State(state): State<AppState>, caller: Caller, Query(q): Quer
             .map(|i| path.nodes[i].id.clone())
             .rev()
             .collect();
-        let mut lookup = visible.clone();
-        lookup.push(id.clone());
-        let known: HashMap<String, (String, String)> = names_and_slugs(&mut conn, &lookup).await?.into_iter().map(|(i, n, s)| (i, (n, s))).collect();
-        let Some((name, slug)) = known.get(id).cloned() else { continue };
+        found.push((path, role, visible));
+    }
+    let mut lookup: Vec<String> = found.iter().flat_map(|(path, _, visible)| visible.iter().cloned().chain([path.nodes[0].id.clone()])).collect();
+    lookup.sort();
+    lookup.dedup();
+    let known: HashMap<String, (String, String)> = names_and_slugs(&mut conn, &lookup).await?.into_iter().map(|(i, n, s)| (i, (n, s))).collect();
+    let mut candidates = Vec::new();
+    for (path, role, visible) in found {
+        let Some((name, slug)) = known.get(&path.nodes[0].id).cloned() else { continue };
         let breadcrumb = visible.iter().filter_map(|a| known.get(a).map(|(n, _)| n.clone())).collect();
         candidates.push(Candidate { path, name, slug, role, breadcrumb });
     }

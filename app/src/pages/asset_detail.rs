@@ -1,7 +1,7 @@
 //! One asset of the current org: its facts, an edit form (members), delete (admins); and the
 //! form that adds an asset. Errors from the API appear next to the field they name.
 use crate::client::{self, ApiFailure};
-use crate::layout::use_session;
+use crate::layout::{field_error, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -89,12 +89,11 @@ fn AssetForm(fields: Fields, errors: RwSignal<Option<ApiFailure>>, #[prop(into)]
         let org = session.org_header();
         async move { client::get::<Page<Group>>("/api/v1/groups?limit=500", org).await }
     });
-    let err = move |f: &'static str| move || errors.get().and_then(|e| e.field(f)).map(|m| view! { <span class="field-error">{m}</span> });
     let text = move |label: &'static str, field: &'static str, signal: RwSignal<String>| {
         view! {
             <label>{label}
                 <input name=field prop:value=move || signal.get() on:input=move |ev| signal.set(event_target_value(&ev)) disabled=move || disabled.get()/>
-                {err(field)}
+                {field_error(errors, field)}
             </label>
         }
     };
@@ -104,7 +103,7 @@ fn AssetForm(fields: Fields, errors: RwSignal<Option<ApiFailure>>, #[prop(into)]
                 <select name="kind" prop:value=move || fields.kind.get() on:change=move |ev| fields.kind.set(event_target_value(&ev)) disabled=move || disabled.get()>
                     {AssetKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.as_str().replace('_', " ")}</option> }).collect_view()}
                 </select>
-                {err("kind")}
+                {field_error(errors, "kind")}
             </label>
             {text("Name", "name", fields.name)}
             <label>"Group"
@@ -114,7 +113,7 @@ fn AssetForm(fields: Fields, errors: RwSignal<Option<ApiFailure>>, #[prop(into)]
                         <option value=g.id.to_string() selected=fields.group_id.get_untracked() == g.id.to_string()>{g.name}</option>
                     }).collect_view())}
                 </select>
-                {err("group_id")}
+                {field_error(errors, "group_id")}
             </label>
             {text("OS", "os", fields.os)}
             {text("Address", "address", fields.address)}

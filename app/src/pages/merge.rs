@@ -88,7 +88,8 @@ pub fn MergePage() -> impl IntoView {
             {move || plan.get().map(|p| view! {
                 <div class="card" data-testid="merge-plan">
                     <h2>"What will move"</h2>
-                    <p>{format!("{} assets · {} groups · {} users · {} memberships · {} child tenants", p.assets, p.groups, p.users, p.memberships, p.child_tenants)}</p>
+                    <p>{format!("{} assets · {} groups · {} users · {} memberships · {} child tenants · {} schedules · {} deployments",
+                        p.assets, p.groups, p.users, p.memberships, p.child_tenants, p.schedules, p.deployments)}</p>
                     {if p.conflicts.is_empty() {
                         view! { <p class="muted">"No conflicts."</p> }.into_any()
                     } else {

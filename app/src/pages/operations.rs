@@ -2,7 +2,7 @@
 //! (own, and inheritable ones from above), and sending a notification to the org, a user, a
 //! role or a group.
 use crate::client::{self, ApiFailure};
-use crate::layout::use_session;
+use crate::layout::{field_error, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::api::{
@@ -11,10 +11,6 @@ use shared::api::{
 };
 use shared::Role;
 use uuid::Uuid;
-
-fn field_error(errors: RwSignal<Option<ApiFailure>>, name: &'static str) -> impl Fn() -> Option<AnyView> + Send + Sync + Copy {
-    move || errors.get().and_then(|e| e.field(name)).map(|m| view! { <span class="field-error">{m}</span> }.into_any())
-}
 
 #[component]
 pub fn OperationsPage() -> impl IntoView {
