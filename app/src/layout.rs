@@ -96,25 +96,25 @@ pub fn Shell() -> impl IntoView {
             </header>
             <nav class="sidenav">
                 <A href="/">"Portal"</A>
-                <Show when=move || session.current.get().is_some_and(|c| c.org.kind == shared::OrgKind::Msp)>
+                <Show when=move || session.current.get().is_some_and(|c| c.can.overview)>
                     <A href="/overview">"Overview"</A>
                     <A href="/customers">"Customers"</A>
                 </Show>
-                <Show when=move || session.current.get().is_some_and(|c| c.org.kind == shared::OrgKind::Msp && c.role == shared::Role::Admin)>
+                <Show when=move || session.current.get().is_some_and(|c| c.can.manage_customers)>
                     <A href="/technicians">"Technicians"</A>
                 </Show>
                 <A href="/organizations">"Organizations"</A>
                 <A href="/assets">"Assets"</A>
-                <Show when=move || session.current.get().is_some_and(|c| c.role >= shared::Role::Member)>
+                <Show when=move || session.current.get().is_some_and(|c| c.can.edit_assets)>
                     <A href="/import">"Import"</A>
                 </Show>
-                <Show when=move || session.current.get().is_some_and(|c| c.role == shared::Role::Admin && c.org.kind != shared::OrgKind::Msp)>
+                <Show when=move || session.current.get().is_some_and(|c| c.can.merge)>
                     <A href="/merge">"Merge tenant"</A>
                 </Show>
                 <A href="/operations">"Operations"</A>
                 <A href="/settings">"Settings"</A>
                 <A href="/people">"People"</A>
-                <Show when=move || session.current.get().is_some_and(|c| c.role == shared::Role::Admin)>
+                <Show when=move || session.current.get().is_some_and(|c| c.can.audit)>
                     <A href="/audit">"Audit"</A>
                 </Show>
                 <A href="/tokens">"API tokens"</A>

@@ -1,5 +1,6 @@
 //! Loads what the access rules need and asks [`shared::access::access`]. This is the only
 //! place on the server that turns "this user, this org" into a role.
+use crate::db::sql::Sql;
 use crate::db::{Db, now_ms};
 use crate::rows::{OrgRow, UserRow};
 use shared::access::{DelegationGrant, Grant, OrgNode, Subject, access};
@@ -7,10 +8,12 @@ use shared::{OrgKind, OrgStatus, Role};
 use sqlx::AnyConnection;
 
 /// One org on a path to the root.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PathNode {
     pub id: String,
+    #[sqlx(try_from = "String")]
     pub kind: OrgKind,
+    #[sqlx(try_from = "String")]
     pub status: OrgStatus,
     pub email_domain: Option<String>,
 }
@@ -58,20 +61,10 @@ const PATH_SQL: &str = "WITH RECURSIVE path (id, parent_id, kind, status, email_
 
 /// The path from `org_id` to its root; `None` when the org does not exist.
 pub async fn load_path(conn: &mut AnyConnection, org_id: &str) -> Result<Option<OrgPath>, sqlx::Error> {
-    let rows: Vec<(String, String, String, Option<String>)> =
-        sqlx::query_as(PATH_SQL).bind(org_id).fetch_all(conn).await?;
-    if rows.is_empty() {
+    let nodes: Vec<PathNode> = sqlx::query_as(PATH_SQL).bind(org_id).fetch_all(conn).await?;
+    if nodes.is_empty() {
         return Ok(None);
     }
-    let nodes = rows
-        .into_iter()
-        .map(|(id, kind, status, email_domain)| PathNode {
-            id,
-            kind: kind.parse().unwrap_or(OrgKind::Child),
-            status: status.parse().unwrap_or(OrgStatus::Suspended),
-            email_domain,
-        })
-        .collect();
     Ok(Some(OrgPath { nodes }))
 }
 
@@ -124,7 +117,7 @@ impl Grants {
         for (org, role, expires_at) in rows {
             let org_id = crate::db::parse_uuid(&org);
             match role {
-                Some(role) => grants.memberships.extend(role.parse().ok().map(|role| Grant { org_id, role })),
+                Some(role) => grants.memberships.push(Grant { org_id, role: crate::db::decode("memberships.role", &role)? }),
                 None => grants.delegations.push(DelegationGrant { org_id, expires_at }),
             }
         }
@@ -170,17 +163,14 @@ pub enum GroupScope {
 }
 
 impl GroupScope {
-    /// An SQL condition limiting `column` (a group id) to the scope, with its bind values,
-    /// numbered from `$first`. Always append it with `AND`.
-    pub fn condition(&self, column: &str, first: usize) -> (String, Vec<String>) {
+    /// Appends an SQL condition limiting `column` (a group id) to the scope. Always append
+    /// it after `AND`.
+    pub fn push_condition(&self, sql: &mut Sql, column: &str) {
         match self {
-            GroupScope::All => ("1 = 1".to_string(), Vec::new()),
-            GroupScope::Only(ids) if ids.is_empty() => ("1 = 0".to_string(), Vec::new()),
-            GroupScope::Only(ids) => {
-                let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", first + i)).collect();
-                (format!("{column} IN ({})", list.join(", ")), ids.clone())
-            }
-        }
+            GroupScope::All => sql.push("1 = 1"),
+            GroupScope::Only(ids) if ids.is_empty() => sql.push("1 = 0"),
+            GroupScope::Only(ids) => sql.push(column).push(" IN (").in_list(ids).push(")"),
+        };
     }
 
     pub fn allows(&self, group_id: Option<&str>) -> bool {
@@ -210,17 +200,13 @@ pub async fn visible_groups(conn: &mut AnyConnection, user_id: &str, path: &OrgP
         .filter(|(i, n)| *i == 0 || n.kind != OrgKind::Msp)
         .map(|(_, n)| n.id.as_str())
         .collect();
-    let list: Vec<String> = (0..orgs.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!(
+    let mut sql = Sql::new(
         "SELECT m.org_id, m.group_limited, g.group_id FROM memberships m \
          LEFT JOIN membership_groups g ON g.user_id = m.user_id AND g.org_id = m.org_id \
-         WHERE m.user_id = $1 AND m.role = 'viewer' AND m.org_id IN ({})",
-        list.join(", ")
+         WHERE m.user_id = ",
     );
-    let mut query = sqlx::query_as::<_, (String, i64, Option<String>)>(&sql).bind(user_id);
-    for o in &orgs {
-        query = query.bind(o.to_string());
-    }
+    sql.bind(user_id).push(" AND m.role = 'viewer' AND m.org_id IN (").in_list(orgs).push(")");
+    let query = sql.query_as::<(String, i64, Option<String>)>();
     let rows = query.fetch_all(conn).await?;
     if rows.is_empty() || rows.iter().any(|(_, limited, _)| *limited == 0) {
         return Ok(GroupScope::All);

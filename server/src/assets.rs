@@ -7,6 +7,7 @@
 use crate::access::{GroupScope, visible_groups};
 use crate::audit::{self, Event};
 use crate::context::{OrgCtx, org_for};
+use crate::db::sql::Sql;
 use crate::db::{new_id, now_ms, parse_rfc3339, parse_uuid, rfc3339};
 use crate::error::{ApiError, FieldErrors, Result};
 use crate::state::AppState;
@@ -46,7 +47,8 @@ const ASSET_FROM: &str = "assets a LEFT JOIN asset_groups g ON g.id = a.group_id
 pub(crate) struct AssetRow {
     pub id: String,
     pub org_id: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: AssetKind,
     pub name: String,
     pub group_id: Option<String>,
     pub group_name: Option<String>,
@@ -65,7 +67,7 @@ impl AssetRow {
         Asset {
             id: parse_uuid(&self.id),
             org_id: parse_uuid(&self.org_id),
-            kind: self.kind.parse().unwrap_or(AssetKind::Computer),
+            kind: self.kind,
             name: self.name.clone(),
             group_id: self.group_id.as_deref().map(parse_uuid),
             group_name: self.group_name.clone(),
@@ -81,31 +83,13 @@ impl AssetRow {
     }
 }
 
-/// Bind values for queries assembled from optional filters.
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-fn bind_all<'q, O>(
-    mut q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
-    binds: Vec<Bind>,
-) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
-    for b in binds {
-        q = match b {
-            Bind::Text(t) => q.bind(t),
-            Bind::Int(i) => q.bind(i),
-        };
-    }
-    q
-}
-
-/// `org_id = $1 AND <scope>`: the start of every asset query's `WHERE`.
-fn scoped(org_id: &str, scope: &GroupScope, column: &str) -> (String, Vec<Bind>) {
-    let (cond, ids) = scope.condition(column, 2);
-    let mut binds = vec![Bind::Text(org_id.to_string())];
-    binds.extend(ids.into_iter().map(Bind::Text));
-    (cond, binds)
+/// `<select> WHERE <org column> = $1 AND <scope>`: the start of every asset and group query,
+/// so each names the org and the caller's group scope.
+fn scoped(select: &str, org_column: &str, org_id: &str, scope: &GroupScope, group_column: &str) -> Sql {
+    let mut sql = Sql::new(select);
+    sql.push(" WHERE ").push(org_column).push(" = ").bind(org_id).push(" AND ");
+    scope.push_condition(&mut sql, group_column);
+    sql
 }
 
 pub(crate) fn uuid_field(errors: &mut FieldErrors, field: &str, v: &str) -> Option<String> {
@@ -142,30 +126,24 @@ pub async fn list_assets(State(state): State<AppState>, ctx: OrgCtx, Query(q): Q
     };
     errors.finish()?;
     let scope = scope(&state, &ctx).await?;
-    let (cond, mut binds) = scoped(ctx.org_id(), &scope, "a.group_id");
-    let mut sql = format!("SELECT {ASSET_COLUMNS} FROM {ASSET_FROM} WHERE a.org_id = $1 AND {cond}");
-    let mut add = |sql: &mut String, clause: &str, value: Bind| {
-        binds.push(value);
-        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
-    };
+    let mut sql = scoped(&format!("SELECT {ASSET_COLUMNS} FROM {ASSET_FROM}"), "a.org_id", ctx.org_id(), &scope, "a.group_id");
     if let Some(needle) = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
-        add(
-            &mut sql,
-            " AND (lower(a.name) LIKE ? OR lower(COALESCE(a.external_id, '')) LIKE ? OR lower(COALESCE(a.os, '')) LIKE ? OR lower(COALESCE(a.address, '')) LIKE ?)",
-            Bind::Text(format!("%{needle}%")),
-        );
+        let p = sql.param(format!("%{needle}%"));
+        sql.push(&format!(
+            " AND (lower(a.name) LIKE {p} OR lower(COALESCE(a.external_id, '')) LIKE {p} OR lower(COALESCE(a.os, '')) LIKE {p} OR lower(COALESCE(a.address, '')) LIKE {p})"
+        ));
     }
     if let Some(kind) = kind {
-        add(&mut sql, " AND a.kind = ?", Bind::Text(kind.as_str().to_string()));
+        sql.push(" AND a.kind = ").bind(kind.as_str());
     }
     if let Some(group) = group {
-        add(&mut sql, " AND a.group_id = ?", Bind::Text(group));
+        sql.push(" AND a.group_id = ").bind(group);
     }
     if let Some(online) = online {
-        add(&mut sql, " AND a.online = ?", Bind::Int(online));
+        sql.push(" AND a.online = ").bind(online);
     }
-    sql.push_str(&format!(" ORDER BY lower(a.name), a.id LIMIT {} OFFSET {offset}", limit + 1));
-    let rows = bind_all(sqlx::query_as::<_, AssetRow>(&sql), binds).fetch_all(&state.db.pool).await?;
+    sql.push(&format!(" ORDER BY lower(a.name), a.id LIMIT {} OFFSET {offset}", limit + 1));
+    let rows = sql.query_as::<AssetRow>().fetch_all(&state.db.pool).await?;
     let more = rows.len() > limit;
     let items = rows.iter().take(limit).map(AssetRow::to_api).collect();
     Ok(Json(Page { items, next_cursor: more.then(|| (offset + limit).to_string()) }))
@@ -175,13 +153,15 @@ pub async fn list_assets(State(state): State<AppState>, ctx: OrgCtx, Query(q): Q
     responses((status = 200, body = AssetSummary, description = "counts of the assets the caller may see"), (status = 401), (status = 404)))]
 pub async fn summary(State(state): State<AppState>, ctx: OrgCtx) -> Result<Json<AssetSummary>> {
     let scope = scope(&state, &ctx).await?;
-    let (cond, binds) = scoped(ctx.org_id(), &scope, "a.group_id");
-    let sql = format!(
+    let sql = scoped(
         "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(a.online), 0) AS BIGINT), CAST(COALESCE(SUM(a.open_alerts), 0) AS BIGINT) \
-         FROM assets a WHERE a.org_id = $1 AND {cond}"
+         FROM assets a",
+        "a.org_id",
+        ctx.org_id(),
+        &scope,
+        "a.group_id",
     );
-    let (total, online, open_alerts): (i64, i64, i64) =
-        bind_all(sqlx::query_as(&sql), binds).fetch_one(&state.db.pool).await?;
+    let (total, online, open_alerts): (i64, i64, i64) = sql.query_as().fetch_one(&state.db.pool).await?;
     Ok(Json(AssetSummary { total, online, offline: total - online, open_alerts }))
 }
 
@@ -239,7 +219,7 @@ async fn group_in_org(state: &AppState, org_id: &str, group_id: &str) -> Result<
 #[utoipa::path(post, path = "/api/v1/assets", tag = "assets", request_body = CreateAsset, params(("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 201, body = Asset), (status = 403, description = "needs member"), (status = 404), (status = 409, description = "external_id taken in this org"), (status = 422)))]
 pub async fn create_asset(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<CreateAsset>) -> Result<(StatusCode, Json<Asset>)> {
-    ctx.require(Role::Member)?;
+    let member = ctx.member()?;
     let mut errors = FieldErrors::default();
     let kind = body.kind.parse::<AssetKind>().map_err(|e| errors.add("kind", e)).ok();
     let name = name_text(&mut errors, "name", &body.name, 200);
@@ -286,7 +266,7 @@ pub async fn create_asset(State(state): State<AppState>, ctx: OrgCtx, Json(body)
     .await?;
     let alert = alert_raised(&state, &ctx, &mut tx, &name, 0, body.open_alerts.unwrap_or(0)).await?;
     crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &member.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "asset.create",
         object_type: "asset",
@@ -304,7 +284,7 @@ pub async fn create_asset(State(state): State<AppState>, ctx: OrgCtx, Json(body)
     responses((status = 200, body = Asset), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn update_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>, Json(body): Json<UpdateAsset>) -> Result<Json<Asset>> {
     let current = find_asset(&state, &ctx, &id).await?;
-    ctx.require(Role::Member)?;
+    let member = ctx.member()?;
     let mut errors = FieldErrors::default();
     let kind = body.kind.as_deref().and_then(|k| k.parse::<AssetKind>().map_err(|e| errors.add("kind", e)).ok());
     let name = body.name.as_deref().and_then(|n| name_text(&mut errors, "name", n, 200));
@@ -339,7 +319,7 @@ pub async fn update_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     errors.finish()?;
     let mut next = current.clone();
     if let Some(k) = kind {
-        next.kind = k.as_str().to_string();
+        next.kind = k;
     }
     next.name = name.unwrap_or(next.name);
     next.group_id = group_id.unwrap_or(next.group_id);
@@ -359,7 +339,7 @@ pub async fn update_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
         "UPDATE assets SET kind = $1, name = $2, group_id = $3, os = $4, address = $5, online = $6, last_seen_at = $7, \
          open_alerts = $8, external_id = $9, updated_at = $10 WHERE org_id = $11 AND id = $12",
     )
-    .bind(&next.kind)
+    .bind(next.kind.as_str())
     .bind(&next.name)
     .bind(&next.group_id)
     .bind(&next.os)
@@ -377,7 +357,7 @@ pub async fn update_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     if (next.online, next.open_alerts) != (current.online, current.open_alerts) {
         crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     }
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &member.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "asset.update",
         object_type: "asset",
@@ -431,11 +411,11 @@ async fn alert_raised(state: &AppState, ctx: &OrgCtx, tx: &mut crate::db::Tx, na
     responses((status = 204), (status = 403, description = "admins only"), (status = 404)))]
 pub async fn delete_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<StatusCode> {
     let current = find_asset(&state, &ctx, &id).await?;
-    ctx.admin()?;
+    let admin = ctx.admin()?;
     let mut tx = audit::begin(&state.db).await?;
     sqlx::query("DELETE FROM assets WHERE org_id = $1 AND id = $2").bind(ctx.org_id()).bind(&id).execute(&mut *tx).await?;
     crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "asset.delete",
         object_type: "asset",
@@ -447,16 +427,12 @@ pub async fn delete_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 #[utoipa::path(post, path = "/api/v1/assets/move", tag = "assets", request_body = MoveAssets, params(("X-Org-Id" = Option<String>, Header, description = "the source org")),
     responses((status = 200, body = MoveResult), (status = 403, description = "needs admin here and in the target"),
         (status = 404, description = "an asset isn't in this org, or the target isn't visible; nothing moved"),
         (status = 409, description = "external ids already used in the target; nothing moved"), (status = 422)))]
 pub async fn move_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<MoveAssets>) -> Result<Json<MoveResult>> {
-    ctx.admin()?;
+    let admin = ctx.admin()?;
     let mut ids: Vec<String> = body.asset_ids.iter().map(|u| u.to_string()).collect();
     ids.sort();
     ids.dedup();
@@ -464,34 +440,24 @@ pub async fn move_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body):
         return Err(ApiError::field("asset_ids", "must name 1 to 1000 assets"));
     }
     let target_id = body.target_org_id.to_string();
-    let (target, _, target_role) = org_for(&state, &ctx.caller, &target_id).await?;
+    let into = org_for(&state, &ctx.caller, &target_id).await?;
+    let target = &into.org;
+    let _into_admin = into.admin().map_err(|_| ApiError::Forbidden(format!("moving assets into {} needs the admin role there", target.name)))?;
     if target.id == ctx.org.id {
         return Err(ApiError::field("target_org_id", "is the org the assets are already in"));
     }
-    if target_role != Role::Admin {
-        return Err(ApiError::Forbidden(format!("moving assets into {} needs the admin role there", target.name)));
-    }
     let mut tx = audit::begin(&state.db).await?;
-    let sql = format!("SELECT id, name, external_id, group_id FROM assets WHERE org_id = $1 AND id IN ({})", placeholders(2, ids.len()));
-    let mut q = sqlx::query_as::<_, (String, String, Option<String>, Option<String>)>(&sql).bind(ctx.org_id());
-    for id in &ids {
-        q = q.bind(id.clone());
-    }
-    let rows = q.fetch_all(&mut *tx).await?;
+    let mut sql = Sql::new("SELECT id, name, external_id, group_id FROM assets WHERE org_id = ");
+    sql.bind(ctx.org_id()).push(" AND id IN (").in_list(&ids).push(")");
+    let rows = sql.query_as::<(String, String, Option<String>, Option<String>)>().fetch_all(&mut *tx).await?;
     if rows.len() != ids.len() {
         return Err(ApiError::NotFound);
     }
     let externals: Vec<String> = rows.iter().filter_map(|r| r.2.clone()).collect();
     if !externals.is_empty() {
-        let sql = format!(
-            "SELECT external_id FROM assets WHERE org_id = $1 AND external_id IN ({}) ORDER BY external_id",
-            placeholders(2, externals.len())
-        );
-        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(&target.id);
-        for e in &externals {
-            q = q.bind(e.clone());
-        }
-        let taken = q.fetch_all(&mut *tx).await?;
+        let mut sql = Sql::new("SELECT external_id FROM assets WHERE org_id = ");
+        sql.bind(&target.id).push(" AND external_id IN (").in_list(&externals).push(") ORDER BY external_id");
+        let taken = sql.query_scalar::<String>().fetch_all(&mut *tx).await?;
         if !taken.is_empty() {
             return Err(ApiError::Conflict {
                 field: "external_id",
@@ -502,24 +468,19 @@ pub async fn move_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body):
     // Groups belong to the source org, so assignments can't follow the assets.
     let groups_cleared = rows.iter().filter(|r| r.3.is_some()).count() as i64;
     // Schedules belong to the source org too: a moved asset leaves their targets.
-    let sql = format!("DELETE FROM schedule_assets WHERE asset_id IN ({})", placeholders(1, ids.len()));
-    let mut q = sqlx::query(&sql);
-    for id in &ids {
-        q = q.bind(id.clone());
-    }
-    q.execute(&mut *tx).await?;
-    let sql = format!("UPDATE assets SET org_id = $1, group_id = NULL, updated_at = $2 WHERE org_id = $3 AND id IN ({})", placeholders(4, ids.len()));
-    let mut q = sqlx::query(&sql).bind(&target.id).bind(now_ms()).bind(ctx.org_id());
-    for id in &ids {
-        q = q.bind(id.clone());
-    }
-    q.execute(&mut *tx).await?;
+    let mut sql = Sql::new("DELETE FROM schedule_assets WHERE asset_id IN (");
+    sql.in_list(&ids).push(")");
+    sql.query().execute(&mut *tx).await?;
+    let mut sql = Sql::new("UPDATE assets SET org_id = ");
+    sql.bind(&target.id).push(", group_id = NULL, updated_at = ").bind(now_ms());
+    sql.push(" WHERE org_id = ").bind(ctx.org_id()).push(" AND id IN (").in_list(&ids).push(")");
+    sql.query().execute(&mut *tx).await?;
     crate::counters::refresh(&mut tx, &[ctx.org_id(), &target.id]).await?;
     let mut names: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
     names.sort_unstable();
     let listed = if names.len() > 20 { format!("{}, …", names[..20].join(", ")) } else { names.join(", ") };
     let n = ids.len();
-    let actor = ctx.caller.actor();
+    let actor = admin.actor();
     audit::record(&mut tx, &actor, Event {
         org_id: Some(ctx.org_id()),
         action: "asset.move_out",
@@ -563,14 +524,12 @@ const GROUP_SELECT: &str = "SELECT g.id, g.name, g.created_at, \
 pub async fn list_groups(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<ListQuery>) -> Result<Json<Page<Group>>> {
     let (limit, offset) = crate::orgs::page_bounds(&q)?;
     let scope = scope(&state, &ctx).await?;
-    let (cond, mut binds) = scoped(ctx.org_id(), &scope, "g.id");
-    let mut sql = format!("{GROUP_SELECT} WHERE g.org_id = $1 AND {cond}");
+    let mut sql = scoped(GROUP_SELECT, "g.org_id", ctx.org_id(), &scope, "g.id");
     if let Some(needle) = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
-        binds.push(Bind::Text(format!("%{needle}%")));
-        sql.push_str(&format!(" AND lower(g.name) LIKE ${}", binds.len()));
+        sql.push(" AND lower(g.name) LIKE ").bind(format!("%{needle}%"));
     }
-    sql.push_str(&format!(" ORDER BY lower(g.name), g.id LIMIT {} OFFSET {offset}", limit + 1));
-    let rows = bind_all(sqlx::query_as::<_, GroupRow>(&sql), binds).fetch_all(&state.db.pool).await?;
+    sql.push(&format!(" ORDER BY lower(g.name), g.id LIMIT {} OFFSET {offset}", limit + 1));
+    let rows = sql.query_as::<GroupRow>().fetch_all(&state.db.pool).await?;
     let more = rows.len() > limit;
     let items = rows.iter().take(limit).map(GroupRow::to_api).collect();
     Ok(Json(Page { items, next_cursor: more.then(|| (offset + limit).to_string()) }))
@@ -601,7 +560,7 @@ pub async fn get_group(State(state): State<AppState>, ctx: OrgCtx, Path(id): Pat
 #[utoipa::path(post, path = "/api/v1/groups", tag = "assets", request_body = GroupBody, params(("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 201, body = Group), (status = 403, description = "needs member"), (status = 409, description = "name taken in this org"), (status = 422)))]
 pub async fn create_group(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<GroupBody>) -> Result<(StatusCode, Json<Group>)> {
-    ctx.require(Role::Member)?;
+    let member = ctx.member()?;
     let mut errors = FieldErrors::default();
     let name = name_text(&mut errors, "name", &body.name, 100);
     errors.finish()?;
@@ -615,7 +574,7 @@ pub async fn create_group(State(state): State<AppState>, ctx: OrgCtx, Json(body)
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &member.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "group.create",
         object_type: "group",
@@ -632,7 +591,7 @@ pub async fn create_group(State(state): State<AppState>, ctx: OrgCtx, Json(body)
     responses((status = 200, body = Group), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn rename_group(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>, Json(body): Json<GroupBody>) -> Result<Json<Group>> {
     let current = find_group(&state, &ctx, &id).await?;
-    ctx.require(Role::Member)?;
+    let member = ctx.member()?;
     let mut errors = FieldErrors::default();
     let name = name_text(&mut errors, "name", &body.name, 100);
     errors.finish()?;
@@ -642,7 +601,7 @@ pub async fn rename_group(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     }
     let mut tx = audit::begin(&state.db).await?;
     sqlx::query("UPDATE asset_groups SET name = $1 WHERE org_id = $2 AND id = $3").bind(&name).bind(ctx.org_id()).bind(&id).execute(&mut *tx).await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &member.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "group.update",
         object_type: "group",
@@ -658,10 +617,10 @@ pub async fn rename_group(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     responses((status = 204, description = "deleted; its assets stay, ungrouped"), (status = 403, description = "admins only"), (status = 404)))]
 pub async fn delete_group(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<StatusCode> {
     let current = find_group(&state, &ctx, &id).await?;
-    ctx.admin()?;
+    let admin = ctx.admin()?;
     let mut tx = audit::begin(&state.db).await?;
     sqlx::query("DELETE FROM asset_groups WHERE org_id = $1 AND id = $2").bind(ctx.org_id()).bind(&id).execute(&mut *tx).await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "group.delete",
         object_type: "group",

@@ -1,6 +1,7 @@
 //! The audit trail: one event per successful mutation, written in the mutation's own
 //! transaction, chained by SHA-256 so that an edited or deleted row is detectable.
 use crate::context::OrgCtx;
+use crate::db::sql::Sql;
 use crate::db::{Db, Tx, new_id, now_ms, parse_uuid, rfc3339};
 use crate::error::{ApiError, Result};
 use axum::extract::{Query, State};
@@ -8,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::get};
 use sha2::{Digest, Sha256};
 use shared::api::{AuditEvent, AuditQuery, Page};
-use shared::Role;
 
 /// Who did it, from where.
 #[derive(Debug, Clone, Default)]
@@ -200,52 +200,37 @@ pub fn router() -> Router<crate::state::AppState> {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery, ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = Page<AuditEvent>, description = "events; `?format=csv` gives text/csv"), (status = 403), (status = 404)))]
 pub async fn list(State(state): State<crate::state::AppState>, ctx: OrgCtx, Query(q): Query<AuditQuery>) -> Result<Response> {
-    ctx.require(Role::Admin)?;
+    ctx.admin()?;
     let csv = q.format.as_deref() == Some("csv");
     let limit = if csv { 100_000 } else { i64::from(q.limit.unwrap_or(50).clamp(1, 500)) };
-    let mut sql = format!(
-        "WITH RECURSIVE scope (id) AS (SELECT id FROM orgs WHERE id = $1 \
-           UNION ALL SELECT o.id FROM orgs o JOIN scope s ON o.parent_id = s.id) \
+    let mut sql = Sql::new("WITH RECURSIVE scope (id) AS (SELECT id FROM orgs WHERE id = ");
+    sql.bind(ctx.org_id()).push(&format!(
+        " UNION ALL SELECT o.id FROM orgs o JOIN scope s ON o.parent_id = s.id) \
          SELECT {EVENT_COLUMNS} FROM audit_events e WHERE e.org_id IN (SELECT id FROM scope)"
-    );
-    // Filters are appended with numbered placeholders; every value is bound, never inlined.
-    enum Bind {
-        Text(String),
-        Int(i64),
-    }
-    let mut binds: Vec<Bind> = vec![Bind::Text(ctx.org.id.clone())];
-    let mut add = |sql: &mut String, clause: &str, value: Bind| {
-        binds.push(value);
-        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
-    };
+    ));
     if let Some(actor) = q.actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        add(&mut sql, " AND (e.actor_email = ? OR e.actor_id = ?)", Bind::Text(actor.to_ascii_lowercase()));
+        let p = sql.param(actor.to_ascii_lowercase());
+        sql.push(&format!(" AND (e.actor_email = {p} OR e.actor_id = {p})"));
     }
     if let Some(action) = q.action.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         match action.strip_suffix('*') {
-            Some(prefix) => add(&mut sql, " AND e.action LIKE ?", Bind::Text(format!("{prefix}%"))),
-            None => add(&mut sql, " AND e.action = ?", Bind::Text(action.to_string())),
-        }
+            Some(prefix) => sql.push(" AND e.action LIKE ").bind(format!("{prefix}%")),
+            None => sql.push(" AND e.action = ").bind(action),
+        };
     }
     for (name, value, op) in [("since", &q.since, ">="), ("until", &q.until, "<")] {
         if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
             let ms = crate::db::parse_time_or_date(v)
                 .ok_or_else(|| ApiError::field(name, "must be an RFC 3339 time or YYYY-MM-DD"))?;
-            add(&mut sql, &format!(" AND e.at {op} ?"), Bind::Int(ms));
+            sql.push(&format!(" AND e.at {op} ")).bind(ms);
         }
     }
     if let Some(cursor) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
         let seq: i64 = cursor.parse().map_err(|_| ApiError::field("cursor", "is not a cursor from this list"))?;
-        add(&mut sql, " AND e.seq < ?", Bind::Int(seq));
+        sql.push(" AND e.seq < ").bind(seq);
     }
-    sql.push_str(&format!(" ORDER BY e.seq DESC LIMIT {}", limit + 1));
-    let mut query = sqlx::query_as::<_, EventRow>(&sql);
-    for b in binds {
-        query = match b {
-            Bind::Text(t) => query.bind(t),
-            Bind::Int(i) => query.bind(i),
-        };
-    }
+    sql.push(&format!(" ORDER BY e.seq DESC LIMIT {}", limit + 1));
+    let query = sql.query_as::<EventRow>();
     let mut rows = query.fetch_all(&state.db.pool).await?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);

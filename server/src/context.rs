@@ -13,7 +13,8 @@ use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{Method, request::Parts};
 use axum_extra::extract::CookieJar;
-use shared::{Role, UserStatus};
+use shared::api::Capabilities;
+use shared::{OrgKind, Role, UserStatus};
 use std::net::SocketAddr;
 
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -36,7 +37,13 @@ pub struct Caller {
 }
 
 impl Caller {
-    pub fn actor(&self) -> Actor {
+    /// The caller acting on their own account (sign-out, their tokens, their inbox).
+    /// Privileged writes take their actor from a proof instead ([`OrgAdmin::actor`], …).
+    pub fn own_actor(&self) -> Actor {
+        self.actor()
+    }
+
+    fn actor(&self) -> Actor {
         Actor {
             user_id: Some(self.user.id.clone()),
             email: Some(self.user.email.clone()),
@@ -99,7 +106,7 @@ impl FromRequestParts<AppState> for Caller {
             }
             (Some(s.user), AuthKind::Session { id_hash: s.id_hash, csrf_token: s.csrf_token })
         };
-        let Some(user) = user.filter(|u| u.status == UserStatus::Active.as_str()) else {
+        let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
             return Err(ApiError::Unauthorized);
         };
         let mut conn = db.pool.acquire().await?;
@@ -121,14 +128,87 @@ pub struct OrgCtx {
     pub role: Role,
 }
 
-/// Proof that the caller administers `ctx.org`; only [`OrgCtx::admin`] makes one.
+// Proofs of privilege. Each is made only here, from the access function's answer, and has
+// private fields, so code elsewhere can't forge one. Privileged service functions take the
+// proof they need as their first parameter: a write whose check was forgotten doesn't compile.
+
+/// Proof that the caller's role in `ctx.org` is at least `member` (may change assets).
+#[derive(Clone, Copy)]
+pub struct Member<'a> {
+    ctx: &'a OrgCtx,
+}
+
+/// Proof that the caller administers `ctx.org` (people, settings, groups, schedules…).
+#[derive(Clone, Copy)]
 pub struct OrgAdmin<'a> {
-    pub ctx: &'a OrgCtx,
+    ctx: &'a OrgCtx,
+}
+
+/// Proof that the caller administers `ctx.org` *from above* — in its parent, or as a
+/// superuser for a root: suspend, reactivate, delete and merge are decisions of whoever
+/// manages a tenant, not of the tenant's own admins.
+#[derive(Clone, Copy)]
+pub struct Manager<'a> {
+    ctx: &'a OrgCtx,
+}
+
+/// Proof that the caller is a superuser (create MSPs, change which org manages another,
+/// grant superuser).
+#[derive(Clone, Copy)]
+pub struct Superuser<'a> {
+    caller: &'a Caller,
+}
+
+macro_rules! org_proof {
+    ($($proof:ident),*) => {$(
+        impl<'a> $proof<'a> {
+            pub fn ctx(&self) -> &'a OrgCtx {
+                self.ctx
+            }
+            pub fn org_id(&self) -> &'a str {
+                &self.ctx.org.id
+            }
+            pub fn caller(&self) -> &'a Caller {
+                &self.ctx.caller
+            }
+            pub fn actor(&self) -> Actor {
+                self.ctx.caller.actor()
+            }
+        }
+    )*};
+}
+org_proof!(Member, OrgAdmin, Manager);
+
+impl<'a> OrgAdmin<'a> {
+    /// An admin may do whatever a member may.
+    pub fn member(&self) -> Member<'a> {
+        Member { ctx: self.ctx }
+    }
+}
+
+impl<'a> Superuser<'a> {
+    pub fn caller(&self) -> &'a Caller {
+        self.caller
+    }
+    pub fn actor(&self) -> Actor {
+        self.caller.actor()
+    }
+}
+
+impl Caller {
+    /// 403 unless the caller is a superuser.
+    pub fn superuser(&self, what: &str) -> Result<Superuser<'_>> {
+        if self.grants.is_superuser {
+            Ok(Superuser { caller: self })
+        } else {
+            Err(ApiError::Forbidden(format!("only a superuser can {what}")))
+        }
+    }
 }
 
 impl OrgCtx {
     /// 403 unless the caller's role here is at least `min` (they can see the org, so 403 not 404).
-    pub fn require(&self, min: Role) -> Result<()> {
+    fn require(&self, min: Role) -> Result<()> {
         if self.role >= min {
             Ok(())
         } else {
@@ -136,26 +216,73 @@ impl OrgCtx {
         }
     }
 
+    pub fn member(&self) -> Result<Member<'_>> {
+        self.require(Role::Member)?;
+        Ok(Member { ctx: self })
+    }
+
     pub fn admin(&self) -> Result<OrgAdmin<'_>> {
         self.require(Role::Admin)?;
         Ok(OrgAdmin { ctx: self })
     }
 
+    /// `Some` when the caller administers this org from above (see [`Manager`]).
+    pub fn as_manager(&self) -> Option<Manager<'_>> {
+        (self.role_from_above() == Some(Role::Admin)).then_some(Manager { ctx: self })
+    }
+
+    /// 403 (with `why`) unless the caller administers this org from above.
+    pub fn manager(&self, why: impl Into<String>) -> Result<Manager<'_>> {
+        self.as_manager().ok_or_else(|| ApiError::Forbidden(why.into()))
+    }
+
+    /// The caller's role over this org from above: in its parent (for a root, only a superuser).
+    pub fn role_from_above(&self) -> Option<Role> {
+        if self.path.nodes.len() < 2 {
+            return self.caller.grants.is_superuser.then_some(Role::Admin);
+        }
+        self.caller.grants.role_in(&OrgPath { nodes: self.path.nodes[1..].to_vec() })
+    }
+
     pub fn org_id(&self) -> &str {
         &self.org.id
     }
+
+    /// Everything the caller may do here, from the same proofs the endpoints demand.
+    pub fn capabilities(&self) -> Capabilities {
+        let admin = self.admin().is_ok();
+        let msp = self.org.kind() == OrgKind::Msp;
+        let manager = self.as_manager().is_some();
+        Capabilities {
+            overview: msp,
+            manage_customers: msp && admin,
+            manage_people: admin,
+            edit_assets: self.member().is_ok(),
+            manage_assets: admin,
+            manage_groups: admin,
+            import_tenants: admin,
+            manage_settings: admin,
+            audit: admin,
+            merge: admin && manager && !msp,
+            suspend: manager,
+        }
+    }
 }
 
-/// Resolves an org by id for a caller: the org, its path and the caller's role, or 404 —
-/// the same 404 for "doesn't exist" and "not yours".
-pub async fn org_for(state: &AppState, caller: &Caller, org_id: &str) -> Result<(OrgRow, OrgPath, Role)> {
+/// Resolves an org by id for a caller: the org, its path and the caller's role there, or
+/// 404 — the same 404 for "doesn't exist" and "not yours".
+pub async fn org_for(state: &AppState, caller: &Caller, org_id: &str) -> Result<OrgCtx> {
+    resolve(state, caller.clone(), org_id).await
+}
+
+async fn resolve(state: &AppState, caller: Caller, org_id: &str) -> Result<OrgCtx> {
     if uuid::Uuid::parse_str(org_id).is_err() {
         return Err(ApiError::NotFound);
     }
     let mut conn = state.db.pool.acquire().await?;
     let Some((org, path)) = load_org_and_path(&mut conn, org_id).await? else { return Err(ApiError::NotFound) };
     let Some(role) = caller.grants.role_in(&path) else { return Err(ApiError::NotFound) };
-    Ok((org, path, role))
+    Ok(OrgCtx { caller, org, path, role })
 }
 
 impl FromRequestParts<AppState> for OrgCtx {
@@ -186,7 +313,6 @@ impl FromRequestParts<AppState> for OrgCtx {
         } else {
             caller.user.home_org_id.clone()
         };
-        let (org, path, role) = org_for(state, &caller, &org_id).await?;
-        Ok(OrgCtx { caller, org, path, role })
+        resolve(state, caller, &org_id).await
     }
 }

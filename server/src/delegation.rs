@@ -1,7 +1,7 @@
 //! Delegated admin: an MSP admin grants a technician (a non-admin MSP member) admin access to
 //! one customer, optionally until a date. Endpoints `/api/v1/customers/{id}/delegations…`.
 use crate::audit::{self, Event};
-use crate::context::OrgCtx;
+use crate::context::{OrgAdmin, OrgCtx};
 use crate::db::{now_ms, parse_time_or_date, parse_uuid, rfc3339};
 use crate::error::{ApiError, Result};
 use crate::rows::OrgRow;
@@ -21,7 +21,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The customer `id` of the current org (an MSP the caller administers), or 404/403.
-async fn customer_of(state: &AppState, ctx: &OrgCtx, id: &str) -> Result<OrgRow> {
+async fn customer_of<'a>(state: &AppState, ctx: &'a OrgCtx, id: &str) -> Result<(OrgAdmin<'a>, OrgRow)> {
     if ctx.org.kind() != OrgKind::Msp {
         return Err(ApiError::NotFound);
     }
@@ -34,8 +34,8 @@ async fn customer_of(state: &AppState, ctx: &OrgCtx, id: &str) -> Result<OrgRow>
     .fetch_optional(&state.db.pool)
     .await?;
     let row = row.ok_or(ApiError::NotFound)?;
-    ctx.require(Role::Admin)?;
-    Ok(row)
+    let admin = ctx.admin()?;
+    Ok((admin, row))
 }
 
 type DelegationRow = (String, String, String, String, String, String, i64, Option<i64>, String);
@@ -78,7 +78,7 @@ async fn load_where(state: &AppState, scope: &str, scope_id: &str, user_id: Opti
     params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "the MSP")),
     responses((status = 200, body = Vec<Delegation>), (status = 403), (status = 404)))]
 pub async fn list(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<Json<Vec<Delegation>>> {
-    let customer = customer_of(&state, &ctx, &id).await?;
+    let (_admin, customer) = customer_of(&state, &ctx, &id).await?;
     Ok(Json(load(&state, &customer.id, None).await?))
 }
 
@@ -86,7 +86,7 @@ pub async fn list(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<Str
     params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "the MSP")),
     responses((status = 201, body = Delegation), (status = 403), (status = 404), (status = 422)))]
 pub async fn grant(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>, Json(body): Json<CreateDelegation>) -> Result<(StatusCode, Json<Delegation>)> {
-    let customer = customer_of(&state, &ctx, &id).await?;
+    let (admin, customer) = customer_of(&state, &ctx, &id).await?;
     let user_id = body.user_id.to_string();
     let tech: Option<(String, String)> = sqlx::query_as(
         "SELECT u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.user_id = $2",
@@ -123,7 +123,7 @@ pub async fn grant(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<St
         .await?;
     let until = expires_at.map(|t| format!(" until {}", rfc3339(t))).unwrap_or_default();
     // Recorded in the customer, so its own admins see what the MSP did there.
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(&customer.id),
         action: "delegation.grant",
         object_type: "delegation",
@@ -140,13 +140,13 @@ pub async fn grant(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<St
     params(("id" = String, Path), ("user_id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "the MSP")),
     responses((status = 204), (status = 403), (status = 404)))]
 pub async fn revoke(State(state): State<AppState>, ctx: OrgCtx, Path((id, user_id)): Path<(String, String)>) -> Result<StatusCode> {
-    let customer = customer_of(&state, &ctx, &id).await?;
+    let (admin, customer) = customer_of(&state, &ctx, &id).await?;
     let mut tx = audit::begin(&state.db).await?;
     let done = sqlx::query("DELETE FROM delegations WHERE user_id = $1 AND org_id = $2").bind(&user_id).bind(&customer.id).execute(&mut *tx).await?;
     if done.rows_affected() == 0 {
         return Err(ApiError::NotFound);
     }
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(&customer.id),
         action: "delegation.revoke",
         object_type: "delegation",
@@ -173,7 +173,7 @@ pub async fn list_all(State(state): State<AppState>, ctx: OrgCtx, axum::extract:
     if ctx.org.kind() != OrgKind::Msp {
         return Err(ApiError::NotFound);
     }
-    ctx.require(Role::Admin)?;
+    ctx.admin()?;
     let user = f.user_id.as_deref().filter(|u| !u.is_empty());
     Ok(Json(load_where(&state, "o.parent_id = $1", ctx.org_id(), user).await?))
 }

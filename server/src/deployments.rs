@@ -77,7 +77,7 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
     errors.finish()?;
     let (name, package) = (name.expect("checked"), package.expect("checked"));
     let id = new_id();
-    let org_id = admin.ctx.org_id();
+    let org_id = admin.ctx().org_id();
     let mut tx = audit::begin(&state.db).await?;
     sqlx::query("INSERT INTO deployments (id, org_id, name, package, inheritable, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&id)
@@ -89,7 +89,7 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(org_id),
         action: "deployment.create",
         object_type: "deployment",
@@ -115,9 +115,9 @@ pub async fn delete(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<S
     }
     let admin = ctx.admin()?;
     let mut tx = audit::begin(&state.db).await?;
-    sqlx::query("DELETE FROM deployments WHERE org_id = $1 AND id = $2").bind(admin.ctx.org_id()).bind(&id).execute(&mut *tx).await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
-        org_id: Some(admin.ctx.org_id()),
+    sqlx::query("DELETE FROM deployments WHERE org_id = $1 AND id = $2").bind(admin.ctx().org_id()).bind(&id).execute(&mut *tx).await?;
+    audit::record(&mut tx, &admin.actor(), Event {
+        org_id: Some(admin.ctx().org_id()),
         action: "deployment.delete",
         object_type: "deployment",
         object_id: Some(&id),

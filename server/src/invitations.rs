@@ -58,7 +58,8 @@ pub fn parse_invitee(raw: &str, org_domain: &str) -> std::result::Result<Email, 
 struct InvitationRow {
     id: String,
     email: String,
-    role: String,
+    #[sqlx(try_from = "String")]
+    role: Role,
     invited_by_email: Option<String>,
     created_at: i64,
     expires_at: i64,
@@ -69,7 +70,7 @@ impl InvitationRow {
         Invitation {
             id: parse_uuid(&self.id),
             email: self.email.clone(),
-            role: self.role.parse().unwrap_or(Role::Viewer),
+            role: self.role,
             invited_by_email: self.invited_by_email.clone(),
             created_at: rfc3339(self.created_at),
             expires_at: rfc3339(self.expires_at),
@@ -137,7 +138,7 @@ pub async fn list(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<Li
 pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<CreateInvitation>) -> Result<(StatusCode, Json<InvitationCreated>)> {
     let admin = ctx.admin()?;
     let mut errors = FieldErrors::default();
-    let email = errors.check("email", parse_invitee(&body.email, admin.ctx.path.effective_domain()).map_err(shared::FieldError));
+    let email = errors.check("email", parse_invitee(&body.email, admin.ctx().path.effective_domain()).map_err(shared::FieldError));
     errors.finish()?;
     let email = email.expect("checked");
     if !may_grant(Some(ctx.role), body.role) {
@@ -187,7 +188,7 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
     .await?;
     let url = accept_url(&state, &ctx, &token);
     let outbox_id = mail::queue(&mut tx, ctx.org_id(), &invitation_mail(&ctx, email.as_str(), body.role, &url, expires_at)).await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "invitation.create",
         object_type: "invitation",
@@ -215,7 +216,7 @@ async fn find_pending(tx: &mut Tx, org_id: &str, id: &str) -> Result<InvitationR
     responses((status = 204, description = "revoked: its link is dead"), (status = 403), (status = 404)))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn revoke(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<StatusCode> {
-    ctx.admin()?;
+    let admin = ctx.admin()?;
     let mut tx = audit::begin(&state.db).await?;
     let inv = find_pending(&mut tx, ctx.org_id(), &id).await?;
     sqlx::query("UPDATE invitations SET revoked_at = $1 WHERE org_id = $2 AND id = $3")
@@ -224,7 +225,7 @@ pub async fn revoke(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<S
         .bind(&id)
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "invitation.revoke",
         object_type: "invitation",
@@ -240,10 +241,10 @@ pub async fn revoke(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<S
     responses((status = 200, body = InvitationCreated, description = "a new link (the old one is dead), a new expiry, mailed again"), (status = 403), (status = 404)))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn resend(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<Json<InvitationCreated>> {
-    ctx.admin()?;
+    let admin = ctx.admin()?;
     let mut tx = audit::begin(&state.db).await?;
     let inv = find_pending(&mut tx, ctx.org_id(), &id).await?;
-    let role: Role = inv.role.parse().unwrap_or(Role::Viewer);
+    let role: Role = inv.role;
     // The invitation's role was granted by whoever invited; resending re-issues it, so the
     // resender must be allowed to grant it too.
     if !may_grant(Some(ctx.role), role) {
@@ -259,7 +260,7 @@ pub async fn resend(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<S
         .await?;
     let url = accept_url(&state, &ctx, &token);
     let outbox_id = mail::queue(&mut tx, ctx.org_id(), &invitation_mail(&ctx, &inv.email, role, &url, expires_at)).await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "invitation.resend",
         object_type: "invitation",
@@ -301,7 +302,7 @@ async fn live_by_token(state: &AppState, token: &str) -> Result<(String, String,
 pub async fn lookup(State(state): State<AppState>, Query(q): Query<InvitationLookupQuery>) -> Result<Json<InvitationLookup>> {
     let (_, org_id, email, role, expires_at) = live_by_token(&state, &q.token).await?;
     let org_name: String = sqlx::query_scalar("SELECT name FROM orgs WHERE id = $1").bind(&org_id).fetch_one(&state.db.pool).await?;
-    Ok(Json(InvitationLookup { org_name, email, role: role.parse().unwrap_or(Role::Viewer), expires_at: rfc3339(expires_at) }))
+    Ok(Json(InvitationLookup { org_name, email, role: crate::db::decode("invitations.role", &role)?, expires_at: rfc3339(expires_at) }))
 }
 
 #[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "people", request_body = AcceptInvitation,

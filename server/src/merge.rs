@@ -7,17 +7,16 @@
 use crate::access::load_path;
 use crate::audit::{self, Event};
 use crate::settings::effective_all;
-use crate::context::{OrgCtx, org_for};
+use crate::context::{Manager, OrgAdmin, OrgCtx, org_for};
 use crate::db::{Tx, now_ms, parse_uuid};
 use crate::error::{ApiError, Result};
-use crate::orgs::role_from_above;
 use crate::rows::OrgRow;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use shared::api::{MergeConflict, MergePlan, MergeRequest};
-use shared::{OrgKind, Role};
+use shared::OrgKind;
 use sqlx::AnyConnection;
 
 pub fn router() -> Router<AppState> {
@@ -173,19 +172,24 @@ async fn apply(tx: &mut Tx, source: &str, target: &str) -> Result<()> {
         (status = 403, description = "needs admin of both orgs and of the org that manages this one"),
         (status = 404, description = "target not visible"), (status = 409, description = "blocking conflicts; nothing changed"), (status = 422)))]
 pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<MergeRequest>) -> Result<Json<MergePlan>> {
-    let admin = ctx.admin()?;
-    let source = &admin.ctx.org;
+    let _admin = ctx.admin()?;
+    let source = &ctx.org;
     if source.kind() == OrgKind::Msp {
         return Err(ApiError::BadRequest("an MSP org can't be merged into another org".into()));
     }
     // Merging ends the source org, so it takes the same power as deleting it.
-    if role_from_above(&ctx.caller, &ctx.path) != Some(Role::Admin) {
-        return Err(ApiError::Forbidden(format!("only whoever manages {} can merge it away", source.name)));
-    }
-    let (target, target_path, target_role) = org_for(&state, &ctx.caller, &body.into_org_id.to_string()).await?;
-    if target_role != Role::Admin {
-        return Err(ApiError::Forbidden(format!("merging into {} needs the admin role there", target.name)));
-    }
+    let manager = ctx.manager(format!("only whoever manages {} can merge it away", source.name))?;
+    let into = org_for(&state, &ctx.caller, &body.into_org_id.to_string()).await?;
+    let into_admin = into.admin().map_err(|_| ApiError::Forbidden(format!("merging into {} needs the admin role there", into.org.name)))?;
+    merge_service(manager, into_admin, &state, body.dry_run).await.map(Json)
+}
+
+/// Merges the manager's org into `into` (or plans it, on a dry run): needs admin from above
+/// over the source and admin in the target.
+async fn merge_service(manager: Manager<'_>, into: OrgAdmin<'_>, state: &AppState, dry_run: bool) -> Result<MergePlan> {
+    let ctx = manager.ctx();
+    let source = &ctx.org;
+    let (target, target_path) = (&into.ctx().org, &into.ctx().path);
     if target.id == source.id {
         return Err(ApiError::field("into_org_id", "is the org being merged"));
     }
@@ -196,13 +200,13 @@ pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<
         return Err(ApiError::field("into_org_id", "is inside the org being merged"));
     }
     let target_domain = target_path.effective_domain().to_string();
-    if body.dry_run {
+    if dry_run {
         let mut conn = state.db.pool.acquire().await?;
-        return Ok(Json(plan(&mut conn, source, &target, &target_domain).await?));
+        return plan(&mut conn, source, target, &target_domain).await;
     }
     let mut tx = audit::begin(&state.db).await?;
     // Planned inside the transaction, so what is checked is what gets moved.
-    let mut plan = plan(&mut *tx, source, &target, &target_domain).await?;
+    let mut plan = plan(&mut *tx, source, target, &target_domain).await?;
     let blocking: Vec<String> =
         plan.conflicts.iter().filter(|c| c.blocking).map(|c| format!("{} {}", c.kind, c.value)).collect();
     if !blocking.is_empty() {
@@ -212,7 +216,7 @@ pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<
         });
     }
     apply(&mut tx, &source.id, &target.id).await?;
-    let actor = ctx.caller.actor();
+    let actor = manager.actor();
     audit::record(&mut tx, &actor, Event {
         org_id: Some(&target.id),
         action: "org.merge",
@@ -237,5 +241,5 @@ pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<
     tx.commit().await?;
     plan.dry_run = false;
     plan.merged = true;
-    Ok(Json(plan))
+    Ok(plan)
 }

@@ -279,7 +279,7 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
         errors.add("body", "must be at most 5000 characters");
     }
     errors.finish()?;
-    let org_id = admin.ctx.org_id();
+    let org_id = admin.ctx().org_id();
     // A target outside the org answers like one that doesn't exist.
     match &body.target {
         NotificationTarget::User { user_id } => {
@@ -287,7 +287,7 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
                 .bind(user_id.to_string())
                 .fetch_optional(&state.db.pool)
                 .await?;
-            let user = user.filter(|u| u.status == UserStatus::Active.as_str()).ok_or(ApiError::NotFound)?;
+            let user = user.filter(|u| u.status == UserStatus::Active).ok_or(ApiError::NotFound)?;
             let grants = Grants::load(&state.db, &user).await?;
             // Access is decided at the real time, like every other access check.
             if grants.role_in(&ctx.path).is_none() {
@@ -321,7 +321,7 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
         DeliveryStatus::Held => format!("held for Do Not Disturb until {}", n.held_until.as_deref().unwrap_or("")),
         DeliveryStatus::Delivered => format!("delivered to {} recipient(s), {} mail(s)", n.recipients, n.mails),
     };
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(org_id),
         action: "notification.create",
         object_type: "notification",

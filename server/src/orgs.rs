@@ -2,7 +2,8 @@
 //! and an MSP's customers. Endpoints `/api/v1/orgs…`, `/api/v1/org`, `/api/v1/customers`.
 use crate::access::{Grants, OrgPath, load_path};
 use crate::audit::{self, Event};
-use crate::context::{Caller, OrgCtx, org_for};
+use crate::context::{Caller, Manager, OrgAdmin, OrgCtx, Superuser, org_for};
+use crate::db::sql::Sql;
 use crate::db::{Db, new_id, now_ms};
 use crate::error::{ApiError, FieldErrors, Result};
 use crate::rows::{ORG_COLUMNS, OrgRow};
@@ -12,7 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use shared::api::{CreateOrg, CurrentOrg, ListQuery, Org, OrgEntry, Page, SetParent, UpdateOrg};
-use shared::{EmailDomain, OrgKind, OrgSlug, OrgStatus, Role};
+use shared::{EmailDomain, OrgKind, OrgSlug, OrgStatus};
 use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
@@ -59,9 +60,11 @@ struct TreeRow {
     id: String,
     name: String,
     slug: String,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    kind: OrgKind,
     parent_id: Option<String>,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: OrgStatus,
     /// `lower(name)` as the database computes it: the name order's key.
     sort_name: String,
 }
@@ -106,15 +109,12 @@ pub(crate) fn like_pattern(needle: &str) -> String {
 pub async fn accessible_orgs(state: &AppState, caller: &Caller, filter: &OrgFilter<'_>, page: Option<(usize, usize)>) -> Result<(Vec<OrgEntry>, bool)> {
     let now = now_ms();
     let (limit, offset) = page.unwrap_or((usize::MAX - 1, 0));
-    let mut binds: Vec<String> = Vec::new();
-    let mut bind = |v: String| {
-        binds.push(v);
-        format!("${}", binds.len())
-    };
+    // The values every query below shares; each query clones them and appends its text.
+    let mut params = Sql::default();
     let candidates = if reaches_a_whole_msp(&state.db, &caller.grants, now).await? {
         None
     } else {
-        match candidates_cte(&caller.grants, now, &mut bind) {
+        match candidates_cte(&caller.grants, now, &mut params) {
             Candidates::All => None,
             Candidates::None => return Ok((Vec::new(), false)),
             Candidates::Cte(cte) => Some(cte),
@@ -125,19 +125,22 @@ pub async fn accessible_orgs(state: &AppState, caller: &Caller, filter: &OrgFilt
         conditions.push_str(" AND o.id IN (SELECT id FROM down)");
     }
     if let Some(needle) = filter.q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
-        let p = bind(like_pattern(&needle));
+        let p = params.param(like_pattern(&needle));
         conditions.push_str(&format!(" AND (lower(o.name) LIKE {p} ESCAPE '\\' OR o.slug LIKE {p} ESCAPE '\\')"));
     }
     if let Some(parent) = filter.customers_of {
-        let p = bind(parent.to_string());
+        let p = params.param(parent);
         conditions.push_str(&format!(" AND o.parent_id = {p} AND o.kind = 'customer'"));
     }
-    let home = bind(caller.user.home_org_id.clone());
+    let home = params.param(&caller.user.home_org_id);
     let select = format!(
         "{}SELECT o.id, o.name, o.slug, o.kind, o.parent_id, o.status, lower(o.name) AS sort_name FROM orgs o WHERE 1 = 1{conditions}",
         candidates.clone().unwrap_or_default()
     );
-    let run = |sql: String, extra: Vec<String>| fetch_rows(&state.db, sql, binds.clone(), extra);
+    let run = |mut sql: Sql, text: String| async move {
+        sql.push(&text);
+        sql.query_as::<TreeRow>().fetch_all(&state.db.pool).await
+    };
     let mut entries = Vec::new();
     if candidates.is_some() {
         // Few candidates: the database sorts and pages them, home first.
@@ -145,7 +148,7 @@ pub async fn accessible_orgs(state: &AppState, caller: &Caller, filter: &OrgFilt
             "{select} ORDER BY CASE WHEN o.id = {home} THEN 0 ELSE 1 END, lower(o.name), o.slug LIMIT {} OFFSET {offset}",
             limit.saturating_add(1).min(i64::MAX as usize)
         );
-        let rows = run(sql, Vec::new()).await?;
+        let rows = run(params.clone(), sql).await?;
         entries = confirm(state, caller, rows, now, true).await?;
     } else {
         // Most orgs: home first, then walk the name order until the page is full.
@@ -159,21 +162,20 @@ pub async fn accessible_orgs(state: &AppState, caller: &Caller, filter: &OrgFilt
                 }
             }
         };
-        let home_rows = run(format!("{select} AND o.id = {home}"), Vec::new()).await?;
+        let home_rows = run(params.clone(), format!("{select} AND o.id = {home}")).await?;
         take(confirm(state, caller, home_rows, now, false).await?, &mut entries);
         let chunk = (limit + 1).clamp(64, 500);
         let mut after: Option<(String, String)> = None;
         while entries.len() <= limit {
-            let n = binds.len();
-            let (keyset, extra) = match &after {
-                None => (String::new(), Vec::new()),
-                Some((name, slug)) => (
-                    format!(" AND (lower(o.name) > ${a} OR (lower(o.name) = ${a} AND o.slug > ${b}))", a = n + 1, b = n + 2),
-                    vec![name.clone(), slug.clone()],
-                ),
+            let mut sql = params.clone();
+            let keyset = match &after {
+                None => String::new(),
+                Some((name, slug)) => {
+                    let (a, b) = (sql.param(name), sql.param(slug));
+                    format!(" AND (lower(o.name) > {a} OR (lower(o.name) = {a} AND o.slug > {b}))")
+                }
             };
-            let sql = format!("{select} AND o.id <> {home}{keyset} ORDER BY lower(o.name), o.slug LIMIT {chunk}");
-            let rows = run(sql, extra).await?;
+            let rows = run(sql, format!("{select} AND o.id <> {home}{keyset} ORDER BY lower(o.name), o.slug LIMIT {chunk}")).await?;
             let fetched = rows.len();
             after = rows.last().map(|r| (r.sort_name.clone(), r.slug.clone()));
             take(confirm(state, caller, rows, now, false).await?, &mut entries);
@@ -187,13 +189,6 @@ pub async fn accessible_orgs(state: &AppState, caller: &Caller, filter: &OrgFilt
     Ok((entries, more))
 }
 
-async fn fetch_rows(db: &Db, sql: String, binds: Vec<String>, extra: Vec<String>) -> Result<Vec<TreeRow>, sqlx::Error> {
-    let mut query = sqlx::query_as::<_, TreeRow>(&sql);
-    for b in binds.into_iter().chain(extra) {
-        query = query.bind(b);
-    }
-    query.fetch_all(&db.pool).await
-}
 
 /// A superuser, or an admin of some MSP: their orgs are most of an MSP's tree.
 async fn reaches_a_whole_msp(db: &Db, grants: &Grants, now: i64) -> Result<bool> {
@@ -204,13 +199,9 @@ async fn reaches_a_whole_msp(db: &Db, grants: &Grants, now: i64) -> Result<bool>
     if admin_seeds.is_empty() {
         return Ok(false);
     }
-    let list: Vec<String> = (1..=admin_seeds.len()).map(|i| format!("${i}")).collect();
-    let sql = format!("SELECT COUNT(*) FROM orgs WHERE kind = 'msp' AND id IN ({})", list.join(", "));
-    let mut query = sqlx::query_scalar::<_, i64>(&sql);
-    for id in admin_seeds {
-        query = query.bind(id);
-    }
-    Ok(query.fetch_one(&db.pool).await? > 0)
+    let mut sql = Sql::new("SELECT COUNT(*) FROM orgs WHERE kind = 'msp' AND id IN (");
+    sql.in_list(admin_seeds).push(")");
+    Ok(sql.query_scalar::<i64>().fetch_one(&db.pool).await? > 0)
 }
 
 /// Asks the access function about each row (paths loaded in one query), keeping the order;
@@ -227,9 +218,9 @@ async fn confirm(state: &AppState, caller: &Caller, rows: Vec<TreeRow>, now: i64
         };
         out.push(OrgEntry {
             id: crate::db::parse_uuid(&row.id),
-            kind: row.kind.parse().unwrap_or(OrgKind::Child),
+            kind: row.kind,
             parent_id: row.parent_id.as_deref().map(crate::db::parse_uuid),
-            status: row.status.parse().unwrap_or(OrgStatus::Active),
+            status: row.status,
             role,
             url: state.config.tenant_url(&row.slug),
             is_home: row.id == caller.user.home_org_id,
@@ -249,8 +240,8 @@ enum Candidates {
     Cte(String),
 }
 
-/// The switcher's candidate filter as SQL (see [`accessible_orgs`]); `bind` numbers the values.
-fn candidates_cte(grants: &Grants, now: i64, bind: &mut impl FnMut(String) -> String) -> Candidates {
+/// The switcher's candidate filter as SQL (see [`accessible_orgs`]); its values go to `params`.
+fn candidates_cte(grants: &Grants, now: i64, params: &mut Sql) -> Candidates {
     if grants.is_superuser {
         return Candidates::All;
     }
@@ -258,8 +249,8 @@ fn candidates_cte(grants: &Grants, now: i64, bind: &mut impl FnMut(String) -> St
     if seeds.is_empty() {
         return Candidates::None;
     }
-    let list: Vec<String> = seeds.iter().map(|(id, _)| bind(id.clone())).collect();
-    let admins: Vec<String> = seeds.iter().filter(|(_, admin)| *admin).map(|(id, _)| bind(id.clone())).collect();
+    let list: Vec<String> = seeds.iter().map(|(id, _)| params.param(id)).collect();
+    let admins: Vec<String> = seeds.iter().filter(|(_, admin)| *admin).map(|(id, _)| params.param(id)).collect();
     let admins = if admins.is_empty() { "''".to_string() } else { admins.join(", ") };
     Candidates::Cte(format!(
         "WITH RECURSIVE down (id, kind) AS ( \
@@ -274,21 +265,22 @@ fn candidates_cte(grants: &Grants, now: i64, bind: &mut impl FnMut(String) -> St
 /// Every org the switcher's SQL candidate filter yields for `grants`, unpaged and unconfirmed.
 /// Tests compare it with what the access function grants: the two must agree exactly.
 pub async fn switcher_candidates(db: &Db, grants: &Grants) -> Result<Vec<String>> {
-    let mut binds: Vec<String> = Vec::new();
-    let mut bind = |v: String| {
-        binds.push(v);
-        format!("${}", binds.len())
-    };
-    let sql = match candidates_cte(grants, now_ms(), &mut bind) {
+    let mut sql = Sql::default();
+    let text = match candidates_cte(grants, now_ms(), &mut sql) {
         Candidates::All => "SELECT id FROM orgs".to_string(),
         Candidates::None => return Ok(Vec::new()),
         Candidates::Cte(cte) => format!("{cte} SELECT id FROM down"),
     };
-    let mut query = sqlx::query_scalar::<_, String>(&sql);
-    for b in binds {
-        query = query.bind(b);
-    }
-    Ok(query.fetch_all(&db.pool).await?)
+    sql.push(&text);
+    Ok(sql.query_scalar::<String>().fetch_all(&db.pool).await?)
+}
+
+/// One node of the path that starts at `start`.
+#[derive(sqlx::FromRow)]
+struct PathRow {
+    start: String,
+    #[sqlx(flatten)]
+    node: crate::access::PathNode,
 }
 
 /// The paths (org, parent, …, root) of several orgs in one query.
@@ -297,26 +289,15 @@ async fn paths_of<'a>(db: &Db, ids: impl Iterator<Item = &'a str>) -> Result<Has
     let mut out: HashMap<String, OrgPath> = HashMap::with_capacity(ids.len());
     // Chunks keep the bind count far below either engine's limit.
     for chunk in ids.chunks(500) {
-        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "WITH RECURSIVE up (start, id, parent_id, kind, status, depth) AS ( \
-               SELECT id, id, parent_id, kind, status, 0 FROM orgs WHERE id IN ({}) \
-               UNION ALL SELECT u.start, o.id, o.parent_id, o.kind, o.status, u.depth + 1 \
+        let mut sql = Sql::new("WITH RECURSIVE up (start, id, parent_id, kind, status, email_domain, depth) AS ( \
+               SELECT id, id, parent_id, kind, status, email_domain, 0 FROM orgs WHERE id IN (");
+        sql.in_list(chunk.iter().copied()).push(
+            ") UNION ALL SELECT u.start, o.id, o.parent_id, o.kind, o.status, o.email_domain, u.depth + 1 \
                  FROM orgs o JOIN up u ON o.id = u.parent_id WHERE u.depth < 64 \
-             ) SELECT start, id, kind, status FROM up ORDER BY start, depth",
-            list.join(", ")
+             ) SELECT start, id, kind, status, email_domain FROM up ORDER BY start, depth",
         );
-        let mut query = sqlx::query_as::<_, (String, String, String, String)>(&sql);
-        for id in chunk {
-            query = query.bind(id.to_string());
-        }
-        for (start, id, kind, status) in query.fetch_all(&db.pool).await? {
-            out.entry(start).or_insert_with(|| OrgPath { nodes: Vec::new() }).nodes.push(crate::access::PathNode {
-                id,
-                kind: kind.parse().unwrap_or(OrgKind::Child),
-                status: status.parse().unwrap_or(OrgStatus::Active),
-                email_domain: None,
-            });
+        for row in sql.query_as::<PathRow>().fetch_all(&db.pool).await? {
+            out.entry(row.start).or_insert_with(|| OrgPath { nodes: Vec::new() }).nodes.push(row.node);
         }
     }
     Ok(out)
@@ -341,8 +322,6 @@ pub(crate) fn next_page<T>(items: Vec<T>, more: bool, offset: usize, limit: usiz
 struct NewOrg {
     name: String,
     slug: OrgSlug,
-    kind: OrgKind,
-    parent: Option<(OrgRow, OrgPath)>,
     email_domain: Option<EmailDomain>,
 }
 
@@ -356,38 +335,63 @@ fn check_name(errors: &mut FieldErrors, name: &str) -> Option<String> {
     }
 }
 
-/// Checks who may create what where (DESIGN §2), then the fields.
-async fn validate_new_org(state: &AppState, caller: &Caller, body: &CreateOrg) -> Result<NewOrg> {
-    let parent = match (&body.kind, body.parent_id) {
-        (OrgKind::Msp, None) => None,
-        (OrgKind::Msp, Some(_)) => return Err(ApiError::field("parent_id", "an MSP org is a root and has no parent")),
-        (_, None) => return Err(ApiError::field("parent_id", "is required for customers and child tenants")),
-        (_, Some(pid)) => {
-            let (row, path, role) = org_for(state, caller, &pid.to_string()).await?;
-            let expected_parent = match body.kind {
-                OrgKind::Customer => row.kind() == OrgKind::Msp,
-                _ => row.kind() != OrgKind::Msp,
-            };
-            if !expected_parent {
-                let msg = if body.kind == OrgKind::Customer {
-                    "a customer's parent must be an MSP"
-                } else {
-                    "a child tenant's parent must be a customer or another child tenant"
-                };
-                return Err(ApiError::field("parent_id", msg));
+/// Where a new org goes, with the proof that the caller may put it there: an MSP is a root
+/// and needs a superuser; a customer or child tenant needs an admin of its parent.
+#[derive(Clone, Copy)]
+pub enum Placement<'a> {
+    Root(Superuser<'a>),
+    Under(OrgAdmin<'a>),
+}
+
+impl<'a> Placement<'a> {
+    /// Checks who may create what where (DESIGN §2): 404 for a parent the caller can't see,
+    /// then 403, then 422 for a parent of the wrong kind.
+    pub fn for_kind(kind: OrgKind, parent: Option<&'a OrgCtx>, caller: &'a Caller) -> Result<Placement<'a>> {
+        match (kind, parent) {
+            (OrgKind::Msp, None) => Ok(Placement::Root(caller.superuser("create MSP orgs")?)),
+            (OrgKind::Msp, Some(_)) => Err(ApiError::field("parent_id", "an MSP org is a root and has no parent")),
+            (_, None) => Err(ApiError::field("parent_id", "is required for customers and child tenants")),
+            (_, Some(parent)) => {
+                let admin = parent.admin().map_err(|_| ApiError::Forbidden(format!("only admins of {} can add tenants under it", parent.org.name)))?;
+                Ok(Placement::Under(admin))
             }
-            if role < Role::Admin {
-                return Err(ApiError::Forbidden(format!("only admins of {} can add tenants under it", row.name)));
-            }
-            Some((row, path))
         }
+    }
+
+    fn parent(&self) -> Option<&'a OrgRow> {
+        match self {
+            Placement::Root(_) => None,
+            Placement::Under(admin) => Some(&admin.ctx().org),
+        }
+    }
+
+    fn actor(&self) -> crate::audit::Actor {
+        match self {
+            Placement::Root(su) => su.actor(),
+            Placement::Under(admin) => admin.actor(),
+        }
+    }
+}
+
+/// The fields of a new org of `kind` under `parent`.
+fn validate_new_org(kind: OrgKind, parent: Option<&OrgRow>, body: &CreateOrg) -> Result<NewOrg> {
+    let fits = match (kind, parent) {
+        (OrgKind::Msp, parent) => parent.is_none(),
+        (OrgKind::Customer, Some(p)) => p.kind() == OrgKind::Msp,
+        (OrgKind::Child, Some(p)) => p.kind() != OrgKind::Msp,
+        (_, None) => false,
     };
-    if body.kind == OrgKind::Msp && !caller.grants.is_superuser {
-        return Err(ApiError::Forbidden("only a superuser can create MSP orgs".into()));
+    if !fits {
+        let msg = match kind {
+            OrgKind::Msp => "an MSP org is a root and has no parent",
+            OrgKind::Customer => "a customer's parent must be an MSP",
+            OrgKind::Child => "a child tenant's parent must be a customer or another child tenant",
+        };
+        return Err(ApiError::field("parent_id", msg));
     }
     let mut errors = FieldErrors::default();
     let name = check_name(&mut errors, &body.name);
-    let email_domain = match (body.kind, body.email_domain.as_deref().map(str::trim).filter(|d| !d.is_empty())) {
+    let email_domain = match (kind, body.email_domain.as_deref().map(str::trim).filter(|d| !d.is_empty())) {
         (OrgKind::Child, Some(_)) => {
             errors.add("email_domain", "a child tenant uses its parent's email domain");
             None
@@ -402,17 +406,20 @@ async fn validate_new_org(state: &AppState, caller: &Caller, body: &CreateOrg) -
     let slug_input = match body.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => s.to_string(),
         None => {
-            let msp_slug = parent.as_ref().filter(|_| body.kind == OrgKind::Customer).map(|(p, _)| p.slug.as_str());
+            let msp_slug = parent.filter(|_| kind == OrgKind::Customer).map(|p| p.slug.as_str());
             OrgSlug::suggest(&body.name, msp_slug)
         }
     };
     let slug = errors.check("slug", OrgSlug::parse(&slug_input));
     errors.finish()?;
-    Ok(NewOrg { name: name.unwrap_or_default(), slug: slug.expect("checked"), kind: body.kind, parent, email_domain })
+    Ok(NewOrg { name: name.unwrap_or_default(), slug: slug.expect("checked"), email_domain })
 }
 
-pub async fn create_org_service(state: &AppState, caller: &Caller, body: &CreateOrg) -> Result<Org> {
-    let new = validate_new_org(state, caller, body).await?;
+/// Creates an org of `body.kind` where `placement` proves the caller may put it.
+pub async fn create_org_service(placement: Placement<'_>, state: &AppState, body: &CreateOrg) -> Result<Org> {
+    let kind = body.kind;
+    let parent = placement.parent();
+    let new = validate_new_org(kind, parent, body)?;
     let id = new_id();
     let now = now_ms();
     let mut tx = audit::begin(&state.db).await?;
@@ -423,19 +430,19 @@ pub async fn create_org_service(state: &AppState, caller: &Caller, body: &Create
     .bind(&id)
     .bind(&new.name)
     .bind(new.slug.as_str())
-    .bind(new.kind.as_str())
-    .bind(new.parent.as_ref().map(|(p, _)| p.id.clone()))
+    .bind(kind.as_str())
+    .bind(parent.map(|p| p.id.clone()))
     .bind(new.email_domain.as_ref().map(|d| d.as_str().to_string()))
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    let under = new.parent.as_ref().map(|(p, _)| format!(" under {}", p.name)).unwrap_or_default();
-    audit::record(&mut tx, &caller.actor(), Event {
+    let under = parent.map(|p| format!(" under {}", p.name)).unwrap_or_default();
+    audit::record(&mut tx, &placement.actor(), Event {
         org_id: Some(&id),
         action: "org.create",
         object_type: "org",
         object_id: Some(&id),
-        summary: format!("created {} {} ({}){under}", new.kind, new.name, new.slug),
+        summary: format!("created {} {} ({}){under}", kind, new.name, new.slug),
     })
     .await?;
     tx.commit().await?;
@@ -445,29 +452,33 @@ pub async fn create_org_service(state: &AppState, caller: &Caller, body: &Create
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = CreateOrg,
     responses((status = 201, body = Org), (status = 403), (status = 404, description = "parent not found"), (status = 409), (status = 422)))]
 pub async fn create_org(State(state): State<AppState>, caller: Caller, Json(body): Json<CreateOrg>) -> Result<(StatusCode, Json<Org>)> {
-    Ok((StatusCode::CREATED, Json(create_org_service(&state, &caller, &body).await?)))
+    let parent = match body.parent_id {
+        Some(pid) => Some(org_for(&state, &caller, &pid.to_string()).await?),
+        None => None,
+    };
+    let placement = Placement::for_kind(body.kind, parent.as_ref(), &caller)?;
+    Ok((StatusCode::CREATED, Json(create_org_service(placement, &state, &body).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)),
     responses((status = 200, body = Org), (status = 404)))]
 pub async fn get_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Org>> {
-    let (row, path, _) = org_for(&state, &caller, &id).await?;
-    Ok(Json(row.to_api(path.effective_domain())))
-}
-
-/// The caller's role over an org *from above*: in its parent (for a root, only a superuser).
-/// Suspending and deleting a tenant are decisions of whoever manages it.
-pub(crate) fn role_from_above(caller: &Caller, path: &OrgPath) -> Option<Role> {
-    if path.nodes.len() < 2 {
-        return caller.grants.is_superuser.then_some(Role::Admin);
-    }
-    caller.grants.role_in(&OrgPath { nodes: path.nodes[1..].to_vec() })
+    let target = org_for(&state, &caller, &id).await?;
+    Ok(Json(target.org.to_api(target.path.effective_domain())))
 }
 
 #[utoipa::path(patch, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)), request_body = UpdateOrg,
     responses((status = 200, body = Org), (status = 403), (status = 404), (status = 422, description = "e.g. email_domain can't change")))]
 pub async fn update_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Json(body): Json<UpdateOrg>) -> Result<Json<Org>> {
-    let (row, path, role) = org_for(&state, &caller, &id).await?;
+    let target = org_for(&state, &caller, &id).await?;
+    let row = &target.org;
+    let admin = target.admin().map_err(|_| ApiError::Forbidden(format!("only admins can change {}", row.name)))?;
+    let status = body.status.filter(|s| *s != row.status());
+    // Suspending and reactivating are decisions of whoever manages the org.
+    let manager = match status {
+        Some(_) => Some(target.manager("only whoever manages this org can suspend or reactivate it")?),
+        None => None,
+    };
     let mut errors = FieldErrors::default();
     if body.email_domain.is_some() {
         errors.add("email_domain", "can't change after the org is created");
@@ -477,46 +488,57 @@ pub async fn update_org(State(state): State<AppState>, caller: Caller, Path(id):
     }
     let name = body.name.as_deref().and_then(|n| check_name(&mut errors, n));
     errors.finish()?;
-    if role < Role::Admin {
-        return Err(ApiError::Forbidden(format!("only admins can change {}", row.name)));
-    }
-    let status = body.status.filter(|s| *s != row.status());
-    if status.is_some() && role_from_above(&caller, &path) != Some(Role::Admin) {
-        return Err(ApiError::Forbidden("only whoever manages this org can suspend or reactivate it".into()));
-    }
-    if name.is_none() && status.is_none() {
-        return Ok(Json(row.to_api(path.effective_domain())));
+    let change = OrgChange { name, status: manager.zip(status) };
+    Ok(Json(update_org_service(admin, &state, change).await?))
+}
+
+/// A validated change to an org: a new name (admin), a new status (manager).
+struct OrgChange<'a> {
+    name: Option<String>,
+    status: Option<(Manager<'a>, OrgStatus)>,
+}
+
+async fn update_org_service(admin: OrgAdmin<'_>, state: &AppState, change: OrgChange<'_>) -> Result<Org> {
+    let row = &admin.ctx().org;
+    let id = admin.org_id();
+    if change.name.is_none() && change.status.is_none() {
+        return Ok(row.to_api(admin.ctx().path.effective_domain()));
     }
     let mut tx = audit::begin(&state.db).await?;
     let mut changes = Vec::new();
-    if let Some(name) = &name {
-        sqlx::query("UPDATE orgs SET name = $1, updated_at = $2 WHERE id = $3").bind(name).bind(now_ms()).bind(&id).execute(&mut *tx).await?;
+    if let Some(name) = &change.name {
+        sqlx::query("UPDATE orgs SET name = $1, updated_at = $2 WHERE id = $3").bind(name).bind(now_ms()).bind(id).execute(&mut *tx).await?;
         changes.push(format!("renamed {} to {name}", row.name));
     }
-    if let Some(status) = status {
-        sqlx::query("UPDATE orgs SET status = $1, updated_at = $2 WHERE id = $3").bind(status.as_str()).bind(now_ms()).bind(&id).execute(&mut *tx).await?;
+    if let Some((_, status)) = change.status {
+        sqlx::query("UPDATE orgs SET status = $1, updated_at = $2 WHERE id = $3").bind(status.as_str()).bind(now_ms()).bind(id).execute(&mut *tx).await?;
         changes.push(format!("{} {}", if status == OrgStatus::Suspended { "suspended" } else { "reactivated" }, row.name));
     }
-    let action = match (name.is_some(), status) {
-        (_, Some(OrgStatus::Suspended)) => "org.suspend",
-        (_, Some(OrgStatus::Active)) => "org.reactivate",
-        _ => "org.update",
+    let action = match change.status.map(|(_, s)| s) {
+        Some(OrgStatus::Suspended) => "org.suspend",
+        Some(OrgStatus::Active) => "org.reactivate",
+        None => "org.update",
     };
-    audit::record(&mut tx, &caller.actor(), Event { org_id: Some(&id), action, object_type: "org", object_id: Some(&id), summary: changes.join("; ") }).await?;
+    audit::record(&mut tx, &admin.actor(), Event { org_id: Some(id), action, object_type: "org", object_id: Some(id), summary: changes.join("; ") }).await?;
     tx.commit().await?;
-    Ok(Json(load_org_api(&state.db, &id).await?))
+    load_org_api(&state.db, id).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)),
     responses((status = 204, description = "the org and all its data are gone"), (status = 403), (status = 404)))]
 pub async fn delete_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
-    let (row, path, _) = org_for(&state, &caller, &id).await?;
-    if role_from_above(&caller, &path) != Some(Role::Admin) {
-        return Err(ApiError::Forbidden(format!("only whoever manages {} can delete it", row.name)));
-    }
+    let target = org_for(&state, &caller, &id).await?;
+    let manager = target.manager(format!("only whoever manages {} can delete it", target.org.name))?;
+    delete_org_service(manager, &state).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes the org and everything in it.
+async fn delete_org_service(manager: Manager<'_>, state: &AppState) -> Result<()> {
+    let row = &manager.ctx().org;
     // Deleting your own home (or anything above it) would delete you mid-request.
     let mut conn = state.db.pool.acquire().await?;
-    let home = load_path(&mut conn, &caller.user.home_org_id).await?;
+    let home = load_path(&mut conn, &manager.caller().user.home_org_id).await?;
     drop(conn);
     if home.is_some_and(|h| h.contains(&row.id)) {
         return Err(ApiError::Forbidden("you can't delete the org you belong to".into()));
@@ -524,52 +546,55 @@ pub async fn delete_org(State(state): State<AppState>, caller: Caller, Path(id):
     let mut tx = audit::begin(&state.db).await?;
     // Foreign keys cascade through child tenants, users at home there, memberships, sessions,
     // tokens, delegations and everything else that names the org.
-    sqlx::query("DELETE FROM orgs WHERE id = $1").bind(&id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM orgs WHERE id = $1").bind(&row.id).execute(&mut *tx).await?;
     // The record of the deletion stays with the org above (the MSP for a customer).
-    audit::record(&mut tx, &caller.actor(), Event {
+    audit::record(&mut tx, &manager.actor(), Event {
         org_id: row.parent_id.as_deref(),
         action: "org.delete",
         object_type: "org",
-        object_id: Some(&id),
+        object_id: Some(&row.id),
         summary: format!("deleted {} {} ({}) and all its data", row.kind, row.name, row.slug),
     })
     .await?;
     tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 #[utoipa::path(put, path = "/api/v1/orgs/{id}/parent", tag = "orgs", params(("id" = String, Path)), request_body = SetParent,
     responses((status = 200, body = Org), (status = 403, description = "superusers only"), (status = 404), (status = 422)))]
 pub async fn set_parent(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Json(body): Json<SetParent>) -> Result<Json<Org>> {
-    let (row, _, _) = org_for(&state, &caller, &id).await?;
-    if !caller.grants.is_superuser {
-        return Err(ApiError::Forbidden("only a superuser can change which org manages another".into()));
-    }
-    let parent_id = body.parent_id.to_string();
-    let (parent, parent_path, _) = org_for(&state, &caller, &parent_id).await.map_err(|_| ApiError::field("parent_id", "no such org"))?;
+    let target = org_for(&state, &caller, &id).await?;
+    let su = caller.superuser("change which org manages another")?;
+    let parent = org_for(&state, &caller, &body.parent_id.to_string()).await.map_err(|_| ApiError::field("parent_id", "no such org"))?;
+    Ok(Json(set_parent_service(su, &state, &target, &parent).await?))
+}
+
+/// Moves `target` under `parent` (a customer to another MSP, a child tenant elsewhere).
+async fn set_parent_service(su: Superuser<'_>, state: &AppState, target: &OrgCtx, parent: &OrgCtx) -> Result<Org> {
+    let (row, id) = (&target.org, target.org_id());
     let fits = match row.kind() {
         OrgKind::Msp => false,
-        OrgKind::Customer => parent.kind() == OrgKind::Msp,
-        OrgKind::Child => parent.kind() != OrgKind::Msp,
+        OrgKind::Customer => parent.org.kind() == OrgKind::Msp,
+        OrgKind::Child => parent.org.kind() != OrgKind::Msp,
     };
     if !fits {
-        return Err(ApiError::field("parent_id", format!("a {} can't be placed under a {}", row.kind, parent.kind)));
+        return Err(ApiError::field("parent_id", format!("a {} can't be placed under a {}", row.kind, parent.org.kind)));
     }
-    if parent_path.contains(&row.id) {
+    if parent.path.contains(id) {
         return Err(ApiError::field("parent_id", "would put the org under itself"));
     }
     let mut tx = audit::begin(&state.db).await?;
-    sqlx::query("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE id = $3").bind(&parent_id).bind(now_ms()).bind(&id).execute(&mut *tx).await?;
-    audit::record(&mut tx, &caller.actor(), Event {
-        org_id: Some(&id),
+    sqlx::query("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE id = $3").bind(parent.org_id()).bind(now_ms()).bind(id).execute(&mut *tx).await?;
+    audit::record(&mut tx, &su.actor(), Event {
+        org_id: Some(id),
         action: "org.set_parent",
         object_type: "org",
-        object_id: Some(&id),
-        summary: format!("moved {} under {}", row.name, parent.name),
+        object_id: Some(id),
+        summary: format!("moved {} under {}", row.name, parent.org.name),
     })
     .await?;
     tx.commit().await?;
-    Ok(Json(load_org_api(&state.db, &id).await?))
+    load_org_api(&state.db, id).await
 }
 
 #[utoipa::path(get, path = "/api/v1/org", tag = "orgs", params(("X-Org-Id" = Option<String>, Header, description = "org context")),
@@ -582,6 +607,7 @@ pub async fn current_org(State(state): State<AppState>, ctx: OrgCtx) -> Result<J
         acting_from_outside: ctx.org.id != ctx.caller.user.home_org_id,
         home_org_id: home.id,
         home_org_name: home.name,
+        can: ctx.capabilities(),
     }))
 }
 
@@ -611,7 +637,7 @@ pub async fn create_customer(State(state): State<AppState>, ctx: OrgCtx, Json(bo
     if ctx.org.kind() != OrgKind::Msp {
         return Err(ApiError::BadRequest("customers can be added only to an MSP org".into()));
     }
-    ctx.admin()?;
+    let admin = ctx.admin()?;
     let create = CreateOrg {
         name: body.name,
         slug: body.slug,
@@ -619,5 +645,5 @@ pub async fn create_customer(State(state): State<AppState>, ctx: OrgCtx, Json(bo
         parent_id: Some(crate::db::parse_uuid(&ctx.org.id)),
         email_domain: body.email_domain,
     };
-    Ok((StatusCode::CREATED, Json(create_org_service(&state, &ctx.caller, &create).await?)))
+    Ok((StatusCode::CREATED, Json(create_org_service(Placement::Under(admin), &state, &create).await?)))
 }

@@ -3,13 +3,14 @@
 //! loop, never a scan of the assets table.
 use crate::context::OrgCtx;
 use crate::db::rfc3339;
+use crate::db::sql::Sql;
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use shared::api::{Overview, OverviewQuery, OverviewRow, OverviewTotals};
-use shared::{OrgKind, OrgStatus, Role};
+use shared::{OrgKind, Role};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/overview", get(overview))
@@ -37,15 +38,18 @@ struct Totals {
     suspended: i64,
 }
 
-type RowQuery<'q, T> = sqlx::query::QueryAs<'q, sqlx::Any, T, sqlx::any::AnyArguments<'q>>;
-
-/// Binds `$1` (the MSP), `$2` (the search pattern) and then the visible customer ids, if limited.
-fn with_binds<'q, T>(q: RowQuery<'q, T>, msp: &str, needle: &str, visible: Option<&[String]>) -> RowQuery<'q, T> {
-    let mut q = q.bind(msp.to_string()).bind(needle.to_string());
-    for id in visible.unwrap_or_default() {
-        q = q.bind(id.clone());
-    }
-    q
+/// The customers of `msp` matching the filters, as a condition on `c` whose values are bound
+/// in `sql` (each query that uses it gets its own [`Sql`]; the condition may appear twice).
+fn matching(sql: &mut Sql, msp: &str, needle: &str, status_filter: &str, visible: Option<&[String]>) -> String {
+    let (msp, pattern) = (sql.param(msp), sql.param(needle));
+    let visible = match visible {
+        None => String::new(),
+        Some([]) => " AND 1 = 0".to_string(),
+        Some(ids) => format!(" AND c.id IN ({})", ids.iter().map(|id| sql.param(id)).collect::<Vec<_>>().join(", ")),
+    };
+    format!(
+        "c.parent_id = {msp} AND c.kind = 'customer' AND (lower(c.name) LIKE {pattern} ESCAPE '\\' OR c.slug LIKE {pattern} ESCAPE '\\'){status_filter}{visible}"
+    )
 }
 
 /// Customers of the current MSP (those the caller may open) with their figures.
@@ -94,48 +98,29 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
         Some(orgs.into_iter().map(|o| o.id.to_string()).collect())
     };
     let needle = crate::orgs::like_pattern(&q.q.as_deref().unwrap_or("").trim().to_lowercase());
-    let visible = match &visible_ids {
-        None => String::new(),
-        Some(ids) if ids.is_empty() => " AND 1 = 0".to_string(),
-        Some(ids) => {
-            let placeholders: Vec<String> = (3..3 + ids.len()).map(|i| format!("${i}")).collect();
-            format!(" AND c.id IN ({})", placeholders.join(", "))
-        }
-    };
-    // The matching customers; binds `$1` (the MSP), `$2` (the search pattern), then the visible ids.
-    let matching = format!(
-        "c.parent_id = $1 AND c.kind = 'customer' AND (lower(c.name) LIKE $2 ESCAPE '\\' OR c.slug LIKE $2 ESCAPE '\\'){status_filter}{visible}"
-    );
     let visible = visible_ids.as_deref();
     let page_end = format!("LIMIT {} OFFSET {offset}", limit + 1);
     let rows: Vec<Row> = if sort == "name" {
-        let ids: Vec<(String,)> = with_binds(
-            sqlx::query_as(&format!("SELECT c.id FROM orgs c WHERE {matching} ORDER BY lower(c.name), c.slug {page_end}")),
-            &ctx.org.id,
-            &needle,
-            visible,
-        )
-        .fetch_all(&state.db.pool)
-        .await?;
-        if ids.is_empty() {
-            Vec::new()
-        } else {
-            let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("{} ORDER BY lower(c.name), c.slug", rolled_up(&format!("c.id IN ({})", list.join(", "))));
-            let mut query = sqlx::query_as::<_, Row>(&sql);
-            for (id,) in ids {
-                query = query.bind(id);
-            }
-            query.fetch_all(&state.db.pool).await?
-        }
+        let mut sql = Sql::default();
+        let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible);
+        sql.push(&format!("SELECT c.id FROM orgs c WHERE {m} ORDER BY lower(c.name), c.slug {page_end}"));
+        let ids: Vec<String> = sql.query_scalar().fetch_all(&state.db.pool).await?;
+        let mut sql = Sql::default();
+        let list = ids.iter().map(|id| sql.param(id)).collect::<Vec<_>>().join(", ");
+        sql.push(&format!("{} ORDER BY lower(c.name), c.slug", rolled_up(&format!("c.id IN ({})", if ids.is_empty() { "NULL" } else { &list }))));
+        sql.query_as().fetch_all(&state.db.pool).await?
     } else {
-        let sql = format!("{} ORDER BY {order}, lower(c.name), c.slug {page_end}", rolled_up(&matching));
-        with_binds(sqlx::query_as(&sql), &ctx.org.id, &needle, visible).fetch_all(&state.db.pool).await?
+        let mut sql = Sql::default();
+        let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible);
+        sql.push(&format!("{} ORDER BY {order}, lower(c.name), c.slug {page_end}", rolled_up(&m)));
+        sql.query_as().fetch_all(&state.db.pool).await?
     };
     // Totals: the matching customers' own counters, plus those of their child tenants. Child
     // tenants are found from below (few orgs are children), not by walking down from every
     // one of thousands of customers.
-    let totals_sql = format!(
+    let mut sql = Sql::default();
+    let matching = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible);
+    sql.push(&format!(
         "WITH RECURSIVE up (id, customer_id) AS ( \
            SELECT o.id, o.parent_id FROM orgs o WHERE o.kind = 'child' \
            UNION ALL SELECT u.id, p.parent_id FROM up u JOIN orgs p ON p.id = u.customer_id WHERE p.kind = 'child' \
@@ -150,26 +135,26 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
            CAST(COALESCE(own.online, 0) + COALESCE(below.online, 0) AS BIGINT) AS online, \
            CAST(COALESCE(own.open_alerts, 0) + COALESCE(below.open_alerts, 0) AS BIGINT) AS open_alerts, \
            CAST(COALESCE(own.suspended, 0) AS BIGINT) AS suspended FROM own, below"
-    );
-    let t: Totals = with_binds(sqlx::query_as(&totals_sql), &ctx.org.id, &needle, visible).fetch_one(&state.db.pool).await?;
+    ));
+    let t: Totals = sql.query_as().fetch_one(&state.db.pool).await?;
     let more = rows.len() as i64 > i64::from(limit);
-    let items: Vec<OverviewRow> = rows
+    let items = rows
         .into_iter()
         .take(limit as usize)
-        .map(|r| OverviewRow {
+        .map(|r| -> Result<OverviewRow> { Ok(OverviewRow {
             id: crate::db::parse_uuid(&r.id),
             url: state.config.tenant_url(&r.slug),
             name: r.name,
             slug: r.slug,
-            status: r.status.parse().unwrap_or(OrgStatus::Active),
+            status: crate::db::decode("orgs.status", &r.status)?,
             users: r.users,
             assets: r.assets,
             online: r.online,
             offline: r.assets - r.online,
             open_alerts: r.open_alerts,
             last_activity: r.last_activity.map(rfc3339),
-        })
-        .collect();
+        }) })
+        .collect::<Result<Vec<_>>>()?;
     let totals = OverviewTotals { customers: t.customers, assets: t.assets, online: t.online, offline: t.assets - t.online, open_alerts: t.open_alerts, suspended: t.suspended };
     Ok(Json(Overview { totals, items, next_cursor: more.then(|| (offset + i64::from(limit)).to_string()) }))
 }

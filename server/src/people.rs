@@ -2,7 +2,7 @@
 //! Endpoints `/api/v1/users…`.
 use crate::auth::{password, session};
 use crate::audit::{self, Event};
-use crate::context::OrgCtx;
+use crate::context::{OrgCtx, Superuser};
 use crate::db::{new_id, now_ms, rfc3339};
 use crate::error::{ApiError, FieldErrors, Result};
 use crate::orgs::{page_bounds, paginate};
@@ -27,17 +27,18 @@ pub fn router() -> Router<AppState> {
 struct MemberRow {
     #[sqlx(flatten)]
     user: UserRow,
-    role: String,
+    #[sqlx(try_from = "String")]
+    role: Role,
     joined_at: i64,
 }
 
 impl MemberRow {
     fn role(&self) -> Role {
-        self.role.parse().unwrap_or(Role::Viewer)
+        self.role
     }
 
     fn to_api(&self) -> Member {
-        Member { user: self.user.to_api(), role: self.role.parse().unwrap_or(Role::Viewer), joined_at: rfc3339(self.joined_at) }
+        Member { user: self.user.to_api(), role: self.role, joined_at: rfc3339(self.joined_at) }
     }
 }
 
@@ -81,13 +82,13 @@ pub async fn list_members(State(state): State<AppState>, ctx: OrgCtx, Query(q): 
 pub async fn add_user(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<AddUser>) -> Result<(StatusCode, Json<Member>)> {
     let admin = ctx.admin()?;
     let mut errors = FieldErrors::default();
-    let email = errors.check("email", parse_invitee(&body.email, admin.ctx.path.effective_domain()).map_err(shared::FieldError));
+    let email = errors.check("email", parse_invitee(&body.email, admin.ctx().path.effective_domain()).map_err(shared::FieldError));
     let name = body.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
         errors.add("name", "must be 1 to 100 characters");
     }
     if let Some(pw) = &body.password {
-        if let Err(e) = password::check_policy(pw) {
+        if let Err(e) = password::check_policy(pw.expose()) {
             errors.add("password", e);
         }
     }
@@ -97,7 +98,7 @@ pub async fn add_user(State(state): State<AppState>, ctx: OrgCtx, Json(body): Js
     }
     let email = email.expect("checked");
     let hash = match body.password.clone() {
-        Some(pw) => Some(password::hash(pw).await?),
+        Some(pw) => Some(password::hash(pw.expose().to_string()).await?),
         None => None,
     };
     let id = new_id();
@@ -120,7 +121,7 @@ pub async fn add_user(State(state): State<AppState>, ctx: OrgCtx, Json(body): Js
         .execute(&mut *tx)
         .await?;
     crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "user.create",
         object_type: "user",
@@ -136,7 +137,7 @@ pub async fn add_user(State(state): State<AppState>, ctx: OrgCtx, Json(body): Js
     request_body = UpdateMember, responses((status = 200, body = Member), (status = 403), (status = 404), (status = 422)))]
 pub async fn update_member(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>, Json(body): Json<UpdateMember>) -> Result<Json<Member>> {
     let member = find_member(&state, ctx.org_id(), &id).await?;
-    ctx.admin()?;
+    let admin = ctx.admin()?;
     if id == ctx.caller.user.id && (body.role.is_some() || body.status.is_some()) {
         return Err(ApiError::field("id", "you can't change your own role or status"));
     }
@@ -145,9 +146,10 @@ pub async fn update_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
             return Err(ApiError::Forbidden("you can't grant a role above your own".into()));
         }
     }
-    if body.is_superuser.is_some() && !ctx.caller.grants.is_superuser {
-        return Err(ApiError::Forbidden("only a superuser can grant or revoke superuser".into()));
-    }
+    let superuser = match body.is_superuser {
+        Some(_) => Some(ctx.caller.superuser("grant or revoke superuser")?),
+        None => None,
+    };
     // Status and superuser belong to the person, so only their home org (or a superuser) decides.
     let home_here = member.user.home_org_id == ctx.org.id;
     if body.status.is_some() && !home_here && !ctx.caller.grants.is_superuser {
@@ -160,7 +162,7 @@ pub async fn update_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
     let mut tx = audit::begin(&state.db).await?;
     let mut changes = Vec::new();
     let mut action = "user.update";
-    if let Some(role) = body.role.filter(|r| r.as_str() != member.role) {
+    if let Some(role) = body.role.filter(|r| *r != member.role) {
         // Group limits are a viewer's; any other role sees every group.
         sqlx::query("UPDATE memberships SET role = $1, group_limited = 0 WHERE user_id = $2 AND org_id = $3").bind(role.as_str()).bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM membership_groups WHERE user_id = $1 AND org_id = $2").bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
@@ -179,7 +181,7 @@ pub async fn update_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
             action = "user.groups";
         }
     }
-    if let Some(status) = body.status.filter(|s| s.as_str() != member.user.status) {
+    if let Some(status) = body.status.filter(|s| *s != member.user.status) {
         sqlx::query("UPDATE users SET status = $1 WHERE id = $2").bind(status.as_str()).bind(&id).execute(&mut *tx).await?;
         if status == UserStatus::Disabled {
             session::revoke_all_for_user(&mut tx, &id).await?;
@@ -189,15 +191,15 @@ pub async fn update_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
         }
         changes.push(format!("status → {status}"));
     }
-    if let Some(su) = body.is_superuser.filter(|s| *s != member.user.is_superuser()) {
-        sqlx::query("UPDATE users SET is_superuser = $1 WHERE id = $2").bind(i64::from(su)).bind(&id).execute(&mut *tx).await?;
+    if let (Some(proof), Some(su)) = (superuser, body.is_superuser.filter(|s| *s != member.user.is_superuser())) {
+        set_superuser(proof, &mut tx, &id, su).await?;
         changes.push(format!("superuser → {su}"));
         action = "user.superuser";
     }
     if changes.is_empty() {
         return Ok(Json(member.to_api()));
     }
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
         action,
         object_type: "user",
@@ -213,7 +215,7 @@ pub async fn update_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
     responses((status = 204, description = "removed; a user whose home is this org is deleted"), (status = 403), (status = 404)))]
 pub async fn remove_member(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<StatusCode> {
     let member = find_member(&state, ctx.org_id(), &id).await?;
-    ctx.admin()?;
+    let admin = ctx.admin()?;
     if id == ctx.caller.user.id {
         return Err(ApiError::field("id", "you can't remove yourself"));
     }
@@ -225,7 +227,7 @@ pub async fn remove_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
     } else {
         sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND org_id = $2").bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
     }
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "user.remove",
         object_type: "user",
@@ -235,6 +237,12 @@ pub async fn remove_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Grants or revokes superuser: only a superuser may.
+async fn set_superuser(_proof: Superuser<'_>, tx: &mut crate::db::Tx, user_id: &str, on: bool) -> Result<()> {
+    sqlx::query("UPDATE users SET is_superuser = $1 WHERE id = $2").bind(i64::from(on)).bind(user_id).execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// Checks `group_ids` for a membership whose role will be `role`: only viewers are limited,

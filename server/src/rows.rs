@@ -13,7 +13,8 @@ pub struct UserRow {
     pub name: String,
     pub home_org_id: String,
     pub is_superuser: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: UserStatus,
     pub created_at: i64,
     pub last_login_at: Option<i64>,
 }
@@ -30,7 +31,7 @@ impl UserRow {
             name: self.name.clone(),
             home_org_id: parse_uuid(&self.home_org_id),
             is_superuser: self.is_superuser(),
-            status: self.status.parse().unwrap_or(UserStatus::Disabled),
+            status: self.status,
             created_at: rfc3339(self.created_at),
             last_login_at: self.last_login_at.map(rfc3339),
         }
@@ -42,21 +43,23 @@ pub struct OrgRow {
     pub id: String,
     pub name: String,
     pub slug: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: OrgKind,
     pub parent_id: Option<String>,
     pub email_domain: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: OrgStatus,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 impl OrgRow {
     pub fn kind(&self) -> OrgKind {
-        self.kind.parse().unwrap_or(OrgKind::Child)
+        self.kind
     }
 
     pub fn status(&self) -> OrgStatus {
-        self.status.parse().unwrap_or(OrgStatus::Suspended)
+        self.status
     }
 
     /// `effective_domain`: the org's own, or its nearest ancestor's (see [`crate::access::OrgPath`]).

@@ -184,7 +184,7 @@ pub async fn get_one(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<
 #[tracing::instrument(skip(state, ctx, body), fields(org = %ctx.org.id))]
 pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<CreateSchedule>) -> Result<(StatusCode, Json<Schedule>)> {
     let admin = ctx.admin()?;
-    let org_id = admin.ctx.org_id();
+    let org_id = admin.ctx().org_id();
     let mut errors = FieldErrors::default();
     let name = name_text(&mut errors, "name", &body.name, 200);
     let frequency = Frequency::parse(body.frequency.trim()).or_else(|| {
@@ -220,7 +220,7 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
     .execute(&mut *tx)
     .await?;
     write_targets(&mut tx, &id, Some(&assets), Some(&groups)).await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(org_id),
         action: "schedule.create",
         object_type: "schedule",
@@ -246,7 +246,7 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
 pub async fn update(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>, Json(body): Json<UpdateSchedule>) -> Result<Json<Schedule>> {
     let current = find(&state, &ctx, &id).await?;
     let admin = ctx.admin()?;
-    let org_id = admin.ctx.org_id();
+    let org_id = admin.ctx().org_id();
     let mut errors = FieldErrors::default();
     let name = body.name.as_deref().and_then(|n| name_text(&mut errors, "name", n, 200));
     let frequency = body.frequency.as_deref().and_then(|f| {
@@ -313,7 +313,7 @@ pub async fn update(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<S
         .execute(&mut *tx)
         .await?;
     write_targets(&mut tx, &id, assets.as_deref(), groups.as_deref()).await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(org_id),
         action: "schedule.update",
         object_type: "schedule",
@@ -332,9 +332,9 @@ pub async fn delete(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<S
     let current = find(&state, &ctx, &id).await?;
     let admin = ctx.admin()?;
     let mut tx = audit::begin(&state.db).await?;
-    sqlx::query("DELETE FROM schedules WHERE org_id = $1 AND id = $2").bind(admin.ctx.org_id()).bind(&id).execute(&mut *tx).await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
-        org_id: Some(admin.ctx.org_id()),
+    sqlx::query("DELETE FROM schedules WHERE org_id = $1 AND id = $2").bind(admin.ctx().org_id()).bind(&id).execute(&mut *tx).await?;
+    audit::record(&mut tx, &admin.actor(), Event {
+        org_id: Some(admin.ctx().org_id()),
         action: "schedule.delete",
         object_type: "schedule",
         object_id: Some(&id),

@@ -117,7 +117,7 @@ pub async fn set(State(state): State<AppState>, ctx: OrgCtx, Path(key): Path<Str
     let admin = ctx.admin()?;
     let value = key.validate(&body.value).map_err(ApiError::Invalid)?;
     let text = value.to_string();
-    let org_id = admin.ctx.org_id();
+    let org_id = admin.ctx().org_id();
     let mut tx = audit::begin(&state.db).await?;
     let current: Option<String> = sqlx::query_scalar("SELECT value FROM org_settings WHERE org_id = $1 AND key = $2")
         .bind(org_id)
@@ -139,7 +139,7 @@ pub async fn set(State(state): State<AppState>, ctx: OrgCtx, Path(key): Path<Str
     .bind(crate::db::now_ms())
     .execute(&mut *tx)
     .await?;
-    audit::record(&mut tx, &ctx.caller.actor(), Event {
+    audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(org_id),
         action: "setting.set",
         object_type: "setting",
@@ -159,12 +159,12 @@ pub async fn set(State(state): State<AppState>, ctx: OrgCtx, Path(key): Path<Str
 pub async fn revert(State(state): State<AppState>, ctx: OrgCtx, Path(key): Path<String>) -> Result<Json<EffectiveSetting>> {
     let key = parse_key(&key)?;
     let admin = ctx.admin()?;
-    let org_id = admin.ctx.org_id();
+    let org_id = admin.ctx().org_id();
     let mut tx = audit::begin(&state.db).await?;
     let done = sqlx::query("DELETE FROM org_settings WHERE org_id = $1 AND key = $2").bind(org_id).bind(key.as_str()).execute(&mut *tx).await?;
     // Reverting what isn't overridden changes nothing, so it records nothing.
     if done.rows_affected() > 0 {
-        audit::record(&mut tx, &ctx.caller.actor(), Event {
+        audit::record(&mut tx, &admin.actor(), Event {
             org_id: Some(org_id),
             action: "setting.revert",
             object_type: "setting",

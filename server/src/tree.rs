@@ -6,6 +6,7 @@
 //! Every node's role comes from the access function; asset counts honour group limits.
 use crate::access::{OrgPath, PathNode, visible_groups};
 use crate::context::{Caller, org_for};
+use crate::db::sql::Sql;
 use crate::db::{now_ms, parse_uuid};
 use crate::error::Result;
 use crate::orgs::{OrgFilter, accessible_orgs, page_bounds, paginate};
@@ -14,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use shared::api::{AssetKindCounts, ListQuery, Page, TreeNode};
-use shared::{AssetKind, OrgKind, OrgStatus, Role};
+use shared::{AssetKind, OrgKind, Role};
 use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
@@ -105,13 +106,9 @@ async fn names_and_slugs(conn: &mut sqlx::AnyConnection, ids: &[String]) -> Resu
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!("SELECT id, name, slug FROM orgs WHERE id IN ({})", list.join(", "));
-    let mut query = sqlx::query_as::<_, (String, String, String)>(&sql);
-    for id in ids {
-        query = query.bind(id.clone());
-    }
-    Ok(query.fetch_all(conn).await?)
+    let mut sql = Sql::new("SELECT id, name, slug FROM orgs WHERE id IN (");
+    sql.in_list(ids).push(")");
+    Ok(sql.query_as::<(String, String, String)>().fetch_all(conn).await?)
 }
 
 async fn names(conn: &mut sqlx::AnyConnection, ids: &[String]) -> Result<Vec<(String, String)>> {
@@ -122,7 +119,7 @@ async fn names(conn: &mut sqlx::AnyConnection, ids: &[String]) -> Result<Vec<(St
     responses((status = 200, body = Page<TreeNode>, description = "the child tenants the caller can open, by name"), (status = 404)))]
 pub async fn children(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(q): Query<ListQuery>) -> Result<Json<Page<TreeNode>>> {
     let (limit, offset) = page_bounds(&q)?;
-    let (_, parent_path, _) = org_for(&state, &caller, &id).await?;
+    let parent_path = org_for(&state, &caller, &id).await?.path;
     let visible = visible_children(&state, &caller, &parent_path).await?;
     let page = paginate(visible, limit, offset);
     let items = nodes(&state, &caller, page.items).await?;
@@ -130,22 +127,25 @@ pub async fn children(State(state): State<AppState>, caller: Caller, Path(id): P
 }
 
 /// The children of the org at the head of `parent` that the caller can open, by name.
+#[derive(sqlx::FromRow)]
+struct ChildRow {
+    name: String,
+    slug: String,
+    #[sqlx(flatten)]
+    node: PathNode,
+}
+
 async fn visible_children(state: &AppState, caller: &Caller, parent: &OrgPath) -> Result<Vec<Candidate>> {
-    let rows: Vec<(String, String, String, String, String)> =
-        sqlx::query_as("SELECT id, name, slug, kind, status FROM orgs WHERE parent_id = $1 ORDER BY name, slug")
+    let rows: Vec<ChildRow> =
+        sqlx::query_as("SELECT id, name, slug, kind, status, email_domain FROM orgs WHERE parent_id = $1 ORDER BY name, slug")
             .bind(&parent.nodes[0].id)
             .fetch_all(&state.db.pool)
             .await?;
     let now = now_ms();
     let mut out = Vec::new();
-    for (id, name, slug, kind, status) in rows {
+    for ChildRow { name, slug, node } in rows {
         let mut nodes = Vec::with_capacity(parent.nodes.len() + 1);
-        nodes.push(PathNode {
-            id,
-            kind: kind.parse().unwrap_or(OrgKind::Child),
-            status: status.parse().unwrap_or(OrgStatus::Active),
-            email_domain: None,
-        });
+        nodes.push(node);
         nodes.extend(parent.nodes.iter().cloned());
         let path = OrgPath { nodes };
         if let Some(role) = caller.grants.role_in_at(&path, now) {
@@ -163,25 +163,17 @@ async fn nodes(state: &AppState, caller: &Caller, candidates: Vec<Candidate>) ->
         return Ok(Vec::new());
     }
     let ids: Vec<String> = candidates.iter().map(|c| c.id().to_string()).collect();
-    let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let list = list.join(", ");
 
     // Below a customer or child tenant every role carries down, so all children are visible;
     // below an MSP only admins see every customer, others just their delegated ones.
-    let sql = format!("SELECT parent_id, COUNT(*) FROM orgs WHERE parent_id IN ({list}) GROUP BY parent_id");
-    let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
-    for id in &ids {
-        query = query.bind(id.clone());
-    }
-    let child_counts: HashMap<String, i64> = query.fetch_all(&state.db.pool).await?.into_iter().collect();
+    let mut sql = Sql::new("SELECT parent_id, COUNT(*) FROM orgs WHERE parent_id IN (");
+    sql.in_list(&ids).push(") GROUP BY parent_id");
+    let child_counts: HashMap<String, i64> = sql.query_as::<(String, i64)>().fetch_all(&state.db.pool).await?.into_iter().collect();
 
-    let sql = format!("SELECT org_id, kind, COUNT(*) FROM assets WHERE org_id IN ({list}) GROUP BY org_id, kind");
-    let mut query = sqlx::query_as::<_, (String, String, i64)>(&sql);
-    for id in &ids {
-        query = query.bind(id.clone());
-    }
+    let mut sql = Sql::new("SELECT org_id, kind, COUNT(*) FROM assets WHERE org_id IN (");
+    sql.in_list(&ids).push(") GROUP BY org_id, kind");
     let mut asset_counts: HashMap<String, AssetKindCounts> = HashMap::new();
-    for (org, kind, n) in query.fetch_all(&state.db.pool).await? {
+    for (org, kind, n) in sql.query_as::<(String, String, i64)>().fetch_all(&state.db.pool).await? {
         add_count(asset_counts.entry(org).or_default(), &kind, n);
     }
 
@@ -227,12 +219,11 @@ fn add_count(counts: &mut AssetKindCounts, kind: &str, n: i64) {
 async fn limited_asset_counts(state: &AppState, caller: &Caller, path: &OrgPath, role: Role) -> Result<AssetKindCounts> {
     let mut conn = state.db.pool.acquire().await?;
     let scope = visible_groups(&mut conn, &caller.user.id, path, role).await?;
-    let (condition, binds) = scope.condition("group_id", 2);
-    let sql = format!("SELECT kind, COUNT(*) FROM assets WHERE org_id = $1 AND {condition} GROUP BY kind");
-    let mut query = sqlx::query_as::<_, (String, i64)>(&sql).bind(path.nodes[0].id.clone());
-    for b in binds {
-        query = query.bind(b);
-    }
+    let mut sql = Sql::new("SELECT kind, COUNT(*) FROM assets WHERE org_id = ");
+    sql.bind(&path.nodes[0].id).push(" AND ");
+    scope.push_condition(&mut sql, "group_id");
+    sql.push(" GROUP BY kind");
+    let query = sql.query_as::<(String, i64)>();
     let mut counts = AssetKindCounts::default();
     for (kind, n) in query.fetch_all(&mut *conn).await? {
         add_count(&mut counts, &kind, n);

@@ -1,5 +1,6 @@
 //! Request and response bodies of the HTTP API (`/api/v1`). Times are RFC 3339 UTC strings.
 use crate::types::{AssetKind, OrgKind, OrgStatus, Role, UserStatus};
+use crate::parse::Password;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -67,13 +68,44 @@ pub struct CurrentOrg {
     pub acting_from_outside: bool,
     pub home_org_id: Uuid,
     pub home_org_name: String,
+    /// What the caller may do here, decided once by the server.
+    pub can: Capabilities,
+}
+
+/// What the caller may do in the current org, computed once by the server from the access
+/// function; pages and navigation read these flags instead of re-deriving the rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Capabilities {
+    /// The MSP overview and customers list (the org is an MSP).
+    pub overview: bool,
+    /// Add customers and delegate technicians (admin of an MSP).
+    pub manage_customers: bool,
+    /// Add, change and remove people; invitations; the outbox (admin).
+    pub manage_people: bool,
+    /// Create, change, move and delete assets; import assets (member or admin).
+    pub edit_assets: bool,
+    /// Move assets to another tenant and delete them (admin).
+    pub manage_assets: bool,
+    /// Create, rename and delete asset groups (admin).
+    pub manage_groups: bool,
+    /// Import tenants (admin).
+    pub import_tenants: bool,
+    /// Change settings, schedules, deployments; send notifications (admin).
+    pub manage_settings: bool,
+    /// Read the audit trail (admin).
+    pub audit: bool,
+    /// Merge this tenant into another (admin here and from above; not an MSP).
+    pub merge: bool,
+    /// Suspend, reactivate or delete this org (admin from above).
+    pub suspend: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct LoginRequest {
     pub email: String,
-    pub password: String,
+    pub password: Password,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -99,7 +131,7 @@ pub struct Me {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct TokenRequest {
     pub email: String,
-    pub password: String,
+    pub password: Password,
     /// A label to recognize the token by, e.g. "backup script".
     pub name: String,
     /// Lifetime in days, 1–365; default 90.
@@ -189,7 +221,7 @@ pub struct AddUser {
     pub name: String,
     pub role: Role,
     /// Without a password the user can't sign in until one is set (e.g. by invitation).
-    pub password: Option<String>,
+    pub password: Option<Password>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

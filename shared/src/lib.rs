@@ -12,5 +12,5 @@ pub mod settings;
 pub mod types;
 
 pub use error::{ApiErrorBody, ErrorCode};
-pub use parse::{Email, EmailDomain, FieldError, OrgSlug};
+pub use parse::{Email, EmailDomain, FieldError, OrgSlug, Password};
 pub use types::{AssetKind, OrgKind, OrgStatus, Role, UserStatus};

@@ -262,3 +262,52 @@ mod tests {
         }
     }
 }
+
+/// A password as it arrives in a request. `Debug` hides it, so a request type that derives
+/// `Debug` can be logged without leaking the secret; it never serializes back out in full.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, format = Password))]
+#[serde(transparent)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(secret: impl Into<String>) -> Password {
+        Password(secret.into())
+    }
+    /// The secret itself, for hashing or checking; the name says what it exposes.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(\"***\")")
+    }
+}
+
+impl From<&str> for Password {
+    fn from(s: &str) -> Password {
+        Password(s.to_string())
+    }
+}
+
+impl From<String> for Password {
+    fn from(s: String) -> Password {
+        Password(s)
+    }
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::Password;
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let p = Password::from("hunter2-is-secret");
+        assert!(!format!("{p:?}").contains("hunter2"));
+        let json: Password = serde_json::from_str("\"abc def\"").unwrap();
+        assert_eq!(json.expose(), "abc def");
+    }
+}

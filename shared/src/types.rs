@@ -36,6 +36,14 @@ macro_rules! string_enum {
                 }
             }
         }
+
+        /// For reading a stored value: one that doesn't parse is an error, never a default.
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                s.parse().map_err(|e| format!("{s:?} is not a {}: {e}", stringify!($name)))
+            }
+        }
     };
 }
 

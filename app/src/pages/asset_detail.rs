@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use shared::api::{Asset, CreateAsset, Group, Page, UpdateAsset};
-use shared::{AssetKind, Role};
+use shared::AssetKind;
 
 /// The editable fields of an asset, as the form holds them.
 #[derive(Clone, Copy)]
@@ -148,8 +148,8 @@ pub fn AssetDetailPage() -> impl IntoView {
             fields.fill(&a);
         }
     });
-    let role = move || session.current.get().map(|c| c.role);
-    let can_edit = Signal::derive(move || role().is_some_and(|r| r >= Role::Member));
+    let can = move || session.current.get().map(|c| c.can).unwrap_or_default();
+    let can_edit = Signal::derive(move || can().edit_assets);
     let save = move |_| {
         let path = format!("/api/v1/assets/{}", id());
         let org = session.org_header();
@@ -207,7 +207,7 @@ pub fn AssetDetailPage() -> impl IntoView {
             </Show>
             {move || errors.get().filter(|e| e.fields.is_empty()).map(|e| view! { <p class="error">{e.message}</p> })}
         </div>
-        <Show when=move || role() == Some(Role::Admin)>
+        <Show when=move || can().manage_assets>
             <div class="card danger-zone">
                 <Show when=move || confirm_delete.get()
                     fallback=move || view! { <button class="btn danger" on:click=move |_| confirm_delete.set(true)>"Delete asset…"</button> }>

@@ -35,7 +35,7 @@ pub fn AssetsPage() -> impl IntoView {
         version.get();
         async move { client::get::<AssetSummary>("/api/v1/assets/summary", org).await }
     });
-    let is_admin = move || session.current.get().is_some_and(|c| c.role == Role::Admin);
+    let is_admin = move || session.current.get().is_some_and(|c| c.can.manage_assets);
     // Move targets: other orgs where the user is admin (the server checks again).
     let targets = LocalResource::new(move || {
         let here = session.current.get().map(|c| c.org.id);

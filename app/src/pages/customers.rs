@@ -26,7 +26,7 @@ pub fn CustomersPage() -> impl IntoView {
         async move { client::get::<Page<OrgEntry>>(&format!("/api/v1/customers?limit=500&q={q}"), org).await }
     });
     let selected = RwSignal::new(None::<OrgEntry>);
-    let is_admin = move || session.current.get().is_some_and(|c| c.role == Role::Admin);
+    let is_admin = move || session.current.get().is_some_and(|c| c.can.manage_customers);
     view! {
         <Title text="Customers"/>
         <div class="page-head">

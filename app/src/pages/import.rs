@@ -41,7 +41,7 @@ pub fn ImportPage() -> impl IntoView {
     let file_input = NodeRef::<leptos::html::Input>::new();
     let file_error = RwSignal::new(None::<String>);
     let needed = move || if what.get() == What::Tenants { Role::Admin } else { Role::Member };
-    let allowed = move || session.current.get().is_some_and(|c| c.role >= needed());
+    let allowed = move || session.current.get().is_some_and(|c| if what.get() == What::Tenants { c.can.import_tenants } else { c.can.edit_assets });
 
     let start = move |_| {
         file_error.set(None);

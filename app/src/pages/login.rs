@@ -14,7 +14,7 @@ pub fn LoginPage() -> impl IntoView {
         ev.prevent_default();
         busy.set(true);
         failure.set(None);
-        let body = LoginRequest { email: email.get_untracked(), password: password.get_untracked() };
+        let body = LoginRequest { email: email.get_untracked(), password: password.get_untracked().into() };
         leptos::task::spawn_local(async move {
             match client::post::<LoginResponse, _>("/api/v1/auth/login", None, &body).await {
                 Ok(_) => client::go_to("/"),

@@ -15,7 +15,7 @@ use uuid::Uuid;
 #[component]
 pub fn OperationsPage() -> impl IntoView {
     let session = use_session();
-    let is_admin = move || session.current.get().is_some_and(|c| c.role == Role::Admin);
+    let is_admin = move || session.current.get().is_some_and(|c| c.can.manage_settings);
     view! {
         <Title text="Operations"/>
         <div class="page-head"><h1>"Operations"</h1></div>
@@ -42,7 +42,7 @@ fn Schedules() -> impl IntoView {
         let org = session.org_header();
         async move { client::get::<Page<Group>>("/api/v1/groups?limit=500", org).await }
     });
-    let can_edit = move || session.current.get().is_some_and(|c| c.role >= Role::Member);
+    let can_edit = move || session.current.get().is_some_and(|c| c.can.edit_assets);
     let name = RwSignal::new(String::new());
     let frequency = RwSignal::new("weekly".to_string());
     let start = RwSignal::new("02:00".to_string());
@@ -156,7 +156,7 @@ fn Deployments() -> impl IntoView {
         version.get();
         async move { client::get::<Page<Deployment>>("/api/v1/deployments?limit=500", org).await }
     });
-    let is_admin = move || session.current.get().is_some_and(|c| c.role == Role::Admin);
+    let is_admin = move || session.current.get().is_some_and(|c| c.can.manage_settings);
     let name = RwSignal::new(String::new());
     let package = RwSignal::new(String::new());
     let inheritable = RwSignal::new(false);

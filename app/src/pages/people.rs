@@ -26,7 +26,7 @@ pub fn PeoplePage() -> impl IntoView {
     let query = RwSignal::new(String::new());
     let version = RwSignal::new(0u32);
     let failure = RwSignal::new(None::<String>);
-    let is_admin = move || session.current.get().is_some_and(|c| c.role == Role::Admin);
+    let is_admin = move || session.current.get().is_some_and(|c| c.can.manage_people);
     let my_id = move || session.me.get().map(|m| m.user.id);
     let people = LocalResource::new(move || {
         let q = js_encode(&query.get());
@@ -251,7 +251,7 @@ fn AddPerson(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
         ev.prevent_default();
         let Ok(r) = role.get_untracked().parse::<Role>() else { return };
         let pw = password.get_untracked();
-        let body = AddUser { email: email.get_untracked(), name: name.get_untracked(), role: r, password: (!pw.is_empty()).then_some(pw) };
+        let body = AddUser { email: email.get_untracked(), name: name.get_untracked(), role: r, password: (!pw.is_empty()).then(|| pw.into()) };
         let org = session.org_header();
         leptos::task::spawn_local(async move {
             match client::post::<Member, _>("/api/v1/users", org, &body).await {

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde_json::Value;
 use shared::settings::{EffectiveSetting, SetSetting, SettingKey, Settings, SourceKind};
-use shared::Role;
+
 
 /// How one field of a setting's value is edited.
 #[derive(Clone, Copy)]
@@ -155,7 +155,7 @@ fn SettingCard(item: EffectiveSetting, version: RwSignal<u32>) -> impl IntoView 
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(item.value.clone());
     let errors = RwSignal::new(None::<ApiFailure>);
-    let is_admin = move || session.current.get().is_some_and(|c| c.role == Role::Admin);
+    let is_admin = move || session.current.get().is_some_and(|c| c.can.manage_settings);
     let source = match item.source.kind {
         SourceKind::Own => "Set here".to_string(),
         SourceKind::Inherited => format!("Inherited from {}", item.source.org_name.clone().unwrap_or_default()),

@@ -23,7 +23,7 @@ pub fn TokensPage() -> impl IntoView {
         let email = session.me.get_untracked().map(|m| m.user.email).unwrap_or_default();
         let body = TokenRequest {
             email,
-            password: password.get_untracked(),
+            password: password.get_untracked().into(),
             name: name.get_untracked(),
             expires_in_days: days.get_untracked().trim().parse().ok(),
         };

@@ -37,7 +37,7 @@ pub struct HandoffUrl {
 #[utoipa::path(post, path = "/api/v1/auth/handoff", tag = "auth", request_body = HandoffRequest,
     responses((status = 200, body = HandoffUrl), (status = 401), (status = 404)))]
 pub async fn create(State(state): State<AppState>, caller: Caller, Json(body): Json<HandoffRequest>) -> Result<Json<HandoffUrl>> {
-    let (org, _, _) = org_for(&state, &caller, &body.org_id.to_string()).await?;
+    let org = org_for(&state, &caller, &body.org_id.to_string()).await?.org;
     let code = random_secret();
     let now = now_ms();
     let mut tx = audit::begin(&state.db).await?;
@@ -50,7 +50,7 @@ pub async fn create(State(state): State<AppState>, caller: Caller, Json(body): J
         .execute(&mut *tx)
         .await?;
     sqlx::query("DELETE FROM handoffs WHERE expires_at < $1").bind(now - LIFETIME_MS).execute(&mut *tx).await?;
-    audit::record(&mut tx, &caller.actor(), Event {
+    audit::record(&mut tx, &caller.own_actor(), Event {
         org_id: Some(&org.id),
         action: "auth.handoff",
         object_type: "session",
@@ -100,7 +100,7 @@ pub async fn redeem(State(state): State<AppState>, parts: Parts, jar: CookieJar,
         .await?;
     let grants = crate::access::Grants::load_with(&mut tx, &user).await?;
     let path = crate::access::load_path(&mut tx, &org_id).await?;
-    if user.status != "active" || path.is_none_or(|p| grants.role_in(&p).is_none()) {
+    if user.status != shared::UserStatus::Active || path.is_none_or(|p| grants.role_in(&p).is_none()) {
         tx.commit().await?;
         return fallback;
     }

@@ -67,7 +67,7 @@ async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &s
     };
     let ok = password::verify(hash, pw.to_string()).await?;
     let usable = match (&user, ok) {
-        (Some(u), true) if u.status == UserStatus::Active.as_str() => {
+        (Some(u), true) if u.status == UserStatus::Active => {
             let mut conn = db.pool.acquire().await?;
             let home = crate::access::load_path(&mut conn, &u.home_org_id).await?;
             u.is_superuser() || home.is_some_and(|p| !p.is_suspended())
@@ -86,7 +86,7 @@ async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &s
               (status = 401, description = "email or password is incorrect"), (status = 422), (status = 429)))]
 pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, Json(body): Json<LoginRequest>) -> Result<impl IntoResponse> {
     let (request_id, ip) = request_meta(&parts);
-    let user = check_credentials(&state, &ip, &body.email, &body.password).await?;
+    let user = check_credentials(&state, &ip, &body.email, body.password.expose()).await?;
     let mut tx = audit::begin(&state.db).await?;
     let new = open_session(&mut tx, &state, &parts, &jar, &user.id, &ip).await?;
     sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2").bind(crate::db::now_ms()).bind(&user.id).execute(&mut *tx).await?;
@@ -142,7 +142,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, jar: CookieJa
     if let AuthKind::Session { id_hash, .. } = &caller.auth {
         let mut tx = audit::begin(&state.db).await?;
         session::delete(&mut tx, id_hash).await?;
-        audit::record(&mut tx, &caller.actor(), Event {
+        audit::record(&mut tx, &caller.own_actor(), Event {
             org_id: Some(&caller.user.home_org_id),
             action: "auth.logout",
             object_type: "session",
@@ -172,7 +172,7 @@ pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body
         errors.add("expires_in_days", "must be between 1 and 365");
     }
     errors.finish()?;
-    let user = check_credentials(&state, &ip, &body.email, &body.password).await?;
+    let user = check_credentials(&state, &ip, &body.email, body.password.expose()).await?;
     let mut tx = audit::begin(&state.db).await?;
     let created = token::create(&mut tx, &user.id, &name, days).await?;
     let actor = Actor {
@@ -216,7 +216,7 @@ pub async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id
     if !token::revoke(&mut tx, &caller.user.id, &id).await? {
         return Err(ApiError::NotFound);
     }
-    audit::record(&mut tx, &caller.actor(), Event {
+    audit::record(&mut tx, &caller.own_actor(), Event {
         org_id: Some(&caller.user.home_org_id),
         action: "token.revoke",
         object_type: "api_token",

@@ -16,7 +16,7 @@ use super::{Columns, Progress, RawRow, listed};
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
 use shared::api::ImportRowError;
-use shared::{AssetKind, Role};
+use shared::AssetKind;
 use std::collections::HashMap;
 
 pub(crate) const COLUMNS: Columns = Columns {
@@ -107,7 +107,7 @@ async fn tenant_below(state: &AppState, ctx: &OrgCtx, slug: &str) -> Result<Opti
     let id: Option<String> = sqlx::query_scalar("SELECT id FROM orgs WHERE slug = $1").bind(slug).fetch_optional(&state.db.pool).await?;
     let Some(id) = id else { return Ok(None) };
     match org_for(state, &ctx.caller, &id).await {
-        Ok((_, path, role)) if path.contains(&ctx.org.id) && role >= Role::Member => Ok(Some(id)),
+        Ok(t) if t.path.contains(&ctx.org.id) && t.member().is_ok() => Ok(Some(id)),
         Ok(_) | Err(ApiError::NotFound) => Ok(None),
         Err(e) => Err(e),
     }

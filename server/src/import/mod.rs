@@ -33,7 +33,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use shared::api::{ImportEvent, ImportProgress, ImportResult, ImportRowError};
 use shared::error::ApiErrorDetail;
-use shared::{ErrorCode, Role};
+use shared::ErrorCode;
 use std::collections::BTreeMap;
 use std::future::Future;
 use tokio::sync::mpsc;
@@ -255,7 +255,8 @@ fn list(o: &serde_json::Map<String, serde_json::Value>, key: &str) -> Result<Vec
     responses((status = 200, body = ImportResult), (status = 400, description = "unreadable body or unsupported Content-Type"),
         (status = 403, description = "assets need member, tenants admin"), (status = 422, description = "bad rows, listed in `errors`; nothing was imported")))]
 pub async fn import(State(state): State<AppState>, ctx: OrgCtx, headers: HeaderMap, body: Bytes) -> Result<Response> {
-    ctx.require(Role::Member)?;
+    // Checked here for a prompt 403, and again in `run`, which needs the proofs.
+    ctx.member()?;
     let (tenant_rows, asset_rows) = split_body(&headers, &body)?;
     if !tenant_rows.is_empty() {
         ctx.admin()?;
@@ -265,6 +266,10 @@ pub async fn import(State(state): State<AppState>, ctx: OrgCtx, headers: HeaderM
 
 /// Checks everything, then writes tenants and assets in one transaction (or nothing).
 pub(crate) async fn run(state: AppState, ctx: OrgCtx, tenant_rows: Vec<RawRow>, asset_rows: Vec<RawRow>, progress: Progress) -> Result<Outcome> {
+    let member = ctx.member()?;
+    if !tenant_rows.is_empty() {
+        ctx.admin()?;
+    }
     let both = !tenant_rows.is_empty() && !asset_rows.is_empty();
     let prefix = |mut errors: Vec<ImportRowError>, list: &str| {
         if both {
@@ -293,7 +298,7 @@ pub(crate) async fn run(state: AppState, ctx: OrgCtx, tenant_rows: Vec<RawRow>, 
         return Ok(Outcome::Rejected(result));
     }
     let mut tx = audit::begin(&state.db).await?;
-    let actor = ctx.caller.actor();
+    let actor = member.actor();
     let tenants_changed = plan.created() + plan.renamed() > 0;
     if tenants_changed {
         tenants::write(&mut tx, ctx.org_id(), &plan, &progress).await?;

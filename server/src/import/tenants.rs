@@ -37,14 +37,15 @@ struct Known {
     id: String,
     name: String,
     slug: String,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    kind: OrgKind,
     parent_id: Option<String>,
     email_domain: Option<String>,
 }
 
 impl Known {
     fn kind(&self) -> OrgKind {
-        self.kind.parse().unwrap_or(OrgKind::Child)
+        self.kind
     }
 }
 

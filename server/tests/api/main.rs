@@ -11,6 +11,7 @@ mod invitations;
 mod lifecycle;
 mod orgs;
 mod permissions;
+mod proofs;
 mod settings;
 mod notifications;
 mod people;

@@ -2,6 +2,8 @@
 //!
 //! Queries are written once in portable SQL through sqlx's `Any` driver: `$1` placeholders
 //! (both engines accept them), TEXT ids, BIGINT millisecond times and BIGINT flags.
+pub mod sql;
+
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
@@ -155,4 +157,14 @@ mod tests {
         assert!(prepare_sqlite_url(&url).unwrap().ends_with("x.db?mode=rwc"));
         assert!(dir.exists());
     }
+}
+
+/// Parses a value read from the database. A value that doesn't parse is corrupt data: an
+/// error naming the column (a 500 whose log line says which), never a silent default.
+pub fn decode<T>(column: &str, value: &str) -> Result<T, sqlx::Error>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e| sqlx::Error::Decode(format!("corrupt value {value:?} in {column}: {e}").into()))
 }
