@@ -104,6 +104,7 @@ pub(crate) fn uuid_field(errors: &mut FieldErrors, field: &str, v: &str) -> Opti
 
 #[utoipa::path(get, path = "/api/v1/assets", tag = "assets", params(AssetQuery, ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = Page<Asset>), (status = 401), (status = 404), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn list_assets(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<AssetQuery>) -> Result<Json<Page<Asset>>> {
     let (limit, offset) = crate::orgs::page_bounds(&ListQuery { q: None, limit: q.limit, cursor: q.cursor.clone() })?;
     let mut errors = FieldErrors::default();
@@ -151,6 +152,7 @@ pub async fn list_assets(State(state): State<AppState>, ctx: OrgCtx, Query(q): Q
 
 #[utoipa::path(get, path = "/api/v1/assets/summary", tag = "assets", params(("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = AssetSummary, description = "counts of the assets the caller may see"), (status = 401), (status = 404)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn summary(State(state): State<AppState>, ctx: OrgCtx) -> Result<Json<AssetSummary>> {
     let scope = scope(&state, &ctx).await?;
     let sql = scoped(
@@ -184,6 +186,7 @@ async fn find_asset(state: &AppState, ctx: &OrgCtx, id: &str) -> Result<AssetRow
 
 #[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = Asset), (status = 404)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn get_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<Json<Asset>> {
     Ok(Json(find_asset(&state, &ctx, &id).await?.to_api()))
 }
@@ -218,6 +221,7 @@ async fn group_in_org(state: &AppState, org_id: &str, group_id: &str) -> Result<
 
 #[utoipa::path(post, path = "/api/v1/assets", tag = "assets", request_body = CreateAsset, params(("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 201, body = Asset), (status = 403, description = "needs member"), (status = 404), (status = 409, description = "external_id taken in this org"), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn create_asset(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<CreateAsset>) -> Result<(StatusCode, Json<Asset>)> {
     let member = ctx.member()?;
     let mut errors = FieldErrors::default();
@@ -282,6 +286,7 @@ pub async fn create_asset(State(state): State<AppState>, ctx: OrgCtx, Json(body)
 #[utoipa::path(patch, path = "/api/v1/assets/{id}", tag = "assets", request_body = UpdateAsset,
     params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = Asset), (status = 403), (status = 404), (status = 409), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn update_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>, Json(body): Json<UpdateAsset>) -> Result<Json<Asset>> {
     let current = find_asset(&state, &ctx, &id).await?;
     let member = ctx.member()?;
@@ -409,6 +414,7 @@ async fn alert_raised(state: &AppState, ctx: &OrgCtx, tx: &mut crate::db::Tx, na
 
 #[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 204), (status = 403, description = "admins only"), (status = 404)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn delete_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<StatusCode> {
     let current = find_asset(&state, &ctx, &id).await?;
     let admin = ctx.admin()?;
@@ -431,6 +437,7 @@ pub async fn delete_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     responses((status = 200, body = MoveResult), (status = 403, description = "needs admin here and in the target"),
         (status = 404, description = "an asset isn't in this org, or the target isn't visible; nothing moved"),
         (status = 409, description = "external ids already used in the target; nothing moved"), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn move_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<MoveAssets>) -> Result<Json<MoveResult>> {
     let admin = ctx.admin()?;
     let mut ids: Vec<String> = body.asset_ids.iter().map(|u| u.to_string()).collect();
@@ -521,6 +528,7 @@ const GROUP_SELECT: &str = "SELECT g.id, g.name, g.created_at, \
 
 #[utoipa::path(get, path = "/api/v1/groups", tag = "assets", params(ListQuery, ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = Page<Group>, description = "the groups the caller may see"), (status = 401), (status = 404)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn list_groups(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<ListQuery>) -> Result<Json<Page<Group>>> {
     let (limit, offset) = crate::orgs::page_bounds(&q)?;
     let scope = scope(&state, &ctx).await?;
@@ -553,12 +561,14 @@ async fn find_group(state: &AppState, ctx: &OrgCtx, id: &str) -> Result<GroupRow
 
 #[utoipa::path(get, path = "/api/v1/groups/{id}", tag = "assets", params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = Group), (status = 404)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn get_group(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<Json<Group>> {
     Ok(Json(find_group(&state, &ctx, &id).await?.to_api()))
 }
 
 #[utoipa::path(post, path = "/api/v1/groups", tag = "assets", request_body = GroupBody, params(("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 201, body = Group), (status = 403, description = "needs member"), (status = 409, description = "name taken in this org"), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn create_group(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<GroupBody>) -> Result<(StatusCode, Json<Group>)> {
     let member = ctx.member()?;
     let mut errors = FieldErrors::default();
@@ -589,6 +599,7 @@ pub async fn create_group(State(state): State<AppState>, ctx: OrgCtx, Json(body)
 #[utoipa::path(patch, path = "/api/v1/groups/{id}", tag = "assets", request_body = GroupBody,
     params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = Group), (status = 403), (status = 404), (status = 409), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn rename_group(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>, Json(body): Json<GroupBody>) -> Result<Json<Group>> {
     let current = find_group(&state, &ctx, &id).await?;
     let member = ctx.member()?;
@@ -615,6 +626,7 @@ pub async fn rename_group(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
 
 #[utoipa::path(delete, path = "/api/v1/groups/{id}", tag = "assets", params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 204, description = "deleted; its assets stay, ungrouped"), (status = 403, description = "admins only"), (status = 404)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn delete_group(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<StatusCode> {
     let current = find_group(&state, &ctx, &id).await?;
     let admin = ctx.admin()?;

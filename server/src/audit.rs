@@ -199,6 +199,7 @@ pub fn router() -> Router<crate::state::AppState> {
 /// Events in the current org and its descendants, newest first. Admins only.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery, ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = Page<AuditEvent>, description = "events; `?format=csv` gives text/csv"), (status = 403), (status = 404)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn list(State(state): State<crate::state::AppState>, ctx: OrgCtx, Query(q): Query<AuditQuery>) -> Result<Response> {
     ctx.admin()?;
     let csv = q.format.as_deref() == Some("csv");

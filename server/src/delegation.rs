@@ -77,6 +77,7 @@ async fn load_where(state: &AppState, scope: &str, scope_id: &str, user_id: Opti
 #[utoipa::path(get, path = "/api/v1/customers/{id}/delegations", tag = "customers",
     params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "the MSP")),
     responses((status = 200, body = Vec<Delegation>), (status = 403), (status = 404)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn list(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<Json<Vec<Delegation>>> {
     let (_admin, customer) = customer_of(&state, &ctx, &id).await?;
     Ok(Json(load(&state, &customer.id, None).await?))
@@ -85,6 +86,7 @@ pub async fn list(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<Str
 #[utoipa::path(post, path = "/api/v1/customers/{id}/delegations", tag = "customers", request_body = CreateDelegation,
     params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "the MSP")),
     responses((status = 201, body = Delegation), (status = 403), (status = 404), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn grant(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>, Json(body): Json<CreateDelegation>) -> Result<(StatusCode, Json<Delegation>)> {
     let (admin, customer) = customer_of(&state, &ctx, &id).await?;
     let user_id = body.user_id.to_string();
@@ -139,6 +141,7 @@ pub async fn grant(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<St
 #[utoipa::path(delete, path = "/api/v1/customers/{id}/delegations/{user_id}", tag = "customers",
     params(("id" = String, Path), ("user_id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "the MSP")),
     responses((status = 204), (status = 403), (status = 404)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn revoke(State(state): State<AppState>, ctx: OrgCtx, Path((id, user_id)): Path<(String, String)>) -> Result<StatusCode> {
     let (admin, customer) = customer_of(&state, &ctx, &id).await?;
     let mut tx = audit::begin(&state.db).await?;
@@ -169,6 +172,7 @@ pub struct DelegationFilter {
 #[utoipa::path(get, path = "/api/v1/delegations", tag = "customers",
     params(DelegationFilter, ("X-Org-Id" = Option<String>, Header, description = "the MSP")),
     responses((status = 200, body = Vec<Delegation>), (status = 403), (status = 404)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn list_all(State(state): State<AppState>, ctx: OrgCtx, axum::extract::Query(f): axum::extract::Query<DelegationFilter>) -> Result<Json<Vec<Delegation>>> {
     if ctx.org.kind() != OrgKind::Msp {
         return Err(ApiError::NotFound);

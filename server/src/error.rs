@@ -57,28 +57,34 @@ impl ApiError {
     }
 }
 
+/// Each unique index that protects a field a person chooses: its name (what PostgreSQL
+/// reports), its columns as SQLite reports them, and the field it answers for.
+const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
+    ("orgs_slug_key", "orgs.slug", "slug"),
+    ("orgs_email_domain_key", "orgs.email_domain", "email_domain"),
+    ("users_email_key", "users.email", "email"),
+    ("assets_external_id_key", "assets.org_id, assets.external_id", "external_id"),
+    ("asset_groups_name_key", "asset_groups.org_id, asset_groups.name", "name"),
+];
+
+/// The field a unique violation is about, matched exactly against [`UNIQUE_FIELDS`].
+fn unique_field(db: &dyn sqlx::error::DatabaseError) -> Option<&'static str> {
+    if db.kind() != sqlx::error::ErrorKind::UniqueViolation {
+        return None;
+    }
+    let sqlite_columns = db.message().strip_prefix("UNIQUE constraint failed: ");
+    UNIQUE_FIELDS
+        .iter()
+        .find(|(index, columns, _)| db.constraint() == Some(*index) || sqlite_columns == Some(*columns))
+        .map(|(_, _, field)| *field)
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        // Unique-constraint violations become field conflicts; everything else is opaque.
+        // Unique violations of a chosen value become field conflicts; everything else is opaque.
         if let sqlx::Error::Database(db) = &e {
-            let msg = db.message().to_string();
-            let constraint = db.constraint().map(str::to_string).unwrap_or_default();
-            let hay = format!("{constraint} {msg}");
-            for (needle, field) in [
-                ("orgs_slug_key", "slug"),
-                ("orgs.slug", "slug"),
-                ("orgs_email_domain_key", "email_domain"),
-                ("orgs.email_domain", "email_domain"),
-                ("users_email_key", "email"),
-                ("users.email", "email"),
-                ("assets_external_id_key", "external_id"),
-                ("assets.external_id", "external_id"),
-                ("asset_groups_name_key", "name"),
-                ("asset_groups.name", "name"),
-            ] {
-                if hay.contains(needle) {
-                    return ApiError::Conflict { field, message: format!("this {field} is already taken") };
-                }
+            if let Some(field) = unique_field(db.as_ref()) {
+                return ApiError::Conflict { field, message: format!("this {field} is already taken") };
             }
         }
         ApiError::Internal(anyhow::Error::new(e))

@@ -171,6 +171,7 @@ async fn apply(tx: &mut Tx, source: &str, target: &str) -> Result<()> {
     responses((status = 200, body = MergePlan, description = "the plan (dry run) or what was merged"),
         (status = 403, description = "needs admin of both orgs and of the org that manages this one"),
         (status = 404, description = "target not visible"), (status = 409, description = "blocking conflicts; nothing changed"), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<MergeRequest>) -> Result<Json<MergePlan>> {
     let _admin = ctx.admin()?;
     let source = &ctx.org;

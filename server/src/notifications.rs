@@ -389,6 +389,7 @@ pub async fn inbox(State(state): State<AppState>, caller: Caller, Query(q): Quer
 /// The same inbox under the path the API contract names.
 #[utoipa::path(get, path = "/api/v1/me/notifications", tag = "notifications", params(InboxQuery),
     responses((status = 200, body = Inbox, description = "same as `GET /api/v1/inbox`"), (status = 401), (status = 422)))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn me_notifications(state: State<AppState>, caller: Caller, q: Query<InboxQuery>) -> Result<Json<Inbox>> {
     inbox(state, caller, q).await
 }

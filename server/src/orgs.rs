@@ -305,6 +305,7 @@ async fn paths_of<'a>(db: &Db, ids: impl Iterator<Item = &'a str>) -> Result<Has
 
 #[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", params(ListQuery),
     responses((status = 200, body = Page<OrgEntry>, description = "accessible orgs: home first, then alphabetical"), (status = 401)))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn list_orgs(State(state): State<AppState>, caller: Caller, Query(q): Query<ListQuery>) -> Result<Json<Page<OrgEntry>>> {
     let (limit, offset) = page_bounds(&q)?;
     let filter = OrgFilter { q: q.q.as_deref(), customers_of: None };
@@ -352,6 +353,8 @@ impl<'a> Placement<'a> {
             (OrgKind::Msp, Some(_)) => Err(ApiError::field("parent_id", "an MSP org is a root and has no parent")),
             (_, None) => Err(ApiError::field("parent_id", "is required for customers and child tenants")),
             (_, Some(parent)) => {
+                // A parent of the wrong kind can never work, for anyone: that is said first.
+                parent_fits(kind, Some(&parent.org))?;
                 let admin = parent.admin().map_err(|_| ApiError::Forbidden(format!("only admins of {} can add tenants under it", parent.org.name)))?;
                 Ok(Placement::Under(admin))
             }
@@ -373,8 +376,9 @@ impl<'a> Placement<'a> {
     }
 }
 
-/// The fields of a new org of `kind` under `parent`.
-fn validate_new_org(kind: OrgKind, parent: Option<&OrgRow>, body: &CreateOrg) -> Result<NewOrg> {
+/// 422 unless an org of `kind` may sit under `parent` (an MSP under nothing, a customer
+/// under an MSP, a child tenant under a customer or child).
+fn parent_fits(kind: OrgKind, parent: Option<&OrgRow>) -> Result<()> {
     let fits = match (kind, parent) {
         (OrgKind::Msp, parent) => parent.is_none(),
         (OrgKind::Customer, Some(p)) => p.kind() == OrgKind::Msp,
@@ -389,6 +393,12 @@ fn validate_new_org(kind: OrgKind, parent: Option<&OrgRow>, body: &CreateOrg) ->
         };
         return Err(ApiError::field("parent_id", msg));
     }
+    Ok(())
+}
+
+/// The fields of a new org of `kind` under `parent`.
+fn validate_new_org(kind: OrgKind, parent: Option<&OrgRow>, body: &CreateOrg) -> Result<NewOrg> {
+    parent_fits(kind, parent)?;
     let mut errors = FieldErrors::default();
     let name = check_name(&mut errors, &body.name);
     let email_domain = match (kind, body.email_domain.as_deref().map(str::trim).filter(|d| !d.is_empty())) {
@@ -451,6 +461,7 @@ pub async fn create_org_service(placement: Placement<'_>, state: &AppState, body
 
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = CreateOrg,
     responses((status = 201, body = Org), (status = 403), (status = 404, description = "parent not found"), (status = 409), (status = 422)))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn create_org(State(state): State<AppState>, caller: Caller, Json(body): Json<CreateOrg>) -> Result<(StatusCode, Json<Org>)> {
     let parent = match body.parent_id {
         Some(pid) => Some(org_for(&state, &caller, &pid.to_string()).await?),
@@ -462,6 +473,7 @@ pub async fn create_org(State(state): State<AppState>, caller: Caller, Json(body
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)),
     responses((status = 200, body = Org), (status = 404)))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn get_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Org>> {
     let target = org_for(&state, &caller, &id).await?;
     Ok(Json(target.org.to_api(target.path.effective_domain())))
@@ -469,6 +481,7 @@ pub async fn get_org(State(state): State<AppState>, caller: Caller, Path(id): Pa
 
 #[utoipa::path(patch, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)), request_body = UpdateOrg,
     responses((status = 200, body = Org), (status = 403), (status = 404), (status = 422, description = "e.g. email_domain can't change")))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn update_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Json(body): Json<UpdateOrg>) -> Result<Json<Org>> {
     let target = org_for(&state, &caller, &id).await?;
     let row = &target.org;
@@ -526,6 +539,7 @@ async fn update_org_service(admin: OrgAdmin<'_>, state: &AppState, change: OrgCh
 
 #[utoipa::path(delete, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)),
     responses((status = 204, description = "the org and all its data are gone"), (status = 403), (status = 404)))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn delete_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
     let target = org_for(&state, &caller, &id).await?;
     let manager = target.manager(format!("only whoever manages {} can delete it", target.org.name))?;
@@ -562,6 +576,7 @@ async fn delete_org_service(manager: Manager<'_>, state: &AppState) -> Result<()
 
 #[utoipa::path(put, path = "/api/v1/orgs/{id}/parent", tag = "orgs", params(("id" = String, Path)), request_body = SetParent,
     responses((status = 200, body = Org), (status = 403, description = "superusers only"), (status = 404), (status = 422)))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn set_parent(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Json(body): Json<SetParent>) -> Result<Json<Org>> {
     let target = org_for(&state, &caller, &id).await?;
     let su = caller.superuser("change which org manages another")?;
@@ -599,6 +614,7 @@ async fn set_parent_service(su: Superuser<'_>, state: &AppState, target: &OrgCtx
 
 #[utoipa::path(get, path = "/api/v1/org", tag = "orgs", params(("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = CurrentOrg), (status = 401), (status = 404)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn current_org(State(state): State<AppState>, ctx: OrgCtx) -> Result<Json<CurrentOrg>> {
     let home = load_org_api(&state.db, &ctx.caller.user.home_org_id).await?;
     Ok(Json(CurrentOrg {
@@ -613,6 +629,7 @@ pub async fn current_org(State(state): State<AppState>, ctx: OrgCtx) -> Result<J
 
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(ListQuery, ("X-Org-Id" = Option<String>, Header, description = "an MSP")),
     responses((status = 200, body = Page<OrgEntry>, description = "the MSP's customers the caller can open"), (status = 404), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn list_customers(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<ListQuery>) -> Result<Json<Page<OrgEntry>>> {
     if ctx.org.kind() != OrgKind::Msp {
         return Err(ApiError::BadRequest("customers exist only under an MSP org".into()));
@@ -633,6 +650,7 @@ pub struct CreateCustomer {
 
 #[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CreateCustomer, params(("X-Org-Id" = Option<String>, Header, description = "an MSP")),
     responses((status = 201, body = Org), (status = 403), (status = 409), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn create_customer(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<CreateCustomer>) -> Result<(StatusCode, Json<Org>)> {
     if ctx.org.kind() != OrgKind::Msp {
         return Err(ApiError::BadRequest("customers can be added only to an MSP org".into()));

@@ -60,6 +60,7 @@ fn matching(sql: &mut Sql, msp: &str, needle: &str, status_filter: &str, visible
 /// customer is rolled up and the database sorts. Totals cover every matching customer.
 #[utoipa::path(get, path = "/api/v1/overview", tag = "customers", params(OverviewQuery, ("X-Org-Id" = Option<String>, Header, description = "an MSP")),
     responses((status = 200, body = Overview), (status = 400), (status = 404), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<OverviewQuery>) -> Result<Json<Overview>> {
     if ctx.org.kind() != OrgKind::Msp {
         return Err(ApiError::BadRequest("the overview is for MSP orgs".into()));

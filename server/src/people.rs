@@ -56,6 +56,7 @@ async fn find_member(state: &AppState, org_id: &str, user_id: &str) -> Result<Me
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "people", params(ListQuery, ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = Page<Member>), (status = 401), (status = 404)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn list_members(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<ListQuery>) -> Result<Json<Page<Member>>> {
     let (limit, offset) = page_bounds(&q)?;
     let needle = q.q.as_deref().map(|s| format!("%{}%", s.trim().to_lowercase())).unwrap_or_else(|| "%".into());
@@ -79,6 +80,7 @@ pub async fn list_members(State(state): State<AppState>, ctx: OrgCtx, Query(q): 
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "people", request_body = AddUser, params(("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 201, body = Member), (status = 403), (status = 404), (status = 409), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn add_user(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<AddUser>) -> Result<(StatusCode, Json<Member>)> {
     let admin = ctx.admin()?;
     let mut errors = FieldErrors::default();
@@ -135,6 +137,7 @@ pub async fn add_user(State(state): State<AppState>, ctx: OrgCtx, Json(body): Js
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "people", params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),
     request_body = UpdateMember, responses((status = 200, body = Member), (status = 403), (status = 404), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn update_member(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>, Json(body): Json<UpdateMember>) -> Result<Json<Member>> {
     let member = find_member(&state, ctx.org_id(), &id).await?;
     let admin = ctx.admin()?;
@@ -213,6 +216,7 @@ pub async fn update_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
 
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "people", params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 204, description = "removed; a user whose home is this org is deleted"), (status = 403), (status = 404)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn remove_member(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<String>) -> Result<StatusCode> {
     let member = find_member(&state, ctx.org_id(), &id).await?;
     let admin = ctx.admin()?;

@@ -39,6 +39,7 @@ impl Candidate {
 
 #[utoipa::path(get, path = "/api/v1/tree", tag = "orgs", params(ListQuery),
     responses((status = 200, body = Page<TreeNode>, description = "roots, or with `q` the matching orgs with their paths"), (status = 401)))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn roots(State(state): State<AppState>, caller: Caller, Query(q): Query<ListQuery>) -> Result<Json<Page<TreeNode>>> {
     let (limit, offset) = page_bounds(&q)?;
     let needle = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
@@ -117,6 +118,7 @@ async fn names(conn: &mut sqlx::AnyConnection, ids: &[String]) -> Result<Vec<(St
 
 #[utoipa::path(get, path = "/api/v1/tree/{id}/children", tag = "orgs", params(("id" = String, Path), ListQuery),
     responses((status = 200, body = Page<TreeNode>, description = "the child tenants the caller can open, by name"), (status = 404)))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn children(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, Query(q): Query<ListQuery>) -> Result<Json<Page<TreeNode>>> {
     let (limit, offset) = page_bounds(&q)?;
     let parent_path = org_for(&state, &caller, &id).await?.path;

@@ -36,6 +36,7 @@ pub struct HandoffUrl {
 
 #[utoipa::path(post, path = "/api/v1/auth/handoff", tag = "auth", request_body = HandoffRequest,
     responses((status = 200, body = HandoffUrl), (status = 401), (status = 404)))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn create(State(state): State<AppState>, caller: Caller, Json(body): Json<HandoffRequest>) -> Result<Json<HandoffUrl>> {
     let org = org_for(&state, &caller, &body.org_id.to_string()).await?.org;
     let code = random_secret();

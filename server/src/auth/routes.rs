@@ -84,6 +84,7 @@ async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &s
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse, description = "signed in; sets the session cookie"),
               (status = 401, description = "email or password is incorrect"), (status = 422), (status = 429)))]
+#[tracing::instrument(skip_all)]
 pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, Json(body): Json<LoginRequest>) -> Result<impl IntoResponse> {
     let (request_id, ip) = request_meta(&parts);
     let user = check_credentials(&state, &ip, &body.email, body.password.expose()).await?;
@@ -138,6 +139,7 @@ pub(crate) fn session_cookies(state: &AppState, jar: CookieJar, new: session::Ne
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204, description = "signed out; the session is dead"), (status = 401), (status = 403, description = "missing CSRF token")))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn logout(State(state): State<AppState>, caller: Caller, jar: CookieJar) -> Result<impl IntoResponse> {
     if let AuthKind::Session { id_hash, .. } = &caller.auth {
         let mut tx = audit::begin(&state.db).await?;
@@ -160,6 +162,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, jar: CookieJa
 
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
     responses((status = 201, body = TokenCreated, description = "the token, shown once"), (status = 401), (status = 422), (status = 429)))]
+#[tracing::instrument(skip_all)]
 pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body): Json<TokenRequest>) -> Result<impl IntoResponse> {
     let (request_id, ip) = request_meta(&parts);
     let mut errors = FieldErrors::default();
@@ -195,6 +198,7 @@ pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me), (status = 401)))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>> {
     let home_org = load_org_api(&state.db, &caller.user.home_org_id).await?;
     let csrf_token = match caller.auth {
@@ -205,12 +209,14 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "auth", responses((status = 200, body = Vec<TokenInfo>), (status = 401)))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<TokenInfo>>> {
     Ok(Json(token::list(&state.db, &caller.user.id).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "auth", params(("id" = String, Path)),
     responses((status = 204), (status = 401), (status = 404)))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
     let mut tx = audit::begin(&state.db).await?;
     if !token::revoke(&mut tx, &caller.user.id, &id).await? {

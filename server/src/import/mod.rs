@@ -254,6 +254,7 @@ fn list(o: &serde_json::Map<String, serde_json::Value>, key: &str) -> Result<Vec
     request_body(content = String, content_type = "text/csv", description = "Assets (CSV whose header has `kind`: kind, name, external_id, group, os, address, tenant), tenants (CSV without `kind`: name, external_id, parent, domain, slug), or JSON: an array of assets, or `{\"tenants\": [...], \"assets\": [...]}`. Rows are matched by external_id; all or nothing. Send `Accept: application/x-ndjson` for a stream of progress lines ending in the result."),
     responses((status = 200, body = ImportResult), (status = 400, description = "unreadable body or unsupported Content-Type"),
         (status = 403, description = "assets need member, tenants admin"), (status = 422, description = "bad rows, listed in `errors`; nothing was imported")))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn import(State(state): State<AppState>, ctx: OrgCtx, headers: HeaderMap, body: Bytes) -> Result<Response> {
     // Checked here for a prompt 403, and again in `run`, which needs the proofs.
     ctx.member()?;

@@ -72,6 +72,7 @@ struct NewTenant {
     request_body(content = String, content_type = "text/csv", description = "CSV with the columns name, external_id, parent, domain, slug (or JSON objects with the same keys). Rows are matched by external_id; all or nothing. Send `Accept: application/x-ndjson` for a stream of progress lines ending in the result."),
     responses((status = 200, body = ImportResult), (status = 400), (status = 403, description = "needs admin"),
         (status = 422, description = "bad rows, listed in `errors`; nothing was imported")))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn import(State(state): State<AppState>, ctx: OrgCtx, headers: HeaderMap, body: Bytes) -> Result<Response> {
     ctx.admin()?;
     let raw = COLUMNS.read(&headers, &body)?;
