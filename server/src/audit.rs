@@ -3,9 +3,11 @@
 use crate::context::OrgCtx;
 use crate::db::{Db, Tx, new_id, now_ms, parse_uuid, rfc3339};
 use crate::error::{ApiError, Result};
-use axum::extract::{Query, State};
+use axum::extract::State;
+use crate::extract::Query;
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get};
+use axum::{Router, routing::get};
+use crate::extract::Json;
 use sha2::{Digest, Sha256};
 use shared::api::{AuditEvent, AuditQuery, Page};
 use shared::Role;
@@ -201,7 +203,12 @@ pub fn router() -> Router<crate::state::AppState> {
     responses((status = 200, body = Page<AuditEvent>, description = "events; `?format=csv` gives text/csv"), (status = 403), (status = 404)))]
 pub async fn list(State(state): State<crate::state::AppState>, ctx: OrgCtx, Query(q): Query<AuditQuery>) -> Result<Response> {
     ctx.require(Role::Admin)?;
-    let csv = q.format.as_deref() == Some("csv");
+    let csv = match q.format.as_deref() {
+        None | Some("") | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::field("format", "must be csv or json")),
+    };
+    // `limit` is clamped to 1–500 (documented); a CSV export has every matching event up to 100,000.
     let limit = if csv { 100_000 } else { i64::from(q.limit.unwrap_or(50).clamp(1, 500)) };
     let mut sql = format!(
         "WITH RECURSIVE scope (id) AS (SELECT id FROM orgs WHERE id = $1 \
@@ -235,7 +242,8 @@ pub async fn list(State(state): State<crate::state::AppState>, ctx: OrgCtx, Quer
         }
     }
     if let Some(cursor) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        let seq: i64 = cursor.parse().map_err(|_| ApiError::field("cursor", "is not a cursor from this list"))?;
+        // Cursors are event sequence numbers, which start at 1.
+        let seq: i64 = cursor.parse().ok().filter(|s| *s >= 1).ok_or_else(|| ApiError::field("cursor", "is not a cursor from this list"))?;
         add(&mut sql, " AND e.seq < ?", Bind::Int(seq));
     }
     sql.push_str(&format!(" ORDER BY e.seq DESC LIMIT {}", limit + 1));
@@ -257,6 +265,13 @@ pub async fn list(State(state): State<crate::state::AppState>, ctx: OrgCtx, Quer
     Ok(Json(Page { items, next_cursor }).into_response())
 }
 
+/// OWASP CSV injection: a spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, tab or
+/// carriage return as a formula. Summaries carry names users typed (an org called
+/// `=HYPERLINK(…)`), so such a cell gets a leading `'`, which spreadsheets show as text.
+pub fn neutralize_cell(v: String) -> String {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{v}") } else { v }
+}
+
 fn csv_response(items: &[AuditEvent]) -> anyhow::Result<Response> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["seq", "at", "actor_email", "actor_id", "actor_org_id", "org_id", "action", "object_type", "object_id", "summary", "request_id", "ip"])?;
@@ -275,7 +290,7 @@ fn csv_response(items: &[AuditEvent]) -> anyhow::Result<Response> {
             e.summary.clone(),
             e.request_id.clone().unwrap_or_default(),
             e.ip.clone().unwrap_or_default(),
-        ])?;
+        ].map(neutralize_cell))?;
     }
     let body = w.into_inner()?;
     Ok((

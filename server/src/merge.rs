@@ -15,7 +15,8 @@ use crate::rows::OrgRow;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
+use crate::extract::Json;
 use shared::api::{MergeConflict, MergePlan, MergeRequest};
 use shared::{OrgKind, Role};
 use sqlx::AnyConnection;
@@ -195,6 +196,7 @@ pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<
     if target_path.contains(&source.id) {
         return Err(ApiError::field("into_org_id", "is inside the org being merged"));
     }
+    crate::tree_limits::check_merge(&state.db, &source.id, &target_path).await?;
     let target_domain = target_path.effective_domain().to_string();
     if body.dry_run {
         let mut conn = state.db.pool.acquire().await?;

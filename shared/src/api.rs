@@ -20,9 +20,10 @@ pub struct Page<T> {
 pub struct ListQuery {
     /// Case-insensitive text filter.
     pub q: Option<String>,
-    /// 1–500, default 50.
+    /// 1–500, default 50 (more is a 422).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
-    /// Opaque cursor from the previous page's `next_cursor`.
+    /// Opaque cursor from the previous page's `next_cursor`; anything else is a 422.
     pub cursor: Option<String>,
 }
 
@@ -71,6 +72,7 @@ pub struct CurrentOrg {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -97,6 +99,7 @@ pub struct Me {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     pub email: String,
     pub password: String,
@@ -147,6 +150,7 @@ pub struct OrgEntry {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateOrg {
     pub name: String,
     /// Suggested from the name (and the MSP's slug for customers) when left out.
@@ -160,6 +164,7 @@ pub struct CreateOrg {
 /// `PATCH /api/v1/orgs/{id}`. `email_domain` is accepted only to refuse it with 422.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateOrg {
     pub name: Option<String>,
     pub status: Option<OrgStatus>,
@@ -169,6 +174,7 @@ pub struct UpdateOrg {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SetParent {
     pub parent_id: Uuid,
 }
@@ -184,16 +190,22 @@ pub struct Member {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct AddUser {
     pub email: String,
     pub name: String,
     pub role: Role,
     /// Without a password the user can't sign in until one is set (e.g. by invitation).
     pub password: Option<String>,
+    /// Limits a new viewer to these groups of the org (as `PATCH` does); viewers only.
+    /// Left out or `[]`: every group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_ids: Option<Vec<Uuid>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateMember {
     pub role: Option<Role>,
     pub status: Option<UserStatus>,
@@ -205,6 +217,7 @@ pub struct UpdateMember {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateDelegation {
     pub user_id: Uuid,
     /// RFC 3339; `null` never expires.
@@ -265,6 +278,7 @@ pub struct AuditQuery {
 /// `POST /api/v1/invitations`: invite someone into the current org.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateInvitation {
     /// Must be an address at the org's (effective) email domain; subdomains don't count.
     pub email: String,
@@ -300,6 +314,7 @@ pub struct Invitation {
 /// the secrets.
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct AcceptInvitation {
     pub token: String,
     pub name: String,
@@ -383,6 +398,7 @@ pub struct AssetQuery {
 /// `POST /api/v1/assets`. `kind` is one of `computer`, `monitored_system`, `gateway`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateAsset {
     pub kind: String,
     pub name: String,
@@ -392,6 +408,8 @@ pub struct CreateAsset {
     pub online: Option<bool>,
     /// RFC 3339.
     pub last_seen_at: Option<String>,
+    /// 0–1,000,000.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000))]
     pub open_alerts: Option<i64>,
     pub external_id: Option<String>,
 }
@@ -400,6 +418,7 @@ pub struct CreateAsset {
 /// and `external_id` an empty string clears the value.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateAsset {
     pub kind: Option<String>,
     pub name: Option<String>,
@@ -408,6 +427,8 @@ pub struct UpdateAsset {
     pub address: Option<String>,
     pub online: Option<bool>,
     pub last_seen_at: Option<String>,
+    /// 0–1,000,000.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000))]
     pub open_alerts: Option<i64>,
     pub external_id: Option<String>,
 }
@@ -435,6 +456,7 @@ pub struct Group {
 /// `POST /api/v1/groups`, `PATCH /api/v1/groups/{id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct GroupBody {
     pub name: String,
 }
@@ -442,6 +464,7 @@ pub struct GroupBody {
 /// `POST /api/v1/assets/move`: all of these assets of the current org into the target, or none.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct MoveAssets {
     pub asset_ids: Vec<Uuid>,
     pub target_org_id: Uuid,
@@ -459,6 +482,7 @@ pub struct MoveResult {
 /// `POST /api/v1/org/merge`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct MergeRequest {
     pub into_org_id: Uuid,
     #[serde(default)]
@@ -686,6 +710,7 @@ pub struct ScheduleTarget {
 /// `POST /api/v1/schedules`. `asset_ids` and `group_ids` must be the current org's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateSchedule {
     pub name: String,
     /// `daily`, `weekly` or `monthly`.
@@ -701,6 +726,7 @@ pub struct CreateSchedule {
 /// `PATCH /api/v1/schedules/{id}`: fields left out stay; a target list given replaces the old one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateSchedule {
     pub name: Option<String>,
     pub frequency: Option<String>,
@@ -732,6 +758,7 @@ pub struct Deployment {
 /// `POST /api/v1/deployments`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateDeployment {
     pub name: String,
     pub package: String,
@@ -742,7 +769,7 @@ pub struct CreateDeployment {
 /// Whom a notification is for, within the current org.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum NotificationTarget {
     /// Every active member of the org. The only kind Do Not Disturb applies to.
     Org,
@@ -781,6 +808,7 @@ impl Severity {
 /// `POST /api/v1/notifications`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateNotification {
     pub target: NotificationTarget,
     pub title: String,
