@@ -269,8 +269,10 @@ pub struct AuditQuery {
     pub since: Option<String>,
     /// RFC 3339 upper bound (exclusive).
     pub until: Option<String>,
-    /// `csv` to download.
+    /// `csv` to download; `json` (the default) for a page. Anything else is a 422.
     pub format: Option<String>,
+    /// 1–500, default 50; values outside are clamped (a CSV export takes up to 100,000).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -391,6 +393,7 @@ pub struct AssetQuery {
     pub group_id: Option<String>,
     /// `true` or `false`.
     pub online: Option<String>,
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -557,6 +560,7 @@ pub struct OverviewQuery {
     pub status: Option<String>,
     /// `name` (default), `users`, `assets`, `offline`, `alerts`, `activity`.
     pub sort: Option<String>,
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -886,6 +890,7 @@ pub struct InboxQuery {
     /// Only unread items.
     pub unread: Option<bool>,
     /// 1–500, default 50.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
