@@ -104,8 +104,10 @@ pub struct TokenRequest {
     pub email: String,
     pub password: String,
     /// A label to recognize the token by, e.g. "backup script".
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 100))]
     pub name: String,
     /// Lifetime in days, 1–365; default 90.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 365))]
     pub expires_in_days: Option<u32>,
 }
 
@@ -152,6 +154,7 @@ pub struct OrgEntry {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrg {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 100))]
     pub name: String,
     /// Suggested from the name (and the MSP's slug for customers) when left out.
     pub slug: Option<String>,
@@ -166,6 +169,7 @@ pub struct CreateOrg {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrg {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 100))]
     pub name: Option<String>,
     pub status: Option<OrgStatus>,
     pub email_domain: Option<String>,
@@ -193,9 +197,11 @@ pub struct Member {
 #[serde(deny_unknown_fields)]
 pub struct AddUser {
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 100))]
     pub name: String,
     pub role: Role,
     /// Without a password the user can't sign in until one is set (e.g. by invitation).
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 256))]
     pub password: Option<String>,
     /// Limits a new viewer to these groups of the org (as `PATCH` does); viewers only.
     /// Left out or `[]`: every group.
@@ -319,7 +325,9 @@ pub struct Invitation {
 #[serde(deny_unknown_fields)]
 pub struct AcceptInvitation {
     pub token: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 100))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 256))]
     pub password: String,
 }
 
@@ -404,9 +412,12 @@ pub struct AssetQuery {
 #[serde(deny_unknown_fields)]
 pub struct CreateAsset {
     pub kind: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 200))]
     pub name: String,
     pub group_id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub os: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub address: Option<String>,
     pub online: Option<bool>,
     /// RFC 3339.
@@ -414,6 +425,7 @@ pub struct CreateAsset {
     /// 0–1,000,000.
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000))]
     pub open_alerts: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub external_id: Option<String>,
 }
 
@@ -424,15 +436,19 @@ pub struct CreateAsset {
 #[serde(deny_unknown_fields)]
 pub struct UpdateAsset {
     pub kind: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 200))]
     pub name: Option<String>,
     pub group_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub os: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub address: Option<String>,
     pub online: Option<bool>,
     pub last_seen_at: Option<String>,
     /// 0–1,000,000.
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000))]
     pub open_alerts: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub external_id: Option<String>,
 }
 
@@ -461,6 +477,7 @@ pub struct Group {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GroupBody {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 100))]
     pub name: String,
 }
 
@@ -716,6 +733,7 @@ pub struct ScheduleTarget {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateSchedule {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 200))]
     pub name: String,
     /// `daily`, `weekly` or `monthly`.
     pub frequency: String,
@@ -764,7 +782,9 @@ pub struct Deployment {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateDeployment {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 200))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 20000))]
     pub package: String,
     #[serde(default)]
     pub inheritable: bool,
@@ -815,8 +835,10 @@ impl Severity {
 #[serde(deny_unknown_fields)]
 pub struct CreateNotification {
     pub target: NotificationTarget,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 200))]
     pub title: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 5000))]
     pub body: String,
     #[serde(default = "default_severity")]
     pub severity: Severity,
