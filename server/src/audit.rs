@@ -47,6 +47,13 @@ pub async fn begin(db: &Db) -> Result<Tx, sqlx::Error> {
     Ok(tx)
 }
 
+/// Takes the chain head's lock inside a transaction begun without it (see
+/// [`crate::import`]: on PostgreSQL a long write takes it last, just before its events).
+pub async fn lock_head(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut **tx).await?;
+    Ok(())
+}
+
 struct Chained<'a> {
     id: &'a str,
     seq: i64,

@@ -44,13 +44,23 @@ pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 /// The most rows (tenants and assets together) one import takes. Over it: 413 naming the
 /// limit. An import is one transaction (all or nothing), so this also
 /// bounds how long it holds the database's write lock: checking happens before the
-/// transaction, and the writes are multi-row statements of 200 rows. Measured on SQLite
-/// (debug build, 2 busy shared cores, 2026-11-29): a 100,000-asset import took 6.1 s, and a
-/// write of another tenant issued meanwhile waited at most 5.0 s — the lock hold — well
-/// inside SQLite's 10 s busy timeout (`import_write_lock_hold`, an ignored test in
-/// tests/api/hardening.rs, measures it). Splitting the write into several transactions
-/// would shorten the hold but let others see half an import, which the all-or-nothing
-/// contract forbids; the row limit is what keeps the hold bounded.
+/// transaction, and the writes are multi-row statements of 200 rows.
+///
+/// Measured 2026-11-29 with `import_write_lock_hold` (an ignored test in
+/// tests/api/hardening.rs: a 100,000-asset import while another tenant writes in a loop),
+/// debug build, 2 cores with a load average of 7:
+/// - SQLite: the other tenant's write waited at most 5.0–9.2 s (the whole write phase; the
+///   database has one write lock). About 2.6 s of that is SQLite's own work — a bare
+///   `INSERT … SELECT` of 100,000 asset rows takes that long with the indexes — so no
+///   statement shape gets far below it inside one transaction. It stays under the 10 s busy
+///   timeout, but barely on a loaded machine: large installations belong on PostgreSQL, or
+///   a follow-up stages rows in short transactions and publishes them with one
+///   `INSERT … SELECT`.
+/// - PostgreSQL: at most 1.0 s — rows lock one by one, and the audit chain's head, the one
+///   row every audited write shares, is taken only at the end (see [`run`]).
+///
+/// Splitting the write into several transactions would shorten the SQLite hold but let
+/// others see half an import, which the all-or-nothing contract forbids.
 pub const MAX_IMPORT_ROWS: usize = 100_000;
 
 pub fn router() -> Router<AppState> {
@@ -323,16 +333,27 @@ pub(crate) async fn run(state: AppState, ctx: OrgCtx, tenant_rows: Vec<RawRow>, 
     if !result.errors.is_empty() {
         return Ok(Outcome::Rejected(result));
     }
-    let mut tx = audit::begin(&state.db).await?;
+    // SQLite locks the whole database at a transaction's first write, so the import takes
+    // the lock first (as every audited write does) and holds it to the end. PostgreSQL locks
+    // rows: the import's rows are its own, and the one row every audited write shares is
+    // the audit chain's head — taken last, just before the events, so other tenants' writes
+    // wait only for the import's last statements, not for all of it.
+    let late_head = state.db.dialect == crate::db::Dialect::Postgres;
+    let mut tx = if late_head { state.db.begin().await? } else { audit::begin(&state.db).await? };
     let locked_at = std::time::Instant::now();
     let actor = ctx.caller.actor();
     let tenants_changed = plan.created() + plan.renamed() > 0;
     if tenants_changed {
         tenants::write(&mut tx, ctx.org_id(), &plan, &progress).await?;
+    }
+    let counts = assets::write(&mut tx, &rows, &progress).await?;
+    if late_head {
+        audit::lock_head(&mut tx).await?;
+    }
+    if tenants_changed {
         let summary = plan.summary();
         audit::record(&mut tx, &actor, Event { org_id: Some(ctx.org_id()), action: "org.import", object_type: "org", object_id: None, summary }).await?;
     }
-    let counts = assets::write(&mut tx, &rows, &progress).await?;
     if counts.changed() {
         let summary = assets::summary(rows.len(), &counts);
         audit::record(&mut tx, &actor, Event { org_id: Some(ctx.org_id()), action: "asset.import", object_type: "asset", object_id: None, summary }).await?;
