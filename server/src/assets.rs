@@ -194,7 +194,7 @@ pub async fn summary(State(state): State<AppState>, ctx: OrgCtx) -> Result<Json<
     );
     let (total, online, open_alerts): (i64, i64, i64) =
         bind_all(sqlx::query_as(&sql), binds).fetch_one(&state.db.pool).await?;
-    Ok(Json(AssetSummary { total, online, offline: total - online, open_alerts }))
+    Ok(Json(AssetSummary { total, online, offline: total.saturating_sub(online), open_alerts }))
 }
 
 /// One asset of the org, if the caller may see it; otherwise 404 like a missing one.

@@ -164,12 +164,12 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
             users: r.users,
             assets: r.assets,
             online: r.online,
-            offline: r.assets - r.online,
+            offline: r.assets.saturating_sub(r.online),
             open_alerts: r.open_alerts,
             last_activity: r.last_activity.map(rfc3339),
         })
         .collect();
-    let totals = OverviewTotals { customers: t.customers, assets: t.assets, online: t.online, offline: t.assets - t.online, open_alerts: t.open_alerts, suspended: t.suspended };
+    let totals = OverviewTotals { customers: t.customers, assets: t.assets, online: t.online, offline: t.assets.saturating_sub(t.online), open_alerts: t.open_alerts, suspended: t.suspended };
     Ok(Json(Overview { totals, items, next_cursor: more.then(|| (offset + i64::from(limit)).to_string()) }))
 }
 
