@@ -65,21 +65,27 @@ fn nonce_cookie(state: &AppState, value: String) -> Cookie<'static> {
 }
 
 /// `scheme://host[:port]` of the host a handoff was asked on, if it is one of ours: the base
-/// domain, a tenant host, or the address the server listens on. Anything else (a forged
-/// `Host`) falls back to the base domain, so the confirm step never leaves this installation.
-fn origin_of(state: &AppState, headers: &HeaderMap) -> String {
+/// domain, the host of an existing tenant, or the address the server listens on. Anything
+/// else (a forged `Host`, a sibling subdomain served by someone else) falls back to the base
+/// domain, so the confirm step — which carries the browser's binding — never leaves this
+/// installation.
+async fn origin_of(state: &AppState, headers: &HeaderMap) -> Result<String> {
     let config = &state.config;
     let scheme = if config.tls { "https" } else { "http" };
     let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let name = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
     let safe = host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
-    let ours = config.slug_from_host(&host).is_some() || name == config.base_domain || host == config.addr.to_string();
+    let tenant = match config.slug_from_host(&host) {
+        Some(slug) => sqlx::query_scalar::<_, String>("SELECT id FROM orgs WHERE slug = $1").bind(&slug).fetch_optional(&state.db.pool).await?.is_some(),
+        None => false,
+    };
+    let ours = tenant || name == config.base_domain || host == config.addr.to_string();
     if safe && ours {
-        return format!("{scheme}://{host}");
+        return Ok(format!("{scheme}://{host}"));
     }
     let base = config.tenant_url("x");
     // tenant_url is `scheme://x.<base>[:port]/`; drop the `x.` and the slash.
-    format!("{scheme}://{}", base.trim_end_matches('/').split_once("://x.").map_or(config.base_domain.as_str(), |(_, rest)| rest))
+    Ok(format!("{scheme}://{}", base.trim_end_matches('/').split_once("://x.").map_or(config.base_domain.as_str(), |(_, rest)| rest)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -103,6 +109,7 @@ pub async fn create(State(state): State<AppState>, caller: Caller, headers: Head
     let AuthKind::Session { id_hash: session_hash, .. } = &caller.auth else {
         return Err(ApiError::Forbidden("a handoff carries a browser session; sign in with the browser".into()));
     };
+    let origin = origin_of(&state, &headers).await?;
     let code = random_secret();
     let now = now_ms();
     let mut tx = audit::begin(&state.db).await?;
@@ -112,7 +119,7 @@ pub async fn create(State(state): State<AppState>, caller: Caller, headers: Head
         .bind(&org.id)
         .bind(now)
         .bind(now + LIFETIME_MS)
-        .bind(origin_of(&state, &headers))
+        .bind(&origin)
         .bind(session_hash)
         .execute(&mut *tx)
         .await?;

@@ -236,6 +236,22 @@ async fn hardening_a_handoff_signs_in_only_the_browser_that_asked_for_it() {
     assert!(set_cookie(&victim, "tenantry_session").is_none());
     let with_other_nonce = app.http.get(app.url(&path)).header("host", &tenant).header("cookie", "tenantry_handoff=guess").send().await.unwrap();
     assert!(set_cookie(&with_other_nonce, "tenantry_session").is_none());
+    // A forged Host when asking can't send the binding step anywhere but this installation.
+    let forged = app
+        .http
+        .post(app.url("/api/v1/auth/handoff"))
+        .header("host", "evil.example")
+        .header("cookie", &mallory.cookie)
+        .header("x-csrf-token", &mallory.csrf)
+        .json(&json!({"org_id": w.acme}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::OK);
+    let url = forged.json::<Value>().await.unwrap()["url"].as_str().unwrap().to_string();
+    let first = app.http.get(app.url(&url[url.find("/auth/handoff").unwrap()..])).header("host", &tenant).send().await.unwrap();
+    let location = first.headers().get("location").unwrap().to_str().unwrap();
+    assert!(location.starts_with(&format!("http://localhost:{}/auth/handoff/confirm?", app.addr.port())), "{location}");
     // A bearer token can't make a handoff (there is no browser to bind it to).
     let token = app.post("/api/v1/auth/token", Auth::None, None, json!({"email": "alice@contoso.example", "password": PASSWORD, "name": "script"})).await;
     let token = token.body["token"].as_str().unwrap().to_string();
