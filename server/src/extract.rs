@@ -303,6 +303,17 @@ mod tests {
         assert_eq!(fields(parse_json::<Body>(br#"{"name": "a", "inner": {"user_id": "x"}}"#).unwrap_err()).keys().next().unwrap(), "inner.user_id");
         assert!(fields(parse_json::<Body>(br#"{"name": "a", "inner": {}}"#).unwrap_err()).contains_key("inner.user_id"));
         assert!(matches!(parse_json::<Body>(b"name=a"), Err(ApiError::BadRequest(_))));
+        // Inside a tagged enum (a notification's target) too.
+        let target = fields(parse_json::<shared::api::CreateNotification>(br#"{"target": {"kind": "org", "extra": 1}, "title": "t"}"#).unwrap_err());
+        assert!(target.keys().any(|k| k.starts_with("target")), "{target:?}");
+        let target = fields(parse_json::<shared::api::CreateNotification>(br#"{"target": {"kind": "role", "role": "admin", "x": 1}, "title": "t"}"#).unwrap_err());
+        assert!(target.keys().any(|k| k.starts_with("target")), "{target:?}");
+        let target = fields(parse_json::<shared::api::CreateNotification>(br#"{"target": {"kind": "org", "role": "admin"}, "title": "t"}"#).unwrap_err());
+        assert_eq!(target.get("target.role").map(String::as_str), Some("unknown field"), "{target:?}");
+        let target = fields(parse_json::<shared::api::CreateNotification>(br#"{"target": {"kind": "user"}, "title": "t"}"#).unwrap_err());
+        assert_eq!(target.get("target.user_id").map(String::as_str), Some("is required"), "{target:?}");
+        let ok = parse_json::<shared::api::CreateNotification>(br#"{"target": {"kind": "group", "group_id": "6f1c2b8e-0d2a-4a8e-9c1e-2f4b5a6c7d8e"}, "title": "t"}"#);
+        assert!(ok.is_ok());
         assert!(matches!(parse_json::<Body>(br#"{"name": "a"} x"#), Err(ApiError::BadRequest(_))));
     }
 }

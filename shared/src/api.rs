@@ -793,7 +793,7 @@ pub struct CreateDeployment {
 /// Whom a notification is for, within the current org.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "RawTarget")]
 pub enum NotificationTarget {
     /// Every active member of the org. The only kind Do Not Disturb applies to.
     Org,
@@ -803,6 +803,45 @@ pub enum NotificationTarget {
     Role { role: Role },
     /// Members of the org whose viewing is limited to this asset group.
     Group { group_id: Uuid },
+}
+
+/// What a [`NotificationTarget`] is read through: serde ignores extra keys of an internally
+/// tagged unit variant (`{"kind": "org", "user_id": …}`) even with `deny_unknown_fields`, so
+/// the keys are read flat and each kind takes exactly its own.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    kind: String,
+    user_id: Option<Uuid>,
+    role: Option<Role>,
+    group_id: Option<Uuid>,
+}
+
+impl TryFrom<RawTarget> for NotificationTarget {
+    type Error = String;
+
+    fn try_from(raw: RawTarget) -> Result<Self, String> {
+        // The messages follow serde's wording, so the API names the field.
+        let extra = |field: &str, kind: &str| format!("unknown field `{field}`: kind {kind} doesn't take it");
+        let given = [("user_id", raw.user_id.is_some()), ("role", raw.role.is_some()), ("group_id", raw.group_id.is_some())];
+        let own = match raw.kind.as_str() {
+            "org" => None,
+            "user" => Some("user_id"),
+            "role" => Some("role"),
+            "group" => Some("group_id"),
+            other => return Err(format!("unknown variant `{other}`, expected one of `org`, `user`, `role`, `group`")),
+        };
+        if let Some((field, _)) = given.iter().find(|(f, set)| *set && Some(*f) != own) {
+            return Err(extra(field, &raw.kind));
+        }
+        let missing = |field: &str| format!("missing field `{field}`");
+        Ok(match raw.kind.as_str() {
+            "user" => NotificationTarget::User { user_id: raw.user_id.ok_or_else(|| missing("user_id"))? },
+            "role" => NotificationTarget::Role { role: raw.role.ok_or_else(|| missing("role"))? },
+            "group" => NotificationTarget::Group { group_id: raw.group_id.ok_or_else(|| missing("group_id"))? },
+            _ => NotificationTarget::Org,
+        })
+    }
 }
 
 /// Notification severity.
