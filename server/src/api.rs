@@ -2,6 +2,7 @@
 //! headers, request ids, and the Leptos pages.
 use crate::config::Config;
 use crate::db::Db;
+use crate::openapi::ErrorResponses;
 use crate::state::AppState;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{any, get};
@@ -19,7 +20,7 @@ use utoipa::OpenApi;
     paths(
         crate::auth::routes::login, crate::auth::routes::logout, crate::auth::routes::create_token,
         crate::auth::routes::me, crate::auth::routes::list_tokens, crate::auth::routes::revoke_token,
-        crate::auth::handoff::create,
+        crate::auth::handoff::create, crate::auth::everywhere::logout_all,
         crate::orgs::list_orgs, crate::orgs::create_org, crate::orgs::get_org, crate::orgs::update_org,
         crate::orgs::delete_org, crate::orgs::set_parent, crate::orgs::current_org,
         crate::orgs::list_customers, crate::overview::overview, crate::orgs::create_customer,
@@ -39,6 +40,7 @@ use utoipa::OpenApi;
         crate::notifications::create, crate::notifications::inbox, crate::notifications::me_notifications, crate::notifications::mark_read, crate::notifications::mark_all_read,
     ),
     components(schemas(shared::ApiErrorBody, shared::ErrorCode)),
+    modifiers(&ErrorResponses),
     tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"))
 )]
 pub struct ApiDoc;
@@ -48,6 +50,7 @@ pub fn build_app(state: AppState) -> Router {
     let api = Router::new()
         .merge(crate::auth::routes::router())
         .merge(crate::auth::handoff::router())
+        .merge(crate::auth::everywhere::router())
         .merge(crate::orgs::router())
         .merge(crate::overview::router())
         .merge(crate::people::router())
@@ -70,7 +73,9 @@ pub fn build_app(state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        // Whatever answers an error under /api answers it in the envelope (415/413/405 included).
+        .layer(axum::middleware::map_response(crate::extract::envelope_errors));
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
@@ -82,6 +87,24 @@ pub fn build_app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_unsafe_request_id))
+}
+
+/// A client's `X-Request-Id` is kept only when it is a short token of safe characters
+/// (1–64 of `[A-Za-z0-9._-]`); anything else is dropped so the server makes its own. The id
+/// lands in logs, audit events and CSV exports, so it must not carry markup, newlines or a
+/// megabyte of text.
+pub fn request_id_is_safe(id: &[u8]) -> bool {
+    (1..=64).contains(&id.len()) && id.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+async fn drop_unsafe_request_id(mut req: axum::extract::Request) -> axum::extract::Request {
+    let name = HeaderName::from_static("x-request-id");
+    let values: Vec<&HeaderValue> = req.headers().get_all(&name).iter().collect();
+    if values.len() != 1 || !request_id_is_safe(values[0].as_bytes()) {
+        req.headers_mut().remove(&name);
+    }
+    req
 }
 
 /// Connects the database (migrating it) and builds the state.

@@ -11,10 +11,12 @@ use crate::db::sql::Sql;
 use crate::db::{new_id, now_ms, parse_rfc3339, parse_uuid, rfc3339};
 use crate::error::{ApiError, FieldErrors, Result};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+use crate::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
+use crate::extract::Json;
 use shared::api::{Asset, AssetQuery, AssetSummary, CreateAsset, Group, GroupBody, ListQuery, MoveAssets, MoveResult, Page, UpdateAsset};
 use crate::notifications::{self, NewNotification};
 use shared::api::{DeliveryStatus, NotificationTarget, Severity};
@@ -28,6 +30,16 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/assets/{id}", get(get_asset).patch(update_asset).delete(delete_asset))
         .route("/api/v1/groups", get(list_groups).post(create_group))
         .route("/api/v1/groups/{id}", get(get_group).patch(rename_group).delete(delete_group))
+}
+
+/// The most open alerts one asset can report. Bounded so that sums over an MSP's million
+/// assets stay far inside 64 bits on both engines (SQLite's SUM fails on overflow).
+pub const MAX_OPEN_ALERTS: i64 = 1_000_000;
+
+fn check_open_alerts(errors: &mut FieldErrors, n: Option<i64>) {
+    if n.is_some_and(|n| !(0..=MAX_OPEN_ALERTS).contains(&n)) {
+        errors.add("open_alerts", format!("must be between 0 and {MAX_OPEN_ALERTS}"));
+    }
 }
 
 /// The groups the caller may see in the current org.
@@ -164,7 +176,7 @@ pub async fn summary(State(state): State<AppState>, ctx: OrgCtx) -> Result<Json<
         "a.group_id",
     );
     let (total, online, open_alerts): (i64, i64, i64) = sql.query_as().fetch_one(&state.db.pool).await?;
-    Ok(Json(AssetSummary { total, online, offline: total - online, open_alerts }))
+    Ok(Json(AssetSummary { total, online, offline: total.saturating_sub(online), open_alerts }))
 }
 
 /// One asset of the org, if the caller may see it; otherwise 404 like a missing one.
@@ -236,9 +248,7 @@ pub async fn create_asset(State(state): State<AppState>, ctx: OrgCtx, Json(body)
             None
         })
     });
-    if body.open_alerts.is_some_and(|n| n < 0) {
-        errors.add("open_alerts", "can't be negative");
-    }
+    check_open_alerts(&mut errors, body.open_alerts);
     let group_id = body.group_id.map(|g| g.to_string());
     if let Some(g) = &group_id {
         if group_in_org(&state, ctx.org_id(), g).await?.is_none() {
@@ -268,7 +278,7 @@ pub async fn create_asset(State(state): State<AppState>, ctx: OrgCtx, Json(body)
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    let alert = alert_raised(&state, &ctx, &mut tx, &name, 0, body.open_alerts.unwrap_or(0)).await?;
+    let alert = alert_raised(&state, &ctx, &mut tx, &name, group_id.as_deref(), 0, body.open_alerts.unwrap_or(0)).await?;
     crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     audit::record(&mut tx, &member.actor(), Event {
         org_id: Some(ctx.org_id()),
@@ -318,9 +328,7 @@ pub async fn update_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
             None
         })
     });
-    if body.open_alerts.is_some_and(|n| n < 0) {
-        errors.add("open_alerts", "can't be negative");
-    }
+    check_open_alerts(&mut errors, body.open_alerts);
     errors.finish()?;
     let mut next = current.clone();
     if let Some(k) = kind {
@@ -358,7 +366,7 @@ pub async fn update_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    let alert = alert_raised(&state, &ctx, &mut tx, &next.name, current.open_alerts, next.open_alerts).await?;
+    let alert = alert_raised(&state, &ctx, &mut tx, &next.name, next.group_id.as_deref(), current.open_alerts, next.open_alerts).await?;
     if (next.online, next.open_alerts) != (current.online, current.open_alerts) {
         crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     }
@@ -392,7 +400,9 @@ impl AlertRaised {
 /// The monitoring hook: an asset that goes from no open alerts to some notifies its org (an
 /// org target, so Do Not Disturb may hold it), in the asset change's own transaction. More
 /// alerts on an asset that already had some notify nobody again.
-async fn alert_raised(state: &AppState, ctx: &OrgCtx, tx: &mut crate::db::Tx, name: &str, before: i64, after: i64) -> Result<AlertRaised> {
+/// The asset's group goes with it, so group-limited viewers hear only of assets they can see.
+#[allow(clippy::too_many_arguments)]
+async fn alert_raised(state: &AppState, ctx: &OrgCtx, tx: &mut crate::db::Tx, name: &str, group_id: Option<&str>, before: i64, after: i64) -> Result<AlertRaised> {
     if before > 0 || after <= 0 {
         return Ok(AlertRaised { note: String::new(), outbox_ids: Vec::new() });
     }
@@ -403,6 +413,7 @@ async fn alert_raised(state: &AppState, ctx: &OrgCtx, tx: &mut crate::db::Tx, na
         body: format!("Monitoring reports {after} open alert(s) on {name} in {}.", ctx.org.name),
         severity: Severity::Warning,
         created_by: None,
+        about_asset: Some(group_id.map(str::to_string)),
     }, state.clock.now_ms())
     .await?;
     let note = match sent.notification.status {

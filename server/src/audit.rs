@@ -4,9 +4,11 @@ use crate::context::OrgCtx;
 use crate::db::sql::Sql;
 use crate::db::{Db, Tx, new_id, now_ms, parse_uuid, rfc3339};
 use crate::error::{ApiError, Result};
-use axum::extract::{Query, State};
+use axum::extract::State;
+use crate::extract::Query;
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router, routing::get};
+use axum::{Router, routing::get};
+use crate::extract::Json;
 use sha2::{Digest, Sha256};
 use shared::api::{AuditEvent, AuditQuery, Page};
 
@@ -43,6 +45,13 @@ pub async fn begin(db: &Db) -> Result<Tx, sqlx::Error> {
     let mut tx = db.begin().await?;
     sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
     Ok(tx)
+}
+
+/// Takes the chain head's lock inside a transaction begun without it (see
+/// [`crate::import`]: on PostgreSQL a long write takes it last, just before its events).
+pub async fn lock_head(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut **tx).await?;
+    Ok(())
 }
 
 struct Chained<'a> {
@@ -202,7 +211,12 @@ pub fn router() -> Router<crate::state::AppState> {
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn list(State(state): State<crate::state::AppState>, ctx: OrgCtx, Query(q): Query<AuditQuery>) -> Result<Response> {
     ctx.admin()?;
-    let csv = q.format.as_deref() == Some("csv");
+    let csv = match q.format.as_deref() {
+        None | Some("") | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::field("format", "must be csv or json")),
+    };
+    // `limit` is clamped to 1–500 (documented); a CSV export has every matching event up to 100,000.
     let limit = if csv { 100_000 } else { i64::from(q.limit.unwrap_or(50).clamp(1, 500)) };
     let mut sql = Sql::new("WITH RECURSIVE scope (id) AS (SELECT id FROM orgs WHERE id = ");
     sql.bind(ctx.org_id()).push(&format!(
@@ -227,7 +241,8 @@ pub async fn list(State(state): State<crate::state::AppState>, ctx: OrgCtx, Quer
         }
     }
     if let Some(cursor) = q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        let seq: i64 = cursor.parse().map_err(|_| ApiError::field("cursor", "is not a cursor from this list"))?;
+        // Cursors are event sequence numbers, which start at 1.
+        let seq: i64 = cursor.parse().ok().filter(|s| *s >= 1).ok_or_else(|| ApiError::field("cursor", "is not a cursor from this list"))?;
         sql.push(" AND e.seq < ").bind(seq);
     }
     sql.push(&format!(" ORDER BY e.seq DESC LIMIT {}", limit + 1));
@@ -241,6 +256,13 @@ pub async fn list(State(state): State<crate::state::AppState>, ctx: OrgCtx, Quer
     }
     let next_cursor = more.then(|| items.last().map(|e| e.seq.to_string())).flatten();
     Ok(Json(Page { items, next_cursor }).into_response())
+}
+
+/// OWASP CSV injection: a spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, tab or
+/// carriage return as a formula. Summaries carry names users typed (an org called
+/// `=HYPERLINK(…)`), so such a cell gets a leading `'`, which spreadsheets show as text.
+pub fn neutralize_cell(v: String) -> String {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{v}") } else { v }
 }
 
 fn csv_response(items: &[AuditEvent]) -> anyhow::Result<Response> {
@@ -261,7 +283,7 @@ fn csv_response(items: &[AuditEvent]) -> anyhow::Result<Response> {
             e.summary.clone(),
             e.request_id.clone().unwrap_or_default(),
             e.ip.clone().unwrap_or_default(),
-        ])?;
+        ].map(neutralize_cell))?;
     }
     let body = w.into_inner()?;
     Ok((

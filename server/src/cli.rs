@@ -24,7 +24,8 @@ enum Command {
     },
     /// Apply database migrations and exit.
     Migrate,
-    /// Create a superuser (or make an existing user one); the password is read from stdin.
+    /// Create a superuser (or, with --promote-existing, make an existing user one); the
+    /// password is read from stdin.
     CreateSuperuser {
         #[arg(long)]
         email: String,
@@ -33,6 +34,10 @@ enum Command {
         /// Read the password from standard input (required: never pass it as an argument).
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// Allow an email that already has an account: make it a superuser with this password
+        /// and end all its sessions and tokens. Without it, an existing email is refused.
+        #[arg(long)]
+        promote_existing: bool,
     },
     /// Create the demo MSP "Contoso MSP" with customers, child tenants and people (idempotent).
     Demo,
@@ -103,12 +108,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Db::connect(&config.database_url).await?;
             println!("migrations applied");
         }
-        Command::CreateSuperuser { email, name, password_stdin: _ } => {
+        Command::CreateSuperuser { email, name, password_stdin: _, promote_existing } => {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
             let db = Db::connect(&config.database_url).await?;
-            match crate::demo::create_superuser(&db, &email, name.as_deref(), &password).await {
+            match crate::demo::create_superuser_with(&db, &email, name.as_deref(), &password, promote_existing).await {
                 Ok(msg) => println!("{msg}"),
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -6,10 +6,12 @@ use crate::db::{now_ms, parse_time_or_date, parse_uuid, rfc3339};
 use crate::error::{ApiError, Result};
 use crate::rows::OrgRow;
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
+use crate::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
-use axum::{Json, Router};
+use axum::Router;
+use crate::extract::Json;
 use shared::api::{CreateDelegation, Delegation};
 use shared::{OrgKind, Role};
 
@@ -173,7 +175,7 @@ pub struct DelegationFilter {
     params(DelegationFilter, ("X-Org-Id" = Option<String>, Header, description = "the MSP")),
     responses((status = 200, body = Vec<Delegation>), (status = 403), (status = 404)))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
-pub async fn list_all(State(state): State<AppState>, ctx: OrgCtx, axum::extract::Query(f): axum::extract::Query<DelegationFilter>) -> Result<Json<Vec<Delegation>>> {
+pub async fn list_all(State(state): State<AppState>, ctx: OrgCtx, crate::extract::Query(f): crate::extract::Query<DelegationFilter>) -> Result<Json<Vec<Delegation>>> {
     if ctx.org.kind() != OrgKind::Msp {
         return Err(ApiError::NotFound);
     }

@@ -64,6 +64,14 @@ async fn insert_user(tx: &mut Tx, actor: &Actor, email: &str, name: &str, hash: 
 /// Creates a superuser, or makes an existing user one (and sets the password).
 /// A new superuser's home is the org of their email domain, created as an MSP if missing.
 pub async fn create_superuser(db: &Db, email: &str, name: Option<&str>, pw: &str) -> anyhow::Result<String> {
+    create_superuser_with(db, email, name, pw, false).await
+}
+
+/// `tenantry create-superuser`. For an email that already has an account it refuses unless
+/// `promote_existing` (`--promote-existing`): then the account becomes a superuser with the
+/// new password, and every session and token it had ends — whoever held them held a lesser
+/// account, and must not keep a superuser's power through them.
+pub async fn create_superuser_with(db: &Db, email: &str, name: Option<&str>, pw: &str, promote_existing: bool) -> anyhow::Result<String> {
     let email = Email::parse(email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
     password::check_policy(pw).map_err(|e| anyhow::anyhow!("password {e}"))?;
     let hash = password::hash(pw.to_string()).await?;
@@ -71,9 +79,13 @@ pub async fn create_superuser(db: &Db, email: &str, name: Option<&str>, pw: &str
     let mut tx = audit::begin(db).await?;
     let existing: Option<(String, String)> = sqlx::query_as("SELECT id, home_org_id FROM users WHERE email = $1").bind(email.as_str()).fetch_optional(&mut *tx).await?;
     let msg = if let Some((id, home)) = existing {
+        if !promote_existing {
+            anyhow::bail!("{email} already has an account; pass --promote-existing to make it a superuser (its sessions and tokens end)");
+        }
         sqlx::query("UPDATE users SET is_superuser = 1, password_hash = $1, status = 'active' WHERE id = $2").bind(&hash).bind(&id).execute(&mut *tx).await?;
-        audit::record(&mut tx, &actor, Event { org_id: Some(&home), action: "user.superuser", object_type: "user", object_id: Some(&id), summary: format!("made {email} a superuser") }).await?;
-        format!("{email} is now a superuser")
+        crate::auth::session::revoke_all_for_user(&mut tx, &id).await?;
+        audit::record(&mut tx, &actor, Event { org_id: Some(&home), action: "user.superuser", object_type: "user", object_id: Some(&id), summary: format!("made the existing account {email} a superuser; its sessions and tokens ended") }).await?;
+        format!("{email} is now a superuser (its sessions and tokens ended)")
     } else {
         let domain = EmailDomain::parse(email.domain()).map_err(|e| anyhow::anyhow!("{e}"))?;
         let org: Option<String> = sqlx::query_scalar("SELECT id FROM orgs WHERE email_domain = $1").bind(domain.as_str()).fetch_optional(&mut *tx).await?;
@@ -281,7 +293,7 @@ async fn seed_workflow(db: &Db) -> anyhow::Result<bool> {
         (&fabrikam, NotificationTarget::Org, "fabrikam-02 has 1 open alert", Severity::Critical),
     ] {
         let path = load_path(&mut tx, org).await?.context("demo org path")?;
-        let sent = notifications::send(&mut tx, &path, NewNotification { org_id: org, target, title: title.to_string(), body: String::new(), severity, created_by: None }, now).await?;
+        let sent = notifications::send(&mut tx, &path, NewNotification { org_id: org, target, title: title.to_string(), body: String::new(), severity, created_by: None, about_asset: None }, now).await?;
         let n = sent.notification;
         audit::record(&mut tx, &actor, Event { org_id: Some(org), action: "notification.create", object_type: "notification", object_id: Some(&n.id.to_string()), summary: format!("notified: {title} ({:?}, {} recipient(s))", n.status, n.recipients) }).await?;
     }

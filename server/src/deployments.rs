@@ -11,10 +11,12 @@ use crate::context::OrgCtx;
 use crate::db::{new_id, now_ms, parse_uuid, rfc3339};
 use crate::error::{ApiError, FieldErrors, Result};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+use crate::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::{delete as delete_route, get};
-use axum::{Json, Router};
+use axum::Router;
+use crate::extract::Json;
 use shared::api::{CreateDeployment, Deployment, ListQuery, Page};
 
 pub fn router() -> Router<AppState> {

@@ -26,6 +26,12 @@ pub enum ApiError {
     /// 409: a unique value is taken; names the field.
     #[error("{message}")]
     Conflict { field: &'static str, message: String },
+    /// 413: the body is over a limit; the message names the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// 415: the body isn't in a format this endpoint reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// 422: invalid fields; each named.
     #[error("invalid input")]
     Invalid(BTreeMap<String, String>),
@@ -50,6 +56,8 @@ impl ApiError {
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
             ApiError::NotFound => ErrorCode::NotFound,
             ApiError::Conflict { .. } => ErrorCode::Conflict,
+            ApiError::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
+            ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Invalid(_) => ErrorCode::Invalid,
             ApiError::RateLimited => ErrorCode::RateLimited,
             ApiError::Internal(_) => ErrorCode::Internal,

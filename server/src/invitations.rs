@@ -16,12 +16,14 @@ use crate::mail::{self, Mail};
 use crate::orgs::{load_org_api, page_bounds};
 use crate::rows::{USER_COLUMNS, UserRow};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+use crate::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Router;
+use crate::extract::Json;
 use axum_extra::extract::CookieJar;
 use shared::access::may_grant;
 use shared::api::{

@@ -14,7 +14,8 @@ use crate::rows::OrgRow;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
+use crate::extract::Json;
 use shared::api::{MergeConflict, MergePlan, MergeRequest};
 use shared::OrgKind;
 use sqlx::AnyConnection;
@@ -200,6 +201,7 @@ async fn merge_service(manager: Manager<'_>, into: OrgAdmin<'_>, state: &AppStat
     if target_path.contains(&source.id) {
         return Err(ApiError::field("into_org_id", "is inside the org being merged"));
     }
+    crate::tree_limits::check_merge(&state.db, &source.id, &target_path).await?;
     let target_domain = target_path.effective_domain().to_string();
     if dry_run {
         let mut conn = state.db.pool.acquire().await?;

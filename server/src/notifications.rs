@@ -26,10 +26,12 @@ use crate::error::{ApiError, FieldErrors, Result};
 use crate::mail::{self, Mail};
 use crate::rows::{USER_COLUMNS, UserRow};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+use crate::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
+use crate::extract::Json;
 use shared::api::{
     CreateNotification, DeliveryStatus, Inbox, InboxItem, InboxQuery, ListQuery, MarkedRead, Notification, NotificationTarget, Severity,
 };
@@ -54,6 +56,10 @@ pub struct NewNotification<'a> {
     pub body: String,
     pub severity: Severity,
     pub created_by: Option<&'a str>,
+    /// `Some(group)` when it is about one asset (`None` inside: an ungrouped asset): a
+    /// group-limited viewer gets it only if the asset is in one of their groups, since they
+    /// can't see the asset otherwise.
+    pub about_asset: Option<Option<String>>,
 }
 
 /// What [`send`] did. Mails in `outbox_ids` go out (over SMTP, if configured) after commit.
@@ -116,12 +122,29 @@ pub async fn recipients(conn: &mut AnyConnection, org_id: &str, target: &Notific
     q.fetch_all(conn).await
 }
 
+/// Members of `org_id` whose viewing is limited to groups that don't include `group`
+/// (`None`: an ungrouped asset, which no group-limited viewer sees).
+async fn limited_away_from(conn: &mut AnyConnection, org_id: &str, group: Option<&str>) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT m.user_id FROM memberships m WHERE m.org_id = $1 AND m.group_limited = 1          AND NOT EXISTS (SELECT 1 FROM membership_groups g WHERE g.user_id = m.user_id AND g.org_id = m.org_id AND g.group_id = $2)",
+    )
+    .bind(org_id.to_string())
+    .bind(group.unwrap_or("").to_string())
+    .fetch_all(conn)
+    .await
+}
+
 /// Inbox rows (and mails, if the org wants them) for every recipient, and marks the
 /// notification delivered. Returns (recipients, outbox ids).
-async fn deliver(tx: &mut Tx, path: &OrgPath, id: &str, target: &NotificationTarget, title: &str, body: &str, now: i64) -> Result<(i64, Vec<String>), sqlx::Error> {
+#[allow(clippy::too_many_arguments)]
+async fn deliver(tx: &mut Tx, path: &OrgPath, id: &str, target: &NotificationTarget, about_asset: Option<Option<&str>>, title: &str, body: &str, now: i64) -> Result<(i64, Vec<String>), sqlx::Error> {
     let org_id = path.nodes[0].id.as_str();
     let prefs: NotificationPreferences = crate::settings::effective(&mut **tx, path, SettingKey::NotificationPreferences).await?;
-    let people = recipients(&mut **tx, org_id, target).await?;
+    let mut people = recipients(&mut **tx, org_id, target).await?;
+    if let Some(group) = about_asset {
+        let away = limited_away_from(&mut **tx, org_id, group).await?;
+        people.retain(|(user_id, _)| !away.contains(user_id));
+    }
     let org_name: String = sqlx::query_scalar("SELECT name FROM orgs WHERE id = $1").bind(org_id).fetch_one(&mut **tx).await?;
     let mut outbox_ids = Vec::new();
     for (user_id, email) in &people {
@@ -159,7 +182,8 @@ pub async fn send(tx: &mut Tx, path: &OrgPath, n: NewNotification<'_>, now: i64)
     let (kind, user, role, group) = target_columns(&n.target);
     sqlx::query(
         "INSERT INTO notifications (id, org_id, target_kind, target_user_id, target_role, target_group_id, title, body, severity, \
-         status, held_until, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'held', $10, $11, $12)",
+         status, held_until, created_by, created_at, about_asset, asset_group_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'held', $10, $11, $12, $13, $14)",
     )
     .bind(&id)
     .bind(n.org_id)
@@ -173,11 +197,14 @@ pub async fn send(tx: &mut Tx, path: &OrgPath, n: NewNotification<'_>, now: i64)
     .bind(held_until)
     .bind(n.created_by)
     .bind(now)
+    .bind(i64::from(n.about_asset.is_some()))
+    .bind(n.about_asset.clone().flatten())
     .execute(&mut **tx)
     .await?;
+    let about = n.about_asset.as_ref().map(|g| g.as_deref());
     let (count, outbox_ids) = match held_until {
         Some(_) => (0, Vec::new()),
-        None => deliver(tx, path, &id, &n.target, &n.title, &n.body, now).await?,
+        None => deliver(tx, path, &id, &n.target, about, &n.title, &n.body, now).await?,
     };
     let notification = Notification {
         id: parse_uuid(&id),
@@ -201,16 +228,29 @@ pub async fn send(tx: &mut Tx, path: &OrgPath, n: NewNotification<'_>, now: i64)
 /// conditional update, so concurrent releasers (several servers, a tick and an inbox read)
 /// deliver it exactly once. Returns the ids of the mails queued, for SMTP delivery.
 pub async fn release_held(db: &Db, now: i64) -> Result<Vec<String>, sqlx::Error> {
-    let due: Vec<(String, String, String, Option<String>, Option<String>, Option<String>, String, String)> = sqlx::query_as(
-        "SELECT id, org_id, target_kind, target_user_id, target_role, target_group_id, title, body FROM notifications \
-         WHERE status = 'held' AND held_until <= $1 ORDER BY created_at, id",
+    #[derive(sqlx::FromRow)]
+    struct Due {
+        id: String,
+        org_id: String,
+        target_kind: String,
+        target_user_id: Option<String>,
+        target_role: Option<String>,
+        target_group_id: Option<String>,
+        title: String,
+        body: String,
+        about_asset: i64,
+        asset_group_id: Option<String>,
+    }
+    let due: Vec<Due> = sqlx::query_as(
+        "SELECT id, org_id, target_kind, target_user_id, target_role, target_group_id, title, body, about_asset, asset_group_id \
+         FROM notifications WHERE status = 'held' AND held_until <= $1 ORDER BY created_at, id",
     )
     .bind(now)
     .fetch_all(&db.pool)
     .await?;
     let actor = Actor { email: Some("system:do-not-disturb".into()), ..Actor::default() };
     let mut mails = Vec::new();
-    for (id, org_id, kind, user, role, group, title, body) in due {
+    for Due { id, org_id, target_kind: kind, target_user_id: user, target_role: role, target_group_id: group, title, body, about_asset, asset_group_id } in due {
         let mut tx = audit::begin(db).await?;
         let claimed = sqlx::query("UPDATE notifications SET status = 'delivered', delivered_at = $1 WHERE id = $2 AND status = 'held'")
             .bind(now)
@@ -222,7 +262,8 @@ pub async fn release_held(db: &Db, now: i64) -> Result<Vec<String>, sqlx::Error>
         }
         let Some(path) = load_path(&mut tx, &org_id).await? else { continue };
         let target = target_from(&kind, user.as_deref(), role.as_deref(), group.as_deref());
-        let (count, outbox_ids) = deliver(&mut tx, &path, &id, &target, &title, &body, now).await?;
+        let about = (about_asset != 0).then_some(asset_group_id.as_deref());
+        let (count, outbox_ids) = deliver(&mut tx, &path, &id, &target, about, &title, &body, now).await?;
         audit::record(&mut tx, &actor, Event {
             org_id: Some(&org_id),
             action: "notification.release",
@@ -314,6 +355,7 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
         body: body.body.trim().to_string(),
         severity: body.severity,
         created_by: Some(&ctx.caller.user.id),
+        about_asset: None,
     }, now)
     .await?;
     let n = &sent.notification;
@@ -338,11 +380,40 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
 
 type InboxRow = (String, String, String, String, String, String, String, String, i64, Option<i64>);
 
-async fn unread_count(state: &AppState, user_id: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM inbox WHERE user_id = $1 AND read_at IS NULL")
-        .bind(user_id)
-        .fetch_one(&state.db.pool)
-        .await?)
+/// The orgs of the caller's inbox they can still open. Items of any other org (access
+/// removed, delegation revoked or expired, org moved away) stay stored but are hidden: the
+/// inbox must not keep showing what the caller can no longer see.
+async fn visible_orgs(state: &AppState, caller: &Caller) -> Result<Vec<String>> {
+    let orgs: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT n.org_id FROM inbox i JOIN notifications n ON n.id = i.notification_id WHERE i.user_id = $1",
+    )
+    .bind(&caller.user.id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let paths = crate::orgs::paths_of(&state.db, orgs.iter().map(String::as_str)).await?;
+    Ok(orgs.into_iter().filter(|o| paths.get(o).is_some_and(|p| caller.grants.role_in(p).is_some())).collect())
+}
+
+/// `AND n.org_id IN ($first, …)` for [`visible_orgs`], with its binds.
+fn visible_condition(orgs: &[String], first: usize) -> String {
+    if orgs.is_empty() {
+        return " AND 1 = 0".to_string();
+    }
+    let list: Vec<String> = (first..first + orgs.len()).map(|i| format!("${i}")).collect();
+    format!(" AND n.org_id IN ({})", list.join(", "))
+}
+
+async fn unread_count(state: &AppState, user_id: &str, visible: &[String]) -> Result<i64> {
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM inbox i JOIN notifications n ON n.id = i.notification_id \
+         WHERE i.user_id = $1 AND i.read_at IS NULL{}",
+        visible_condition(visible, 2)
+    );
+    let mut q = sqlx::query_scalar(&sql).bind(user_id.to_string());
+    for o in visible {
+        q = q.bind(o.clone());
+    }
+    Ok(q.fetch_one(&state.db.pool).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/inbox", tag = "notifications", params(InboxQuery),
@@ -356,16 +427,19 @@ pub async fn inbox(State(state): State<AppState>, caller: Caller, Query(q): Quer
         tracing::warn!(error = ?e, "releasing held notifications on an inbox read");
     }
     let unread_only = if q.unread == Some(true) { " AND i.read_at IS NULL" } else { "" };
-    let rows: Vec<InboxRow> = sqlx::query_as(&format!(
+    let visible = visible_orgs(&state, &caller).await?;
+    let sql = format!(
         "SELECT i.id, n.id, n.org_id, o.name, n.title, n.body, n.severity, n.target_kind, i.created_at, i.read_at \
          FROM inbox i JOIN notifications n ON n.id = i.notification_id JOIN orgs o ON o.id = n.org_id \
-         WHERE i.user_id = $1{unread_only} ORDER BY i.created_at DESC, i.id DESC LIMIT $2 OFFSET $3"
-    ))
-    .bind(&caller.user.id)
-    .bind((limit + 1) as i64)
-    .bind(offset as i64)
-    .fetch_all(&state.db.pool)
-    .await?;
+         WHERE i.user_id = $1{unread_only}{} ORDER BY i.created_at DESC, i.id DESC LIMIT {} OFFSET {offset}",
+        visible_condition(&visible, 2),
+        limit + 1
+    );
+    let mut query = sqlx::query_as::<_, InboxRow>(&sql).bind(caller.user.id.clone());
+    for o in &visible {
+        query = query.bind(o.clone());
+    }
+    let rows: Vec<InboxRow> = query.fetch_all(&state.db.pool).await?;
     let more = rows.len() > limit;
     let items = rows
         .into_iter()
@@ -383,7 +457,7 @@ pub async fn inbox(State(state): State<AppState>, caller: Caller, Query(q): Quer
             read_at: read.map(rfc3339),
         })
         .collect();
-    Ok(Json(Inbox { items, next_cursor: more.then(|| (offset + limit).to_string()), unread_count: unread_count(&state, &caller.user.id).await? }))
+    Ok(Json(Inbox { items, next_cursor: more.then(|| (offset + limit).to_string()), unread_count: unread_count(&state, &caller.user.id, &visible).await? }))
 }
 
 /// The same inbox under the path the API contract names.
@@ -401,12 +475,16 @@ pub async fn me_notifications(state: State<AppState>, caller: Caller, q: Query<I
     responses((status = 200, body = MarkedRead), (status = 401), (status = 404, description = "not in the caller's inbox")))]
 #[tracing::instrument(skip(state, caller), fields(user = %caller.user.id))]
 pub async fn mark_read(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<MarkedRead>> {
-    let mine: Option<Option<i64>> = sqlx::query_scalar("SELECT read_at FROM inbox WHERE id = $1 AND user_id = $2")
-        .bind(&id)
-        .bind(&caller.user.id)
-        .fetch_optional(&state.db.pool)
-        .await?;
-    let Some(read_at) = mine else { return Err(ApiError::NotFound) };
+    let mine: Option<(Option<i64>, String)> = sqlx::query_as(
+        "SELECT i.read_at, n.org_id FROM inbox i JOIN notifications n ON n.id = i.notification_id WHERE i.id = $1 AND i.user_id = $2",
+    )
+    .bind(&id)
+    .bind(&caller.user.id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let visible = visible_orgs(&state, &caller).await?;
+    // An item of an org the caller can no longer open is hidden, so it is not found either.
+    let Some((read_at, _)) = mine.filter(|(_, org)| visible.contains(org)) else { return Err(ApiError::NotFound) };
     let mut marked = 0;
     if read_at.is_none() {
         marked = sqlx::query("UPDATE inbox SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL")
@@ -417,18 +495,24 @@ pub async fn mark_read(State(state): State<AppState>, caller: Caller, Path(id): 
             .await?
             .rows_affected() as i64;
     }
-    Ok(Json(MarkedRead { marked, unread_count: unread_count(&state, &caller.user.id).await? }))
+    Ok(Json(MarkedRead { marked, unread_count: unread_count(&state, &caller.user.id, &visible).await? }))
 }
 
 #[utoipa::path(post, path = "/api/v1/inbox/read-all", tag = "notifications",
     responses((status = 200, body = MarkedRead), (status = 401)))]
 #[tracing::instrument(skip(state, caller), fields(user = %caller.user.id))]
 pub async fn mark_all_read(State(state): State<AppState>, caller: Caller) -> Result<Json<MarkedRead>> {
-    let marked = sqlx::query("UPDATE inbox SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
-        .bind(state.clock.now_ms())
-        .bind(&caller.user.id)
-        .execute(&state.db.pool)
-        .await?
-        .rows_affected() as i64;
-    Ok(Json(MarkedRead { marked, unread_count: unread_count(&state, &caller.user.id).await? }))
+    // Only what the caller can see; hidden items keep their state.
+    let visible = visible_orgs(&state, &caller).await?;
+    let sql = format!(
+        "UPDATE inbox SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL \
+         AND notification_id IN (SELECT n.id FROM notifications n WHERE 1 = 1{})",
+        visible_condition(&visible, 3)
+    );
+    let mut q = sqlx::query(&sql).bind(state.clock.now_ms()).bind(caller.user.id.clone());
+    for o in &visible {
+        q = q.bind(o.clone());
+    }
+    let marked = q.execute(&state.db.pool).await?.rows_affected() as i64;
+    Ok(Json(MarkedRead { marked, unread_count: unread_count(&state, &caller.user.id, &visible).await? }))
 }

@@ -8,10 +8,12 @@ use crate::db::{Db, new_id, now_ms};
 use crate::error::{ApiError, FieldErrors, Result};
 use crate::rows::{ORG_COLUMNS, OrgRow};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+use crate::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Router;
+use crate::extract::Json;
 use shared::api::{CreateOrg, CurrentOrg, ListQuery, Org, OrgEntry, Page, SetParent, UpdateOrg};
 use shared::{EmailDomain, OrgKind, OrgSlug, OrgStatus};
 use std::collections::HashMap;
@@ -36,16 +38,31 @@ pub async fn load_org_api(db: &Db, org_id: &str) -> Result<Org> {
     Ok(row.to_api(path.effective_domain()))
 }
 
+/// The largest page any list answers (`?limit=`, default 50; more is a 422, not a clamp).
+pub const MAX_LIMIT: u32 = 500;
+/// The largest offset a list cursor can hold: far past any real list, far below where
+/// `offset + limit` or the database's `OFFSET` could overflow.
+pub const MAX_OFFSET: usize = 1_000_000_000;
+
 pub(crate) fn page_bounds(q: &ListQuery) -> Result<(usize, usize)> {
     let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::field("limit", "must be between 1 and 500"));
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::field("limit", format!("must be between 1 and {MAX_LIMIT}")));
     }
-    let offset = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => c.parse::<usize>().map_err(|_| ApiError::field("cursor", "is not a cursor from this list"))?,
-        None => 0,
-    };
-    Ok((limit as usize, offset))
+    Ok((limit as usize, offset_cursor(q.cursor.as_deref())?))
+}
+
+/// An offset cursor (`next_cursor` of the previous page): a whole number from 0 to
+/// [`MAX_OFFSET`]; anything else is a 422, never a wrapped or negative offset.
+pub(crate) fn offset_cursor(cursor: Option<&str>) -> Result<usize> {
+    match cursor.filter(|c| !c.is_empty()) {
+        Some(c) => c
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= MAX_OFFSET)
+            .ok_or_else(|| ApiError::field("cursor", "is not a cursor from this list")),
+        None => Ok(0),
+    }
 }
 
 pub(crate) fn paginate<T>(all: Vec<T>, limit: usize, offset: usize) -> Page<T> {
@@ -284,7 +301,7 @@ struct PathRow {
 }
 
 /// The paths (org, parent, …, root) of several orgs in one query.
-async fn paths_of<'a>(db: &Db, ids: impl Iterator<Item = &'a str>) -> Result<HashMap<String, OrgPath>> {
+pub(crate) async fn paths_of<'a>(db: &Db, ids: impl Iterator<Item = &'a str>) -> Result<HashMap<String, OrgPath>> {
     let ids: Vec<&str> = ids.collect();
     let mut out: HashMap<String, OrgPath> = HashMap::with_capacity(ids.len());
     // Chunks keep the bind count far below either engine's limit.
@@ -356,6 +373,7 @@ impl<'a> Placement<'a> {
                 // A parent of the wrong kind can never work, for anyone: that is said first.
                 parent_fits(kind, Some(&parent.org))?;
                 let admin = parent.admin().map_err(|_| ApiError::Forbidden(format!("only admins of {} can add tenants under it", parent.org.name)))?;
+                crate::tree_limits::check_new_child(&parent.path)?;
                 Ok(Placement::Under(admin))
             }
         }
@@ -587,6 +605,7 @@ pub async fn set_parent(State(state): State<AppState>, caller: Caller, Path(id):
 /// Moves `target` under `parent` (a customer to another MSP, a child tenant elsewhere).
 async fn set_parent_service(su: Superuser<'_>, state: &AppState, target: &OrgCtx, parent: &OrgCtx) -> Result<Org> {
     let (row, id) = (&target.org, target.org_id());
+    let (old_path, parent_path) = (&target.path, &parent.path);
     let fits = match row.kind() {
         OrgKind::Msp => false,
         OrgKind::Customer => parent.org.kind() == OrgKind::Msp,
@@ -598,6 +617,7 @@ async fn set_parent_service(su: Superuser<'_>, state: &AppState, target: &OrgCtx
     if parent.path.contains(id) {
         return Err(ApiError::field("parent_id", "would put the org under itself"));
     }
+    crate::tree_limits::check_move(&state.db, id, parent_path).await?;
     let mut tx = audit::begin(&state.db).await?;
     sqlx::query("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE id = $3").bind(parent.org_id()).bind(now_ms()).bind(id).execute(&mut *tx).await?;
     audit::record(&mut tx, &su.actor(), Event {
@@ -608,8 +628,36 @@ async fn set_parent_service(su: Superuser<'_>, state: &AppState, target: &OrgCtx
         summary: format!("moved {} under {}", row.name, parent.org.name),
     })
     .await?;
+    if old_path.msp_id() != parent_path.msp_id() {
+        drop_delegations_below(su, &mut tx, id, &row.name).await?;
+    }
     tx.commit().await?;
     load_org_api(&state.db, id).await
+}
+
+/// Delegations are grants of the MSP that managed the org: when the org (with its subtree)
+/// moves to another MSP, the old MSP's technicians must not keep admin there — nobody at the
+/// new MSP could even see those grants to revoke them. Each one removed is audited in the
+/// org it was on.
+async fn drop_delegations_below(su: Superuser<'_>, tx: &mut crate::db::Tx, org_id: &str, org_name: &str) -> Result<()> {
+    let found: Vec<(String, String, String)> = sqlx::query_as(
+        "WITH RECURSIVE sub (id) AS (SELECT id FROM orgs WHERE id = $1            UNION ALL SELECT o.id FROM orgs o JOIN sub s ON o.parent_id = s.id)          SELECT d.org_id, d.user_id, u.email FROM delegations d JOIN users u ON u.id = d.user_id          WHERE d.org_id IN (SELECT id FROM sub) ORDER BY u.email",
+    )
+    .bind(org_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (on, user_id, email) in found {
+        sqlx::query("DELETE FROM delegations WHERE org_id = $1 AND user_id = $2").bind(&on).bind(&user_id).execute(&mut **tx).await?;
+        audit::record(tx, &su.actor(), Event {
+            org_id: Some(&on),
+            action: "delegation.revoke",
+            object_type: "delegation",
+            object_id: Some(&user_id),
+            summary: format!("removed {email}'s delegated admin: {org_name} moved to another MSP"),
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 #[utoipa::path(get, path = "/api/v1/org", tag = "orgs", params(("X-Org-Id" = Option<String>, Header, description = "org context")),
@@ -642,6 +690,7 @@ pub async fn list_customers(State(state): State<AppState>, ctx: OrgCtx, Query(q)
 
 /// `{name, slug?, email_domain}`: a customer under the current org (an MSP).
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateCustomer {
     pub name: String,
     pub slug: Option<String>,

@@ -6,9 +6,11 @@ use crate::db::rfc3339;
 use crate::db::sql::Sql;
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
+use crate::extract::Query;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
+use crate::extract::Json;
 use shared::api::{Overview, OverviewQuery, OverviewRow, OverviewTotals};
 use shared::{OrgKind, Role};
 
@@ -66,13 +68,10 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
         return Err(ApiError::BadRequest("the overview is for MSP orgs".into()));
     }
     let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::field("limit", "must be between 1 and 500"));
+    if !(1..=crate::orgs::MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::field("limit", format!("must be between 1 and {}", crate::orgs::MAX_LIMIT)));
     }
-    let offset: i64 = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => c.parse().map_err(|_| ApiError::field("cursor", "is not a cursor from this list"))?,
-        None => 0,
-    };
+    let offset = crate::orgs::offset_cursor(q.cursor.as_deref())? as i64;
     let sort = q.sort.as_deref().unwrap_or("name");
     let order = match sort {
         "name" => "lower(c.name)",
@@ -151,12 +150,12 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
             users: r.users,
             assets: r.assets,
             online: r.online,
-            offline: r.assets - r.online,
+            offline: r.assets.saturating_sub(r.online),
             open_alerts: r.open_alerts,
             last_activity: r.last_activity.map(rfc3339),
         }) })
         .collect::<Result<Vec<_>>>()?;
-    let totals = OverviewTotals { customers: t.customers, assets: t.assets, online: t.online, offline: t.assets - t.online, open_alerts: t.open_alerts, suspended: t.suspended };
+    let totals = OverviewTotals { customers: t.customers, assets: t.assets, online: t.online, offline: t.assets.saturating_sub(t.online), open_alerts: t.open_alerts, suspended: t.suspended };
     Ok(Json(Overview { totals, items, next_cursor: more.then(|| (offset + i64::from(limit)).to_string()) }))
 }
 

@@ -8,10 +8,12 @@ use crate::error::{ApiError, FieldErrors, Result};
 use crate::orgs::{page_bounds, paginate};
 use crate::rows::{USER_COLUMNS, UserRow};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+use crate::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
-use axum::{Json, Router};
+use axum::Router;
+use crate::extract::Json;
 use shared::access::may_grant;
 use shared::api::{AddUser, ListQuery, Member, Page, UpdateMember};
 use crate::invitations::parse_invitee;
@@ -98,6 +100,10 @@ pub async fn add_user(State(state): State<AppState>, ctx: OrgCtx, Json(body): Js
     if !may_grant(Some(ctx.role), body.role) {
         return Err(ApiError::Forbidden("you can't grant a role above your own".into()));
     }
+    let mut groups: Vec<String> = body.group_ids.iter().flatten().map(|g| g.to_string()).collect();
+    groups.sort();
+    groups.dedup();
+    let group_names = groups_of_org(&state, ctx.org_id(), body.role, &groups).await?;
     let email = email.expect("checked");
     let hash = match body.password.clone() {
         Some(pw) => Some(password::hash(pw.expose().to_string()).await?),
@@ -122,13 +128,20 @@ pub async fn add_user(State(state): State<AppState>, ctx: OrgCtx, Json(body): Js
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    for g in &groups {
+        sqlx::query("INSERT INTO membership_groups (user_id, org_id, group_id) VALUES ($1, $2, $3)").bind(&id).bind(ctx.org_id()).bind(g).execute(&mut *tx).await?;
+    }
+    if !groups.is_empty() {
+        sqlx::query("UPDATE memberships SET group_limited = 1 WHERE user_id = $1 AND org_id = $2").bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
+    }
     crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
+    let limited = if group_names.is_empty() { String::new() } else { format!(", limited to {}", group_names.join(", ")) };
     audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "user.create",
         object_type: "user",
         object_id: Some(&id),
-        summary: format!("added {email} as {}", body.role),
+        summary: format!("added {email} as {}{limited}", body.role),
     })
     .await?;
     tx.commit().await?;
@@ -252,21 +265,10 @@ async fn set_superuser(_proof: Superuser<'_>, tx: &mut crate::db::Tx, user_id: &
 /// Checks `group_ids` for a membership whose role will be `role`: only viewers are limited,
 /// and only to groups of this org. Returns the group names and whether the limit changes.
 async fn check_group_limit(state: &AppState, ctx: &OrgCtx, user_id: &str, role: Role, ids: &[uuid::Uuid]) -> Result<(Vec<String>, bool)> {
-    if !ids.is_empty() && role != Role::Viewer {
-        return Err(ApiError::field("group_ids", "only viewers can be limited to groups"));
-    }
-    let mut names = Vec::new();
     let mut wanted: Vec<String> = ids.iter().map(|g| g.to_string()).collect();
     wanted.sort();
     wanted.dedup();
-    for g in &wanted {
-        let name: Option<String> = sqlx::query_scalar("SELECT name FROM asset_groups WHERE org_id = $1 AND id = $2")
-            .bind(ctx.org_id())
-            .bind(g)
-            .fetch_optional(&state.db.pool)
-            .await?;
-        names.push(name.ok_or_else(|| ApiError::field("group_ids", format!("{g} is not a group of this org")))?);
-    }
+    let mut names = groups_of_org(state, ctx.org_id(), role, &wanted).await?;
     let (limited,): (i64,) = sqlx::query_as("SELECT group_limited FROM memberships WHERE user_id = $1 AND org_id = $2")
         .bind(user_id)
         .bind(ctx.org_id())
@@ -281,4 +283,25 @@ async fn check_group_limit(state: &AppState, ctx: &OrgCtx, user_id: &str, role: 
     let changed = (limited != 0) != !wanted.is_empty() || current != wanted;
     names.sort();
     Ok((names, changed))
+}
+
+/// The names of `ids` (sorted, deduplicated), which must all be groups of `org_id`, for a
+/// membership whose role will be `role`: only viewers are limited to groups (422 otherwise).
+async fn groups_of_org(state: &AppState, org_id: &str, role: Role, ids: &[String]) -> Result<Vec<String>> {
+    if !ids.is_empty() && role != Role::Viewer {
+        return Err(ApiError::field("group_ids", "only viewers can be limited to groups"));
+    }
+    if ids.len() > 500 {
+        return Err(ApiError::field("group_ids", "at most 500 groups"));
+    }
+    let mut names = Vec::with_capacity(ids.len());
+    for g in ids {
+        let name: Option<String> = sqlx::query_scalar("SELECT name FROM asset_groups WHERE org_id = $1 AND id = $2")
+            .bind(org_id)
+            .bind(g)
+            .fetch_optional(&state.db.pool)
+            .await?;
+        names.push(name.ok_or_else(|| ApiError::field("group_ids", format!("{g} is not a group of this org")))?);
+    }
+    Ok(names)
 }

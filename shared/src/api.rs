@@ -21,9 +21,10 @@ pub struct Page<T> {
 pub struct ListQuery {
     /// Case-insensitive text filter.
     pub q: Option<String>,
-    /// 1–500, default 50.
+    /// 1–500, default 50 (more is a 422).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
-    /// Opaque cursor from the previous page's `next_cursor`.
+    /// Opaque cursor from the previous page's `next_cursor`; anything else is a 422.
     pub cursor: Option<String>,
 }
 
@@ -103,6 +104,7 @@ pub struct Capabilities {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
     pub password: Password,
@@ -129,12 +131,15 @@ pub struct Me {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     pub email: String,
     pub password: Password,
     /// A label to recognize the token by, e.g. "backup script".
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 100))]
     pub name: String,
     /// Lifetime in days, 1–365; default 90.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 365))]
     pub expires_in_days: Option<u32>,
 }
 
@@ -179,7 +184,9 @@ pub struct OrgEntry {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateOrg {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 100))]
     pub name: String,
     /// Suggested from the name (and the MSP's slug for customers) when left out.
     pub slug: Option<String>,
@@ -192,7 +199,9 @@ pub struct CreateOrg {
 /// `PATCH /api/v1/orgs/{id}`. `email_domain` is accepted only to refuse it with 422.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateOrg {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 100))]
     pub name: Option<String>,
     pub status: Option<OrgStatus>,
     pub email_domain: Option<String>,
@@ -201,6 +210,7 @@ pub struct UpdateOrg {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SetParent {
     pub parent_id: Uuid,
 }
@@ -216,16 +226,24 @@ pub struct Member {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct AddUser {
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 100))]
     pub name: String,
     pub role: Role,
     /// Without a password the user can't sign in until one is set (e.g. by invitation).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Password, min_length = 10, max_length = 256))]
     pub password: Option<Password>,
+    /// Limits a new viewer to these groups of the org (as `PATCH` does); viewers only.
+    /// Left out or `[]`: every group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_ids: Option<Vec<Uuid>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateMember {
     pub role: Option<Role>,
     pub status: Option<UserStatus>,
@@ -237,6 +255,7 @@ pub struct UpdateMember {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateDelegation {
     pub user_id: Uuid,
     /// RFC 3339; `null` never expires.
@@ -288,8 +307,10 @@ pub struct AuditQuery {
     pub since: Option<String>,
     /// RFC 3339 upper bound (exclusive).
     pub until: Option<String>,
-    /// `csv` to download.
+    /// `csv` to download; `json` (the default) for a page. Anything else is a 422.
     pub format: Option<String>,
+    /// 1–500, default 50; values outside are clamped (a CSV export takes up to 100,000).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -297,6 +318,7 @@ pub struct AuditQuery {
 /// `POST /api/v1/invitations`: invite someone into the current org.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateInvitation {
     /// Must be an address at the org's (effective) email domain; subdomains don't count.
     pub email: String,
@@ -332,9 +354,12 @@ pub struct Invitation {
 /// the secrets.
 #[derive(Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct AcceptInvitation {
     pub token: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 100))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 10, max_length = 256))]
     pub password: String,
 }
 
@@ -408,6 +433,7 @@ pub struct AssetQuery {
     pub group_id: Option<String>,
     /// `true` or `false`.
     pub online: Option<String>,
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -415,16 +441,23 @@ pub struct AssetQuery {
 /// `POST /api/v1/assets`. `kind` is one of `computer`, `monitored_system`, `gateway`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateAsset {
     pub kind: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 200))]
     pub name: String,
     pub group_id: Option<Uuid>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub os: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub address: Option<String>,
     pub online: Option<bool>,
     /// RFC 3339.
     pub last_seen_at: Option<String>,
+    /// 0–1,000,000.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000))]
     pub open_alerts: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub external_id: Option<String>,
 }
 
@@ -432,15 +465,22 @@ pub struct CreateAsset {
 /// and `external_id` an empty string clears the value.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateAsset {
     pub kind: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 200))]
     pub name: Option<String>,
     pub group_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub os: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub address: Option<String>,
     pub online: Option<bool>,
     pub last_seen_at: Option<String>,
+    /// 0–1,000,000.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000))]
     pub open_alerts: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub external_id: Option<String>,
 }
 
@@ -467,13 +507,16 @@ pub struct Group {
 /// `POST /api/v1/groups`, `PATCH /api/v1/groups/{id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct GroupBody {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 100))]
     pub name: String,
 }
 
 /// `POST /api/v1/assets/move`: all of these assets of the current org into the target, or none.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct MoveAssets {
     pub asset_ids: Vec<Uuid>,
     pub target_org_id: Uuid,
@@ -491,6 +534,7 @@ pub struct MoveResult {
 /// `POST /api/v1/org/merge`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct MergeRequest {
     pub into_org_id: Uuid,
     #[serde(default)]
@@ -565,6 +609,7 @@ pub struct OverviewQuery {
     pub status: Option<String>,
     /// `name` (default), `users`, `assets`, `offline`, `alerts`, `activity`.
     pub sort: Option<String>,
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -718,7 +763,9 @@ pub struct ScheduleTarget {
 /// `POST /api/v1/schedules`. `asset_ids` and `group_ids` must be the current org's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateSchedule {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 200))]
     pub name: String,
     /// `daily`, `weekly` or `monthly`.
     pub frequency: String,
@@ -733,6 +780,7 @@ pub struct CreateSchedule {
 /// `PATCH /api/v1/schedules/{id}`: fields left out stay; a target list given replaces the old one.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateSchedule {
     pub name: Option<String>,
     pub frequency: Option<String>,
@@ -764,8 +812,11 @@ pub struct Deployment {
 /// `POST /api/v1/deployments`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateDeployment {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 200))]
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 20000))]
     pub package: String,
     #[serde(default)]
     pub inheritable: bool,
@@ -774,7 +825,7 @@ pub struct CreateDeployment {
 /// Whom a notification is for, within the current org.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "RawTarget")]
 pub enum NotificationTarget {
     /// Every active member of the org. The only kind Do Not Disturb applies to.
     Org,
@@ -784,6 +835,45 @@ pub enum NotificationTarget {
     Role { role: Role },
     /// Members of the org whose viewing is limited to this asset group.
     Group { group_id: Uuid },
+}
+
+/// What a [`NotificationTarget`] is read through: serde ignores extra keys of an internally
+/// tagged unit variant (`{"kind": "org", "user_id": …}`) even with `deny_unknown_fields`, so
+/// the keys are read flat and each kind takes exactly its own.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    kind: String,
+    user_id: Option<Uuid>,
+    role: Option<Role>,
+    group_id: Option<Uuid>,
+}
+
+impl TryFrom<RawTarget> for NotificationTarget {
+    type Error = String;
+
+    fn try_from(raw: RawTarget) -> Result<Self, String> {
+        // The messages follow serde's wording, so the API names the field.
+        let extra = |field: &str, kind: &str| format!("unknown field `{field}`: kind {kind} doesn't take it");
+        let given = [("user_id", raw.user_id.is_some()), ("role", raw.role.is_some()), ("group_id", raw.group_id.is_some())];
+        let own = match raw.kind.as_str() {
+            "org" => None,
+            "user" => Some("user_id"),
+            "role" => Some("role"),
+            "group" => Some("group_id"),
+            other => return Err(format!("unknown variant `{other}`, expected one of `org`, `user`, `role`, `group`")),
+        };
+        if let Some((field, _)) = given.iter().find(|(f, set)| *set && Some(*f) != own) {
+            return Err(extra(field, &raw.kind));
+        }
+        let missing = |field: &str| format!("missing field `{field}`");
+        Ok(match raw.kind.as_str() {
+            "user" => NotificationTarget::User { user_id: raw.user_id.ok_or_else(|| missing("user_id"))? },
+            "role" => NotificationTarget::Role { role: raw.role.ok_or_else(|| missing("role"))? },
+            "group" => NotificationTarget::Group { group_id: raw.group_id.ok_or_else(|| missing("group_id"))? },
+            _ => NotificationTarget::Org,
+        })
+    }
 }
 
 /// Notification severity.
@@ -813,10 +903,13 @@ impl Severity {
 /// `POST /api/v1/notifications`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateNotification {
     pub target: NotificationTarget,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 200))]
     pub title: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 5000))]
     pub body: String,
     #[serde(default = "default_severity")]
     pub severity: Severity,
@@ -890,6 +983,7 @@ pub struct InboxQuery {
     /// Only unread items.
     pub unread: Option<bool>,
     /// 1–500, default 50.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -15,8 +15,14 @@ pub enum ErrorCode {
     Forbidden,
     /// 404
     NotFound,
+    /// 405: the path exists, the method doesn't.
+    MethodNotAllowed,
     /// 409
     Conflict,
+    /// 413: the body is over the limit (the message names it).
+    PayloadTooLarge,
+    /// 415: the body isn't in a format the endpoint reads (send `application/json`).
+    UnsupportedMediaType,
     /// 422
     Invalid,
     /// 429
@@ -33,7 +39,10 @@ impl ErrorCode {
             Self::Unauthorized => 401,
             Self::Forbidden => 403,
             Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
             Self::Conflict => 409,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
             Self::Invalid => 422,
             Self::RateLimited => 429,
             Self::Internal => 500,

@@ -455,6 +455,7 @@ pub struct Settings {
 /// system default's; the stored value is always complete.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SetSetting {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub value: Value,

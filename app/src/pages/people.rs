@@ -251,7 +251,7 @@ fn AddPerson(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
         ev.prevent_default();
         let Ok(r) = role.get_untracked().parse::<Role>() else { return };
         let pw = password.get_untracked();
-        let body = AddUser { email: email.get_untracked(), name: name.get_untracked(), role: r, password: (!pw.is_empty()).then(|| pw.into()) };
+        let body = AddUser { email: email.get_untracked(), name: name.get_untracked(), role: r, password: (!pw.is_empty()).then(|| pw.into()), group_ids: None };
         let org = session.org_header();
         leptos::task::spawn_local(async move {
             match client::post::<Member, _>("/api/v1/users", org, &body).await {

@@ -6,12 +6,14 @@ use crate::error::{ApiError, FieldErrors, Result};
 use crate::orgs::load_org_api;
 use crate::rows::{USER_COLUMNS, UserRow};
 use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
+use crate::extract::Path;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Router;
+use crate::extract::Json;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use shared::api::{LoginRequest, LoginResponse, Me, TokenCreated, TokenInfo, TokenRequest};
@@ -40,6 +42,11 @@ fn cookie(name: &'static str, value: String, http_only: bool, secure: bool) -> C
     c.set_same_site(SameSite::Lax);
     c.set_secure(secure);
     c
+}
+
+/// A cookie of ours to remove (same name, path and flags as when it was set).
+pub(crate) fn expired_cookie(name: &'static str, http_only: bool, secure: bool) -> Cookie<'static> {
+    cookie(name, String::new(), http_only, secure)
 }
 
 /// Checks email and password with the rate limits; the user on success.

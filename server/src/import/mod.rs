@@ -38,12 +38,49 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use tokio::sync::mpsc;
 
+/// The largest import body: a 100,000-row export is about 10 MB; leave room above that.
+/// Over it: 413 naming the limit.
+pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+/// The most rows (tenants and assets together) one import takes. Over it: 413 naming the
+/// limit. An import is one transaction (all or nothing), so this also
+/// bounds how long it holds the database's write lock: checking happens before the
+/// transaction, and the writes are multi-row statements of 200 rows.
+///
+/// Measured 2026-11-29 with `import_write_lock_hold` (an ignored test in
+/// tests/api/hardening.rs: a 100,000-asset import while another tenant writes in a loop),
+/// debug build, 2 cores with a load average of 7:
+/// - SQLite: the other tenant's write waited at most 5.0–9.2 s (the whole write phase; the
+///   database has one write lock). About 2.6 s of that is SQLite's own work — a bare
+///   `INSERT … SELECT` of 100,000 asset rows takes that long with the indexes — so no
+///   statement shape gets far below it inside one transaction. It stays under the 10 s busy
+///   timeout, but barely on a loaded machine: large installations belong on PostgreSQL, or
+///   a follow-up stages rows in short transactions and publishes them with one
+///   `INSERT … SELECT`.
+/// - PostgreSQL: at most 1.0 s — rows lock one by one, and the audit chain's head, the one
+///   row every audited write shares, is taken only at the end (see [`run`]).
+///
+/// Splitting the write into several transactions would shorten the SQLite hold but let
+/// others see half an import, which the all-or-nothing contract forbids.
+pub const MAX_IMPORT_ROWS: usize = 100_000;
+
 pub fn router() -> Router<AppState> {
-    // A 10,000-row export is a few megabytes; leave room above that.
     Router::new()
         .route("/api/v1/import", post(import))
         .route("/api/v1/import/tenants", post(tenants::import))
-        .layer(DefaultBodyLimit::max(32 * 1024 * 1024))
+        .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT))
+}
+
+/// The import body, or 413 naming [`IMPORT_BODY_LIMIT`].
+pub(crate) fn import_body(body: std::result::Result<Bytes, axum::extract::rejection::BytesRejection>) -> Result<Bytes> {
+    body.map_err(|e| crate::extract::body_rejection(e, IMPORT_BODY_LIMIT))
+}
+
+/// 413 when a file has more rows than [`MAX_IMPORT_ROWS`].
+pub(crate) fn check_row_count(rows: usize) -> Result<()> {
+    if rows > MAX_IMPORT_ROWS {
+        return Err(ApiError::PayloadTooLarge(format!("the file has {rows} rows; an import takes at most {MAX_IMPORT_ROWS} rows (split the file)")));
+    }
+    Ok(())
 }
 
 /// At most this many bad rows are listed.
@@ -253,12 +290,16 @@ fn list(o: &serde_json::Map<String, serde_json::Value>, key: &str) -> Result<Vec
 #[utoipa::path(post, path = "/api/v1/import", tag = "assets", params(("X-Org-Id" = Option<String>, Header, description = "org context")),
     request_body(content = String, content_type = "text/csv", description = "Assets (CSV whose header has `kind`: kind, name, external_id, group, os, address, tenant), tenants (CSV without `kind`: name, external_id, parent, domain, slug), or JSON: an array of assets, or `{\"tenants\": [...], \"assets\": [...]}`. Rows are matched by external_id; all or nothing. Send `Accept: application/x-ndjson` for a stream of progress lines ending in the result."),
     responses((status = 200, body = ImportResult), (status = 400, description = "unreadable body or unsupported Content-Type"),
-        (status = 403, description = "assets need member, tenants admin"), (status = 422, description = "bad rows, listed in `errors`; nothing was imported")))]
+        (status = 403, description = "assets need member, tenants admin"),
+        (status = 413, description = "over 32 MiB or over 100,000 rows; the message names the limit"),
+        (status = 422, description = "bad rows, listed in `errors`; nothing was imported")))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
-pub async fn import(State(state): State<AppState>, ctx: OrgCtx, headers: HeaderMap, body: Bytes) -> Result<Response> {
+pub async fn import(State(state): State<AppState>, ctx: OrgCtx, headers: HeaderMap, body: std::result::Result<Bytes, axum::extract::rejection::BytesRejection>) -> Result<Response> {
     // Checked here for a prompt 403, and again in `run`, which needs the proofs.
     ctx.member()?;
+    let body = import_body(body)?;
     let (tenant_rows, asset_rows) = split_body(&headers, &body)?;
+    check_row_count(tenant_rows.len() + asset_rows.len())?;
     if !tenant_rows.is_empty() {
         ctx.admin()?;
     }
@@ -298,15 +339,27 @@ pub(crate) async fn run(state: AppState, ctx: OrgCtx, tenant_rows: Vec<RawRow>, 
     if !result.errors.is_empty() {
         return Ok(Outcome::Rejected(result));
     }
-    let mut tx = audit::begin(&state.db).await?;
+    // SQLite locks the whole database at a transaction's first write, so the import takes
+    // the lock first (as every audited write does) and holds it to the end. PostgreSQL locks
+    // rows: the import's rows are its own, and the one row every audited write shares is
+    // the audit chain's head — taken last, just before the events, so other tenants' writes
+    // wait only for the import's last statements, not for all of it.
+    let late_head = state.db.dialect == crate::db::Dialect::Postgres;
+    let mut tx = if late_head { state.db.begin().await? } else { audit::begin(&state.db).await? };
+    let locked_at = std::time::Instant::now();
     let actor = member.actor();
     let tenants_changed = plan.created() + plan.renamed() > 0;
     if tenants_changed {
         tenants::write(&mut tx, ctx.org_id(), &plan, &progress).await?;
+    }
+    let counts = assets::write(&mut tx, &rows, &progress).await?;
+    if late_head {
+        audit::lock_head(&mut tx).await?;
+    }
+    if tenants_changed {
         let summary = plan.summary();
         audit::record(&mut tx, &actor, Event { org_id: Some(ctx.org_id()), action: "org.import", object_type: "org", object_id: None, summary }).await?;
     }
-    let counts = assets::write(&mut tx, &rows, &progress).await?;
     if counts.changed() {
         let summary = assets::summary(rows.len(), &counts);
         audit::record(&mut tx, &actor, Event { org_id: Some(ctx.org_id()), action: "asset.import", object_type: "asset", object_id: None, summary }).await?;
@@ -319,5 +372,6 @@ pub(crate) async fn run(state: AppState, ctx: OrgCtx, tenant_rows: Vec<RawRow>, 
     if tenants_changed || counts.changed() {
         tx.commit().await?;
     }
+    tracing::info!(org = %ctx.org.id, rows = result.rows, held_ms = locked_at.elapsed().as_millis() as u64, "import wrote (write lock held)");
     Ok(Outcome::Imported(result))
 }

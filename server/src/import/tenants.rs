@@ -71,11 +71,14 @@ struct NewTenant {
 #[utoipa::path(post, path = "/api/v1/import/tenants", tag = "customers", params(("X-Org-Id" = Option<String>, Header, description = "org context")),
     request_body(content = String, content_type = "text/csv", description = "CSV with the columns name, external_id, parent, domain, slug (or JSON objects with the same keys). Rows are matched by external_id; all or nothing. Send `Accept: application/x-ndjson` for a stream of progress lines ending in the result."),
     responses((status = 200, body = ImportResult), (status = 400), (status = 403, description = "needs admin"),
+        (status = 413, description = "over 32 MiB or over 100,000 rows; the message names the limit"),
         (status = 422, description = "bad rows, listed in `errors`; nothing was imported")))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
-pub async fn import(State(state): State<AppState>, ctx: OrgCtx, headers: HeaderMap, body: Bytes) -> Result<Response> {
+pub async fn import(State(state): State<AppState>, ctx: OrgCtx, headers: HeaderMap, body: std::result::Result<Bytes, axum::extract::rejection::BytesRejection>) -> Result<Response> {
     ctx.admin()?;
+    let body = super::import_body(body)?;
     let raw = COLUMNS.read(&headers, &body)?;
+    super::check_row_count(raw.len())?;
     Ok(super::respond(&headers, move |progress| super::run(state, ctx, raw, Vec::new(), progress)).await)
 }
 
@@ -201,6 +204,21 @@ pub(crate) async fn plan(state: &AppState, ctx: &OrgCtx, raw: &[RawRow], progres
         bad(raw[i].row, "parent", "the parents of this row form a cycle".into());
     }
 
+    // Path lengths (org to root), to keep trees within the depth limit: the current org's is
+    // known; an existing org's is counted up to it; a new row's is its parent's plus one.
+    let base = ctx.path.nodes.len();
+    let existing_len = |id: &str| {
+        let (mut n, mut cursor) = (0, by_id.get(id));
+        while let Some(k) = cursor {
+            if k.id == *scope {
+                break;
+            }
+            n += 1;
+            cursor = k.parent_id.as_deref().and_then(|p| by_id.get(p));
+        }
+        base + n
+    };
+    let mut path_len: Vec<usize> = vec![0; total];
     let mut new_tenants: Vec<NewTenant> = Vec::new();
     // Per row: (id, kind, slug) of its tenant, existing or new, once decided.
     let mut resolved: Vec<Option<(String, OrgKind, String)>> = vec![None; total];
@@ -217,6 +235,11 @@ pub(crate) async fn plan(state: &AppState, ctx: &OrgCtx, raw: &[RawRow], progres
             None => None,
         };
         let Some((parent_id, parent_kind, parent_slug)) = parent else { continue };
+        let parent_len = match &parent_of[i] {
+            Some(Parent::Row(j)) => path_len[*j],
+            _ => existing_len(&parent_id),
+        };
+        path_len[i] = parent_len + 1;
         let kind = if parent_kind == OrgKind::Msp { OrgKind::Customer } else { OrgKind::Child };
         let name = get(r, "name");
         let external_id = get(r, "external_id");
@@ -274,6 +297,9 @@ pub(crate) async fn plan(state: &AppState, ctx: &OrgCtx, raw: &[RawRow], progres
                 None
             }
         };
+        if path_len[i] > crate::tree_limits::MAX_PATH_NODES {
+            bad(r.row, "parent", format!("would nest tenants more than {} levels below a customer", crate::tree_limits::MAX_CHILD_LEVELS));
+        }
         let id = new_id();
         resolved[i] = Some((id.clone(), kind, slug.clone().unwrap_or_default()));
         new_tenants.push(NewTenant { id, name, slug: slug.unwrap_or_default(), kind, parent_id, email_domain, external_id });

@@ -228,3 +228,32 @@ impl TestApp {
         World { root, msp, other_msp, acme, acme_child, globex, foreign }
     }
 }
+
+/// The `Set-Cookie` value (`name=value`) named `name` in a response, if any.
+pub fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")) && !c.starts_with(&format!("{name}=;")))
+        .map(|c| c.split(';').next().unwrap().to_string())
+}
+
+impl TestApp {
+    /// Follows a handoff URL path (`/auth/handoff?code=…`) as the browser of `session` does:
+    /// the tenant host sets its binding nonce and sends the browser to the origin host, which
+    /// binds the code to it (with the session that asked) and sends it back. Returns the
+    /// tenant host's last answer (a session cookie when it worked).
+    pub async fn complete_handoff(&self, path: &str, tenant_host: &str, session: &Session) -> reqwest::Response {
+        let host = format!("{tenant_host}:{}", self.addr.port());
+        let first = self.http.get(self.url(path)).header("host", &host).send().await.unwrap();
+        let (Some(nonce), Some(location)) = (set_cookie(&first, "tenantry_handoff"), first.headers().get("location").map(|l| l.to_str().unwrap().to_string())) else {
+            return first;
+        };
+        let confirm = &location[location.find("/auth/handoff/confirm").expect("to the origin's confirm step")..];
+        let back = self.http.get(self.url(confirm)).header("cookie", &session.cookie).send().await.unwrap();
+        let back = back.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+        let Some(i) = back.find("/auth/handoff?code=") else { return first };
+        self.http.get(self.url(&back[i..])).header("host", &host).header("cookie", &nonce).send().await.unwrap()
+    }
+}

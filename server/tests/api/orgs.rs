@@ -179,7 +179,7 @@ async fn handoff_signs_in_on_the_tenant_host_once() {
     let url2 = h2.body["url"].as_str().unwrap();
     let wrong_host = app.http.get(app.url(&url2[url2.find("/auth/handoff").unwrap()..])).header("host", format!("globex-contoso-msp.localhost:{}", app.addr.port())).send().await.unwrap();
     assert!(wrong_host.headers().get("set-cookie").is_none());
-    let ok = redeem("acme-contoso-msp.localhost").await;
+    let ok = app.complete_handoff(path, "acme-contoso-msp.localhost", &alice).await;
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
     let cookie = ok.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap()).find(|c| c.starts_with("tenantry_session=")).expect("session on the tenant host").split(';').next().unwrap().to_string();
     let org = app.http.get(app.url("/api/v1/org")).header("host", format!("acme-contoso-msp.localhost:{}", app.addr.port())).header("cookie", &cookie).send().await.unwrap();
