@@ -16,6 +16,8 @@ pub mod delegation;
 pub mod demo;
 pub mod deployments;
 pub mod error;
+pub mod health;
+pub mod idempotency;
 pub mod invitations;
 pub mod mail;
 pub mod notifications;

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod counters;
 mod emails;
+mod idempotency;
 mod invitations;
 mod lifecycle;
 mod orgs;
