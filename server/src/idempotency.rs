@@ -4,7 +4,7 @@
 //!
 //! How it is made safe, in three places:
 //! - [`layer`] (around every `/api/v1` POST/PUT/PATCH/DELETE that carries the header) checks
-//!   the key, hashes the request (method, path, `X-Org-Id`, `Host`, body) and runs the handler
+//!   the key, hashes the request (method, path, `X-Org-Id`, the tenant named by `Host`, body) and runs the handler
 //!   inside a task-local [`Pending`];
 //! - [`check`], called by the `Caller` extractor once the user is known, finds an earlier use
 //!   of the key by that user: the stored answer is replayed, another request under the same
@@ -127,7 +127,9 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         parts.method.as_str().to_string(),
         parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default(),
         header_text(crate::context::ORG_HEADER),
-        header_text(header::HOST.as_str()).to_ascii_lowercase(),
+        // The tenant a Host names (it can choose the org), not the Host itself: a retry may
+        // reach another server under another name.
+        state.config.slug_from_host(&header_text(header::HOST.as_str())).unwrap_or_default(),
     ] {
         hash.update(part.as_bytes());
         hash.update([0x1f]);

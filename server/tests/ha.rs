@@ -254,6 +254,7 @@ async fn writes_survive_killing_the_primary_three_times() {
 
     let mut failovers = Vec::new();
     let mut rejoins = Vec::new();
+    let mut outages = Vec::new();
     for round in 1..=KILLS {
         tokio::time::sleep(Duration::from_secs(3)).await;
         let before = log.lock().unwrap().acked_at.len();
@@ -261,17 +262,6 @@ async fn writes_survive_killing_the_primary_three_times() {
         let leader = cluster.leader().expect("a leader");
         let killed_at = Instant::now();
         cluster.run(&["kill", dir.to_str().unwrap(), &leader]);
-        // Writes succeed again: the first acknowledgement of a request after the kill.
-        let recovered = loop {
-            let first = log.lock().unwrap().acked_at.iter().copied().find(|t| *t > killed_at + Duration::from_millis(1));
-            if let Some(t) = first {
-                // An answer within the first moments may have been on its way already; wait
-                // for one clearly after the new primary took over, if the old one just died.
-                break t - killed_at;
-            }
-            assert!(killed_at.elapsed() < Duration::from_secs(20), "kill {round} ({leader}): no write succeeded within 20 s");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
         // And a write that *starts* after the kill succeeds within 20 s too.
         let probe_start = Instant::now();
         let probe = writer.create(round, &format!("probe-{round}"), &uuid::Uuid::new_v4().to_string(), &log).await;
@@ -279,12 +269,20 @@ async fn writes_survive_killing_the_primary_three_times() {
         let new_primary_write = killed_at.elapsed();
         assert!(new_primary_write < Duration::from_secs(20), "kill {round}: a fresh write took {new_primary_write:?} after the kill");
         let new_leader = cluster.leader().unwrap_or_default();
+        // The write outage: the longest gap between two acknowledgements around the kill.
+        let outage = {
+            let l = log.lock().unwrap();
+            let mut acks: Vec<Instant> = l.acked_at.iter().copied().filter(|t| *t + Duration::from_secs(2) > killed_at).collect();
+            acks.sort();
+            acks.windows(2).map(|w| w[1] - w[0]).max().unwrap_or_default()
+        };
         eprintln!(
-            "kill {round}: {leader} killed; first acknowledged write after {:.1}s, a write started {:.1}s after the kill done at {:.1}s; new leader {new_leader}",
-            recovered.as_secs_f64(),
+            "kill {round}: {leader} killed; a write started {:.1}s after the kill was done {:.1}s after it; longest gap between acknowledged writes {:.1}s; new leader {new_leader}",
             (probe_start - killed_at).as_secs_f64(),
-            new_primary_write.as_secs_f64()
+            new_primary_write.as_secs_f64(),
+            outage.as_secs_f64()
         );
+        outages.push(outage.as_secs_f64());
         failovers.push(new_primary_write.as_secs_f64());
         // The killed node comes back as a replica (pg_rewind) within 15 s of its restart.
         let restarted_at = Instant::now();
@@ -334,19 +332,20 @@ async fn writes_survive_killing_the_primary_three_times() {
 
     // The session made before the kills still works, through either server.
     for server in [&a.base, &b.base] {
-        let r = http.get(format!("{server}/api/v1/auth/me")).header("cookie", &cookie).send().await.unwrap();
+        let r = http.get(format!("{server}/api/v1/me")).header("cookie", &cookie).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "session after the kills via {server}");
     }
     let verify = Command::new(bin()).args(["audit", "verify"]).env("DATABASE_URL", &database_url).output().unwrap();
     assert!(verify.status.success(), "audit verify: {}{}", String::from_utf8_lossy(&verify.stdout), String::from_utf8_lossy(&verify.stderr));
     eprintln!("{}", String::from_utf8_lossy(&verify.stdout).trim());
     eprintln!(
-        "HA summary: {} writes settled ({created} 201 of which {replayed} replays, {lost} done-answer-lost), {} attempts, {} requests needed retries; answers {:?}; failover (kill -> fresh write done) {:?} s; rejoin {:?} s; total {:.0}s",
+        "HA summary: {} writes settled ({created} 201 of which {replayed} replays, {lost} done-answer-lost), {} attempts, {} requests needed retries; answers {:?}; failover (kill -> fresh write done) {:?} s; longest write gap {:?} s; rejoin {:?} s; total {:.0}s",
         l.outcomes.len(),
         l.attempts,
         l.retried_requests,
         l.status_counts,
         failovers.iter().map(|f| (f * 10.0).round() / 10.0).collect::<Vec<_>>(),
+        outages.iter().map(|f| (f * 10.0).round() / 10.0).collect::<Vec<_>>(),
         rejoins.iter().map(|f| (f * 10.0).round() / 10.0).collect::<Vec<_>>(),
         t0.elapsed().as_secs_f64()
     );
