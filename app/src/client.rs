@@ -45,16 +45,68 @@ mod imp {
         })
     }
 
+    /// A random `Idempotency-Key` (122 random bits, UUID v4 form) from the browser's crypto.
+    fn idempotency_key() -> String {
+        let mut bytes = [0u8; 16];
+        let filled = (|| -> Option<()> {
+            let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+            let get = js_sys::Reflect::get(&crypto, &"getRandomValues".into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
+            let array = js_sys::Uint8Array::new_with_length(16);
+            get.call1(&crypto, &array).ok()?;
+            array.copy_to(&mut bytes);
+            Some(())
+        })();
+        if filled.is_none() {
+            for b in bytes.iter_mut() {
+                *b = (js_sys::Math::random() * 256.0) as u8;
+            }
+        }
+        uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+    }
+
+    async fn sleep_ms(ms: i32) {
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            if let Some(w) = web_sys::window() {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+
+    /// Tries a request: 503 (the database is failing over) and network errors are retried a
+    /// few times with backoff. Writes carry one `Idempotency-Key` for all their tries, so a
+    /// retried write whose first try did reach the database is answered, not done twice.
     pub async fn send<T: DeserializeOwned>(method: Method, path: &str, org: Option<String>, body: Option<String>) -> ApiResult<T> {
+        let writes = method != Method::GET;
+        let key = writes.then(idempotency_key);
+        let mut delay = 500;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let result = send_once(method.clone(), path, org.as_deref(), body.clone(), key.as_deref()).await;
+            match result {
+                Err(f) if (f.status == 503 || f.status == 0) && tries < 6 => {
+                    sleep_ms(delay).await;
+                    delay = (delay * 2).min(4000);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once<T: DeserializeOwned>(method: Method, path: &str, org: Option<&str>, body: Option<String>, key: Option<&str>) -> ApiResult<T> {
         let writes = method != Method::GET;
         let mut req = RequestBuilder::new(path).method(method).header("Accept", "application/json");
         if let Some(org) = org {
-            req = req.header("X-Org-Id", &org);
+            req = req.header("X-Org-Id", org);
         }
         if writes {
             if let Some(token) = csrf_token() {
                 req = req.header("X-CSRF-Token", &token);
             }
+        }
+        if let Some(key) = key {
+            req = req.header("Idempotency-Key", key);
         }
         let resp = match body {
             Some(b) => req.header("Content-Type", "application/json").body(b).map_err(ApiFailure::network)?.send().await,
@@ -92,6 +144,8 @@ mod imp {
         if let Some(token) = csrf_token() {
             req = req.header("X-CSRF-Token", &token);
         }
+        // Not retried (the answer streams), but keyed: a repeat by hand is answered, not redone.
+        req = req.header("Idempotency-Key", &idempotency_key());
         let resp = req.body(body).map_err(ApiFailure::network)?.send().await.map_err(ApiFailure::network)?;
         let status = resp.status();
         if !(200..300).contains(&status) {

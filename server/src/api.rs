@@ -68,6 +68,8 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::notifications::router())
         .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/api/{*rest}", any(|| async { crate::error::ApiError::NotFound }))
+        // Inside the API router so it sees the route's own body limit and runs per request.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::layer))
         // API responses are data, never documents to render or frame.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -79,6 +81,7 @@ pub fn build_app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
+        .merge(crate::health::router())
         .merge(crate::web::pages(&state))
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
@@ -119,6 +122,7 @@ pub async fn make_state(config: Config) -> anyhow::Result<AppState> {
 /// them too, so a late tick only delays mail, never what the bell shows).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     tokio::spawn(crate::notifications::release_ticker(state.clone()));
+    tokio::spawn(crate::idempotency::purge_ticker(state.clone()));
     let app = build_app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await
 }

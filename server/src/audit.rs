@@ -44,6 +44,8 @@ pub struct Event<'a> {
 pub async fn begin(db: &Db) -> Result<Tx, sqlx::Error> {
     let mut tx = db.begin().await?;
     sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
+    // A request sent with an Idempotency-Key records the key in this same transaction.
+    crate::idempotency::claim(&mut tx).await?;
     Ok(tx)
 }
 

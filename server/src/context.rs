@@ -115,6 +115,9 @@ impl FromRequestParts<AppState> for Caller {
             return Err(ApiError::Unauthorized);
         }
         let grants = Grants::load_with(&mut conn, &user).await?;
+        drop(conn);
+        // An Idempotency-Key this user sent before decides the answer (replay, 422 or 409).
+        crate::idempotency::check(db, &user.id).await?;
         Ok(Caller { user, grants, auth, request_id, ip })
     }
 }

@@ -38,9 +38,41 @@ pub enum ApiError {
     /// 429: too many attempts.
     #[error("too many attempts; try again later")]
     RateLimited,
+    /// 503 with `Retry-After`: the database is unreachable, read-only or shutting down (a
+    /// failover in progress); the same request will work again shortly.
+    #[error("the database is unavailable; try again shortly")]
+    Unavailable,
     /// 500: logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// Seconds a client should wait before retrying a 503 (a Patroni failover takes ~8 s).
+pub const RETRY_AFTER_SECS: &str = "2";
+
+/// Errors that mean "the database can't serve this right now" rather than "this request is
+/// wrong": connection refused/reset/closed, pool timeout, PostgreSQL read-only (25006, a
+/// replica or a primary being demoted), admin/crash shutdown and cannot-connect-now (57P0x),
+/// connection exceptions (08xxx), serialization failures and deadlocks (40001, 40P01), too
+/// many connections (53300), and SQLite's busy/locked. They answer 503, never 500.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+            code.starts_with("08")
+                || matches!(code.as_str(), "25006" | "57P01" | "57P02" | "57P03" | "40001" | "40P01" | "53300")
+                // SQLite (extended) result codes: BUSY, LOCKED and their variants.
+                || matches!(code.as_str(), "5" | "6" | "261" | "262" | "517" | "773")
+                || db.message().contains("database is locked")
+        }
+        _ => false,
+    }
+}
+
+/// True when an error (possibly wrapped with context) comes from an unavailable database.
+fn anyhow_unavailable(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<sqlx::Error>().is_some_and(is_unavailable))
 }
 
 impl ApiError {
@@ -60,6 +92,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             ApiError::Invalid(_) => ErrorCode::Invalid,
             ApiError::RateLimited => ErrorCode::RateLimited,
+            ApiError::Unavailable => ErrorCode::Unavailable,
+            ApiError::Internal(e) if anyhow_unavailable(e) => ErrorCode::Unavailable,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -89,6 +123,16 @@ fn unique_field(db: &dyn sqlx::error::DatabaseError) -> Option<&'static str> {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        if is_unavailable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return ApiError::Unavailable;
+        }
+        if let sqlx::Error::Protocol(m) = &e {
+            if m.contains("idempotency key") {
+                // Replaced by the idempotency layer's own answer; see crate::idempotency::claim.
+                return ApiError::Conflict { field: crate::idempotency::FIELD, message: m.clone() };
+            }
+        }
         // Unique violations of a chosen value become field conflicts; everything else is opaque.
         if let sqlx::Error::Database(db) = &e {
             if let Some(field) = unique_field(db.as_ref()) {
@@ -110,6 +154,10 @@ impl ApiError {
     pub fn detail(&self) -> ApiErrorDetail {
         let code = self.code();
         let (message, fields) = match self {
+            ApiError::Internal(e) if anyhow_unavailable(e) => {
+                tracing::warn!(error = %e, "database unavailable");
+                (ApiError::Unavailable.to_string(), BTreeMap::new())
+            }
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 ("something went wrong on our side".to_string(), BTreeMap::new())
@@ -130,7 +178,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, axum::Json(ApiErrorBody { error: self.detail() })).into_response()
+        let mut r = (status, axum::Json(ApiErrorBody { error: self.detail() })).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static(RETRY_AFTER_SECS));
+        }
+        r
     }
 }
 

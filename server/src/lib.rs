@@ -17,6 +17,8 @@ pub mod demo;
 pub mod deployments;
 pub mod error;
 pub mod extract;
+pub mod health;
+pub mod idempotency;
 pub mod invitations;
 pub mod mail;
 pub mod notifications;

@@ -29,6 +29,8 @@ pub enum ErrorCode {
     RateLimited,
     /// 500
     Internal,
+    /// 503: the database is unreachable or read-only (a failover); retry after `Retry-After`.
+    Unavailable,
 }
 
 impl ErrorCode {
@@ -46,6 +48,7 @@ impl ErrorCode {
             Self::Invalid => 422,
             Self::RateLimited => 429,
             Self::Internal => 500,
+            Self::Unavailable => 503,
         }
     }
 }

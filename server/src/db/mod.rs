@@ -39,7 +39,13 @@ impl Db {
                 Dialect::Sqlite => 8,
                 Dialect::Postgres => 16,
             })
-            .acquire_timeout(Duration::from_secs(10));
+            // A failover must answer 503 quickly rather than hang: PostgreSQL gives up on a
+            // connection after 3 s (HAProxy refuses at once while no node is primary). SQLite
+            // keeps 10 s: waiting there means a busy local file, not a missing server.
+            .acquire_timeout(match dialect {
+                Dialect::Sqlite => Duration::from_secs(10),
+                Dialect::Postgres => Duration::from_secs(3),
+            });
         let options = if dialect == Dialect::Sqlite {
             options.after_connect(|conn, _meta| {
                 Box::pin(async move {

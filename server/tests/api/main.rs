@@ -8,6 +8,7 @@ mod auth;
 mod counters;
 mod emails;
 mod hardening;
+mod idempotency;
 mod invitations;
 mod lifecycle;
 mod orgs;
