@@ -20,6 +20,8 @@ use utoipa::OpenApi;
         crate::auth::routes::login, crate::auth::routes::logout, crate::auth::routes::create_token,
         crate::auth::routes::me, crate::auth::routes::list_tokens, crate::auth::routes::revoke_token,
         crate::auth::handoff::create,
+        crate::auth::mfa::status, crate::auth::mfa::start_totp, crate::auth::mfa::confirm_totp, crate::auth::mfa::remove_totp,
+        crate::auth::mfa::regenerate_recovery_codes,
         crate::orgs::list_orgs, crate::orgs::create_org, crate::orgs::get_org, crate::orgs::update_org,
         crate::orgs::delete_org, crate::orgs::set_parent, crate::orgs::current_org,
         crate::orgs::list_customers, crate::overview::overview, crate::orgs::create_customer,
@@ -48,6 +50,7 @@ pub fn build_app(state: AppState) -> Router {
     let api = Router::new()
         .merge(crate::auth::routes::router())
         .merge(crate::auth::handoff::router())
+        .merge(crate::auth::mfa::router())
         .merge(crate::orgs::router())
         .merge(crate::overview::router())
         .merge(crate::people::router())
@@ -75,6 +78,7 @@ pub fn build_app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(crate::web::pages(&state))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::client_ip::layer))
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

@@ -32,6 +32,17 @@ pub enum ApiError {
     /// 429: too many attempts.
     #[error("too many attempts; try again later")]
     RateLimited,
+    /// 401 `mfa_required`: the password was right, a second factor is needed; lists the
+    /// methods that would do (in `fields.methods`, comma-separated).
+    #[error("a second factor is required")]
+    MfaRequired { methods: Vec<&'static str> },
+    /// 401: the second-factor code in `field` is wrong, expired or already used.
+    #[error("the code is incorrect, expired or already used")]
+    BadCode { field: &'static str },
+    /// 403 `mfa_enrollment_required`: a restricted session (policy requires a factor, none
+    /// enrolled) tried something other than enrolling.
+    #[error("your organization requires a second factor: enrol one under Security first")]
+    MfaEnrollmentRequired,
     /// 500: logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -52,6 +63,9 @@ impl ApiError {
             ApiError::Conflict { .. } => ErrorCode::Conflict,
             ApiError::Invalid(_) => ErrorCode::Invalid,
             ApiError::RateLimited => ErrorCode::RateLimited,
+            ApiError::MfaRequired { .. } => ErrorCode::MfaRequired,
+            ApiError::BadCode { .. } => ErrorCode::Unauthorized,
+            ApiError::MfaEnrollmentRequired => ErrorCode::MfaEnrollmentRequired,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -106,6 +120,10 @@ impl ApiError {
             }
             ApiError::Conflict { field, message } => {
                 (message.clone(), BTreeMap::from([(field.to_string(), message.clone())]))
+            }
+            ApiError::MfaRequired { methods } => (self.to_string(), BTreeMap::from([("methods".to_string(), methods.join(","))])),
+            ApiError::BadCode { field } => {
+                (self.to_string(), BTreeMap::from([(field.to_string(), "is incorrect, expired or already used".to_string())]))
             }
             other => (other.to_string(), BTreeMap::new()),
         };

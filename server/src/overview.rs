@@ -152,6 +152,19 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
            CAST(COALESCE(own.suspended, 0) AS BIGINT) AS suspended FROM own, below"
     );
     let t: Totals = with_binds(sqlx::query_as(&totals_sql), &ctx.org.id, &needle, visible).fetch_one(&state.db.pool).await?;
+    let (protected_total,): (i64,) =
+        with_binds(sqlx::query_as(&protected_users(&matching, false)), &ctx.org.id, &needle, visible).fetch_one(&state.db.pool).await?;
+    let page_ids: Vec<String> = rows.iter().take(limit as usize).map(|r| r.id.clone()).collect();
+    let mut protected: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    if !page_ids.is_empty() {
+        let list: Vec<String> = (1..=page_ids.len()).map(|i| format!("${i}")).collect();
+        let sql = protected_users(&format!("c.id IN ({})", list.join(", ")), true);
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql);
+        for id in &page_ids {
+            query = query.bind(id.clone());
+        }
+        protected = query.fetch_all(&state.db.pool).await?.into_iter().collect();
+    }
     let more = rows.len() as i64 > i64::from(limit);
     let items: Vec<OverviewRow> = rows
         .into_iter()
@@ -168,9 +181,10 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
             offline: r.assets - r.online,
             open_alerts: r.open_alerts,
             last_activity: r.last_activity.map(rfc3339),
+            protected_users: protected.get(&r.id).copied().unwrap_or(0),
         })
         .collect();
-    let totals = OverviewTotals { customers: t.customers, assets: t.assets, online: t.online, offline: t.assets - t.online, open_alerts: t.open_alerts, suspended: t.suspended };
+    let totals = OverviewTotals { customers: t.customers, assets: t.assets, online: t.online, offline: t.assets - t.online, open_alerts: t.open_alerts, suspended: t.suspended, protected_users: protected_total };
     Ok(Json(Overview { totals, items, next_cursor: more.then(|| (offset + i64::from(limit)).to_string()) }))
 }
 
@@ -190,5 +204,19 @@ fn rolled_up(customers: &str) -> String {
                  MAX(at) AS last_activity FROM nodes GROUP BY customer_id) \
          SELECT c.id, c.name, c.slug, c.status, f.users, f.assets, f.online, f.open_alerts, f.last_activity \
          FROM orgs c JOIN f ON f.customer_id = c.id"
+    )
+}
+
+/// Users homed in the customers matching `customers` (a condition on `c`) or below them who
+/// have a confirmed second factor: per customer (`per_customer`) or in total.
+fn protected_users(customers: &str, per_customer: bool) -> String {
+    let (select, group) = if per_customer { ("t.customer_id, ", " GROUP BY t.customer_id") } else { ("", "") };
+    format!(
+        "WITH RECURSIVE tree (id, customer_id) AS ( \
+           SELECT c.id, c.id FROM orgs c WHERE {customers} \
+           UNION ALL SELECT o.id, t.customer_id FROM orgs o JOIN tree t ON o.parent_id = t.id \
+         ) \
+         SELECT {select}CAST(COUNT(*) AS BIGINT) FROM tree t JOIN users u ON u.home_org_id = t.id \
+         JOIN user_totp x ON x.user_id = u.id AND x.confirmed_at IS NOT NULL{group}"
     )
 }

@@ -23,6 +23,12 @@ pub enum ErrorCode {
     RateLimited,
     /// 500
     Internal,
+    /// 401: the password was right but a second factor is needed; `fields.methods` lists the
+    /// ones that would do (comma-separated: `totp`, `recovery_code`, `passkey`).
+    MfaRequired,
+    /// 403: the sign-in policy requires a second factor and the caller has none yet; until they
+    /// enrol one, only `/api/v1/me`, `/api/v1/me/mfa…` and sign-out answer.
+    MfaEnrollmentRequired,
 }
 
 impl ErrorCode {
@@ -37,6 +43,8 @@ impl ErrorCode {
             Self::Invalid => 422,
             Self::RateLimited => 429,
             Self::Internal => 500,
+            Self::MfaRequired => 401,
+            Self::MfaEnrollmentRequired => 403,
         }
     }
 }

@@ -26,6 +26,8 @@ pub fn TokensPage() -> impl IntoView {
             password: password.get_untracked(),
             name: name.get_untracked(),
             expires_in_days: days.get_untracked().trim().parse().ok(),
+            otp: None,
+            recovery_code: None,
         };
         leptos::task::spawn_local(async move {
             match client::post::<TokenCreated, _>("/api/v1/auth/token", None, &body).await {

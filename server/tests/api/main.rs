@@ -9,6 +9,7 @@ mod counters;
 mod emails;
 mod invitations;
 mod lifecycle;
+mod mfa;
 mod orgs;
 mod permissions;
 mod settings;
