@@ -40,7 +40,7 @@ use utoipa::OpenApi;
         crate::deployments::list, crate::deployments::create, crate::deployments::delete,
         crate::notifications::create, crate::notifications::inbox, crate::notifications::me_notifications, crate::notifications::mark_read, crate::notifications::mark_all_read,
     ),
-    components(schemas(shared::ApiErrorBody, shared::ErrorCode)),
+    components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod)),
     tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"))
 )]
 pub struct ApiDoc;

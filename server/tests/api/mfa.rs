@@ -326,3 +326,20 @@ async fn a_customer_can_require_mfa_for_itself_and_its_children() {
     assert_eq!(app.login_raw(customer_user, PASSWORD, None).await.0.body["mfa_enrollment_required"], true, "the child inherits");
     assert_eq!(app.login_raw(staff, PASSWORD, None).await.0.body["mfa_enrollment_required"], false, "it binds no one above");
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_sign_in_factor_endpoints() {
+    let app = spawn_app().await;
+    let doc = app.get("/api/openapi.json", Auth::None, None).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    for path in ["/api/v1/me/mfa", "/api/v1/me/mfa/totp", "/api/v1/me/mfa/totp/confirm", "/api/v1/me/mfa/recovery_codes"] {
+        assert!(doc.body["paths"][path].is_object(), "{path} missing");
+    }
+    assert!(doc.body["paths"]["/api/v1/me/mfa/totp"]["delete"].is_object());
+    let codes = doc.body["components"]["schemas"]["ErrorCode"].to_string();
+    assert!(codes.contains("mfa_required") && codes.contains("mfa_enrollment_required"), "{codes}");
+    let login = doc.body["components"]["schemas"]["LoginRequest"]["properties"].clone();
+    assert!(login["otp"].is_object() && login["recovery_code"].is_object(), "{login}");
+    let policy = doc.body["components"]["schemas"]["SignInPolicy"]["properties"].clone();
+    assert!(policy["require_mfa"].is_object() && policy["apply_to_customers"].is_object(), "{policy}");
+}
