@@ -211,6 +211,11 @@ pub async fn put<T: DeserializeOwned, B: Serialize>(path: &str, org: Option<Stri
 pub async fn delete(path: &str, org: Option<String>) -> ApiResult<()> {
     imp::send::<serde_json::Value>(imp::M::DELETE, path, org, None).await.map(|_| ())
 }
+/// A DELETE that carries a body (e.g. the fresh proof for removing a sign-in factor).
+#[cfg(feature = "hydrate")]
+pub async fn delete_with<B: Serialize>(path: &str, org: Option<String>, body: &B) -> ApiResult<()> {
+    imp::send::<serde_json::Value>(imp::M::DELETE, path, org, Some(serde_json::to_string(body).unwrap_or_default())).await.map(|_| ())
+}
 
 #[cfg(not(feature = "hydrate"))]
 fn server_side() -> ApiFailure {
@@ -238,6 +243,10 @@ pub async fn put<T: DeserializeOwned, B: Serialize>(_path: &str, _org: Option<St
 }
 #[cfg(not(feature = "hydrate"))]
 pub async fn delete(_path: &str, _org: Option<String>) -> ApiResult<()> {
+    Err(server_side())
+}
+#[cfg(not(feature = "hydrate"))]
+pub async fn delete_with<B: Serialize>(_path: &str, _org: Option<String>, _body: &B) -> ApiResult<()> {
     Err(server_side())
 }
 

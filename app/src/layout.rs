@@ -36,6 +36,10 @@ pub fn Shell() -> impl IntoView {
     Effect::new(move |_| {
         match me.get() {
             Some(Ok(m)) => {
+                // An enrol-only session (the sign-in policy wants a second factor) has one page.
+                if m.mfa_enrollment_required && !crate::pages::security::is_current_page() {
+                    client::go_to("/security");
+                }
                 session.org.set(client::stored_org());
                 session.me.set(Some(m));
             }
@@ -118,6 +122,7 @@ pub fn Shell() -> impl IntoView {
                     <A href="/audit">"Audit"</A>
                 </Show>
                 <A href="/tokens">"API tokens"</A>
+                <A href="/security">"Security"</A>
                 <A href="/api-docs">"API"</A>
             </nav>
             <main class="content">

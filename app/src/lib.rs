@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("people") view=pages::people::PeoplePage/>
                     <Route path=path!("audit") view=pages::audit::AuditPage/>
                     <Route path=path!("tokens") view=pages::tokens::TokensPage/>
+                    <Route path=path!("security") view=pages::security::SecurityPage/>
                     <Route path=path!("api-docs") view=pages::apidocs::ApiDocsPage/>
                 </ParentRoute>
             </Routes>

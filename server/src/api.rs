@@ -21,6 +21,8 @@ use utoipa::OpenApi;
         crate::auth::routes::login, crate::auth::routes::logout, crate::auth::routes::create_token,
         crate::auth::routes::me, crate::auth::routes::list_tokens, crate::auth::routes::revoke_token,
         crate::auth::handoff::create, crate::auth::everywhere::logout_all,
+        crate::auth::mfa::status, crate::auth::mfa::start_totp, crate::auth::mfa::confirm_totp, crate::auth::mfa::remove_totp,
+        crate::auth::mfa::regenerate_recovery_codes,
         crate::orgs::list_orgs, crate::orgs::create_org, crate::orgs::get_org, crate::orgs::update_org,
         crate::orgs::delete_org, crate::orgs::set_parent, crate::orgs::current_org,
         crate::orgs::list_customers, crate::overview::overview, crate::orgs::create_customer,
@@ -39,7 +41,7 @@ use utoipa::OpenApi;
         crate::deployments::list, crate::deployments::create, crate::deployments::delete,
         crate::notifications::create, crate::notifications::inbox, crate::notifications::me_notifications, crate::notifications::mark_read, crate::notifications::mark_all_read,
     ),
-    components(schemas(shared::ApiErrorBody, shared::ErrorCode)),
+    components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod)),
     modifiers(&ErrorResponses),
     tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"))
 )]
@@ -51,6 +53,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::auth::routes::router())
         .merge(crate::auth::handoff::router())
         .merge(crate::auth::everywhere::router())
+        .merge(crate::auth::mfa::router())
         .merge(crate::orgs::router())
         .merge(crate::overview::router())
         .merge(crate::people::router())
@@ -83,6 +86,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(api)
         .merge(crate::health::router())
         .merge(crate::web::pages(&state))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::client_ip::layer))
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

@@ -17,6 +17,10 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The `From` of outgoing mail (`MAIL_FROM`); default `Tenantry <no-reply@<base_domain>>`.
     pub mail_from: Option<String>,
+    /// `TENANTRY_TRUSTED_PROXIES`: comma-separated CIDR blocks of the reverse proxies in front
+    /// of the server. Only requests whose TCP peer is inside one have `X-Forwarded-For`
+    /// believed (see [`crate::client_ip`]). Empty: the header is ignored.
+    pub trusted_proxies: Vec<crate::client_ip::Cidr>,
 }
 
 impl Config {
@@ -33,6 +37,13 @@ impl Config {
             site_root: env("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             smtp_url: env("SMTP_URL"),
             mail_from: env("MAIL_FROM"),
+            trusted_proxies: env("TENANTRY_TRUSTED_PROXIES").map_or_else(Vec::new, |v| {
+                // A list that doesn't parse trusts nobody (the safe side) and says so loudly.
+                crate::client_ip::Cidr::parse_list(&v).unwrap_or_else(|e| {
+                    eprintln!("TENANTRY_TRUSTED_PROXIES ignored: {e}");
+                    Vec::new()
+                })
+            }),
         }
     }
 

@@ -22,7 +22,8 @@ pub const ORG_HEADER: &str = "x-org-id";
 
 #[derive(Debug, Clone)]
 pub enum AuthKind {
-    Session { id_hash: String, csrf_token: String },
+    /// `mfa_pending`: see [`session::NewSession::mfa_pending`].
+    Session { id_hash: String, csrf_token: String, mfa_pending: bool },
     Token { id: String },
 }
 
@@ -54,7 +55,8 @@ impl Caller {
     }
 }
 
-/// The request id (set by the request-id layer) and the peer address.
+/// The request id (set by the request-id layer) and the client address (the peer, or what a
+/// trusted proxy forwarded: [`crate::client_ip`]).
 pub fn request_meta(parts: &Parts) -> (String, String) {
     let request_id = parts
         .headers
@@ -62,6 +64,9 @@ pub fn request_meta(parts: &Parts) -> (String, String) {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    if let Some(crate::client_ip::ClientIp(ip)) = parts.extensions.get() {
+        return (request_id, ip.to_string());
+    }
     let ip = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -104,7 +109,10 @@ impl FromRequestParts<AppState> for Caller {
                     return Err(ApiError::Forbidden("missing or invalid CSRF token (send X-CSRF-Token)".into()));
                 }
             }
-            (Some(s.user), AuthKind::Session { id_hash: s.id_hash, csrf_token: s.csrf_token })
+            if s.mfa_pending && !crate::auth::mfa::allowed_while_pending(parts.uri.path()) {
+                return Err(ApiError::MfaEnrollmentRequired);
+            }
+            (Some(s.user), AuthKind::Session { id_hash: s.id_hash, csrf_token: s.csrf_token, mfa_pending: s.mfa_pending })
         };
         let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
             return Err(ApiError::Unauthorized);

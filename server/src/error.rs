@@ -42,6 +42,17 @@ pub enum ApiError {
     /// failover in progress); the same request will work again shortly.
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
+    /// 401 `mfa_required`: the password was right, a second factor is needed; lists the
+    /// methods that would do (in `fields.methods`, comma-separated).
+    #[error("a second factor is required")]
+    MfaRequired { methods: Vec<&'static str> },
+    /// 401: the second-factor code in `field` is wrong, expired or already used.
+    #[error("the code is incorrect, expired or already used")]
+    BadCode { field: &'static str },
+    /// 403 `mfa_enrollment_required`: a restricted session (policy requires a factor, none
+    /// enrolled) tried something other than enrolling.
+    #[error("your organization requires a second factor: enrol one under Security first")]
+    MfaEnrollmentRequired,
     /// 500: logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -94,6 +105,9 @@ impl ApiError {
             ApiError::RateLimited => ErrorCode::RateLimited,
             ApiError::Unavailable => ErrorCode::Unavailable,
             ApiError::Internal(e) if anyhow_unavailable(e) => ErrorCode::Unavailable,
+            ApiError::MfaRequired { .. } => ErrorCode::MfaRequired,
+            ApiError::BadCode { .. } => ErrorCode::Unauthorized,
+            ApiError::MfaEnrollmentRequired => ErrorCode::MfaEnrollmentRequired,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -168,6 +182,10 @@ impl ApiError {
             }
             ApiError::Conflict { field, message } => {
                 (message.clone(), BTreeMap::from([(field.to_string(), message.clone())]))
+            }
+            ApiError::MfaRequired { methods } => (self.to_string(), BTreeMap::from([("methods".to_string(), methods.join(","))])),
+            ApiError::BadCode { field } => {
+                (self.to_string(), BTreeMap::from([(field.to_string(), "is incorrect, expired or already used".to_string())]))
             }
             other => (other.to_string(), BTreeMap::new()),
         };

@@ -387,5 +387,6 @@ pub async fn accept(State(state): State<AppState>, parts: Parts, jar: CookieJar,
     let user: UserRow = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1")).bind(&user_id).fetch_one(&state.db.pool).await?;
     let home_org = load_org_api(&state.db, &org_id).await?;
     let csrf_token = new_session.csrf_token.clone();
-    Ok((session_cookies(&state, jar, new_session), Json(LoginResponse { user: user.to_api(), home_org, csrf_token })))
+    let mfa_enrollment_required = new_session.mfa_pending;
+    Ok((session_cookies(&state, jar, new_session), Json(LoginResponse { user: user.to_api(), home_org, csrf_token, mfa_enrollment_required })))
 }

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod context;
 pub mod counters;

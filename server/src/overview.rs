@@ -119,7 +119,7 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
     // tenants are found from below (few orgs are children), not by walking down from every
     // one of thousands of customers.
     let mut sql = Sql::default();
-    let matching = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible);
+    let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible);
     sql.push(&format!(
         "WITH RECURSIVE up (id, customer_id) AS ( \
            SELECT o.id, o.parent_id FROM orgs o WHERE o.kind = 'child' \
@@ -127,9 +127,9 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
          ), \
          own AS (SELECT COUNT(*) AS customers, SUM(CASE WHEN c.status = 'suspended' THEN 1 ELSE 0 END) AS suspended, \
                    SUM(k.assets) AS assets, SUM(k.online) AS online, SUM(k.open_alerts) AS open_alerts \
-                 FROM orgs c LEFT JOIN org_counts k ON k.org_id = c.id WHERE {matching}), \
+                 FROM orgs c LEFT JOIN org_counts k ON k.org_id = c.id WHERE {m}), \
          below AS (SELECT SUM(k.assets) AS assets, SUM(k.online) AS online, SUM(k.open_alerts) AS open_alerts \
-                   FROM up u JOIN orgs c ON c.id = u.customer_id JOIN org_counts k ON k.org_id = u.id WHERE {matching}) \
+                   FROM up u JOIN orgs c ON c.id = u.customer_id JOIN org_counts k ON k.org_id = u.id WHERE {m}) \
          SELECT CAST(COALESCE(own.customers, 0) AS BIGINT) AS customers, \
            CAST(COALESCE(own.assets, 0) + COALESCE(below.assets, 0) AS BIGINT) AS assets, \
            CAST(COALESCE(own.online, 0) + COALESCE(below.online, 0) AS BIGINT) AS online, \
@@ -137,6 +137,16 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
            CAST(COALESCE(own.suspended, 0) AS BIGINT) AS suspended FROM own, below"
     ));
     let t: Totals = sql.query_as().fetch_one(&state.db.pool).await?;
+    // Users protected by a second factor: in total, and per customer of the page.
+    let mut sql = Sql::default();
+    let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible);
+    sql.push(&protected_users(&m, false));
+    let protected_total: i64 = sql.query_scalar().fetch_one(&state.db.pool).await?;
+    let page_ids: Vec<&str> = rows.iter().take(limit as usize).map(|r| r.id.as_str()).collect();
+    let mut sql = Sql::default();
+    let list = page_ids.iter().map(|id| sql.param(*id)).collect::<Vec<_>>().join(", ");
+    sql.push(&protected_users(&format!("c.id IN ({})", if page_ids.is_empty() { "NULL" } else { &list }), true));
+    let protected: std::collections::HashMap<String, i64> = sql.query_as::<(String, i64)>().fetch_all(&state.db.pool).await?.into_iter().collect();
     let more = rows.len() as i64 > i64::from(limit);
     let items = rows
         .into_iter()
@@ -153,9 +163,10 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
             offline: r.assets.saturating_sub(r.online),
             open_alerts: r.open_alerts,
             last_activity: r.last_activity.map(rfc3339),
+            protected_users: protected.get(&r.id).copied().unwrap_or(0),
         }) })
         .collect::<Result<Vec<_>>>()?;
-    let totals = OverviewTotals { customers: t.customers, assets: t.assets, online: t.online, offline: t.assets.saturating_sub(t.online), open_alerts: t.open_alerts, suspended: t.suspended };
+    let totals = OverviewTotals { customers: t.customers, assets: t.assets, online: t.online, offline: t.assets.saturating_sub(t.online), open_alerts: t.open_alerts, suspended: t.suspended, protected_users: protected_total };
     Ok(Json(Overview { totals, items, next_cursor: more.then(|| (offset + i64::from(limit)).to_string()) }))
 }
 
@@ -175,5 +186,19 @@ fn rolled_up(customers: &str) -> String {
                  MAX(at) AS last_activity FROM nodes GROUP BY customer_id) \
          SELECT c.id, c.name, c.slug, c.status, f.users, f.assets, f.online, f.open_alerts, f.last_activity \
          FROM orgs c JOIN f ON f.customer_id = c.id"
+    )
+}
+
+/// Users homed in the customers matching `customers` (a condition on `c`) or below them who
+/// have a confirmed second factor: per customer (`per_customer`) or in total.
+fn protected_users(customers: &str, per_customer: bool) -> String {
+    let (select, group) = if per_customer { ("t.customer_id, ", " GROUP BY t.customer_id") } else { ("", "") };
+    format!(
+        "WITH RECURSIVE tree (id, customer_id) AS ( \
+           SELECT c.id, c.id FROM orgs c WHERE {customers} \
+           UNION ALL SELECT o.id, t.customer_id FROM orgs o JOIN tree t ON o.parent_id = t.id \
+         ) \
+         SELECT {select}CAST(COUNT(*) AS BIGINT) FROM tree t JOIN users u ON u.home_org_id = t.id \
+         JOIN user_totp x ON x.user_id = u.id AND x.confirmed_at IS NOT NULL{group}"
     )
 }

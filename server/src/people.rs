@@ -40,7 +40,7 @@ impl MemberRow {
     }
 
     fn to_api(&self) -> Member {
-        Member { user: self.user.to_api(), role: self.role, joined_at: rfc3339(self.joined_at) }
+        Member { user: self.user.to_api(), role: self.role, joined_at: rfc3339(self.joined_at), mfa: Vec::new() }
     }
 }
 
@@ -74,7 +74,13 @@ pub async fn list_members(State(state): State<AppState>, ctx: OrgCtx, Query(q): 
     .fetch_all(&state.db.pool)
     .await?;
     let more = rows.len() > limit;
-    let items: Vec<Member> = rows.iter().take(limit).map(MemberRow::to_api).collect();
+    let mut items: Vec<Member> = rows.iter().take(limit).map(MemberRow::to_api).collect();
+    // Who is protected by a second factor: one query for the page.
+    let ids: Vec<String> = rows.iter().take(limit).map(|r| r.user.id.clone()).collect();
+    let mut factors = crate::auth::mfa::factors_of(&mut *state.db.pool.acquire().await?, &ids).await?;
+    for (m, id) in items.iter_mut().zip(&ids) {
+        m.mfa = factors.remove(id).unwrap_or_default().into_iter().map(str::to_string).collect();
+    }
     let mut page = paginate(items, limit, 0);
     page.next_cursor = more.then(|| (offset + limit).to_string());
     Ok(Json(page))

@@ -100,7 +100,7 @@ pub async fn list(State(state): State<AppState>, ctx: OrgCtx) -> Result<Json<Set
 }
 
 #[utoipa::path(get, path = "/api/v1/settings/{key}", tag = "settings",
-    params(("key" = String, Path, description = "maintenance_window, deployment_defaults, agent_settings, notification_preferences or default_dashboard"),
+    params(("key" = String, Path, description = "maintenance_window, deployment_defaults, agent_settings, notification_preferences, default_dashboard or sign_in_policy (`{require_mfa, apply_to_customers, allowed_methods}`)"),
         ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = EffectiveSetting), (status = 401), (status = 404, description = "unknown key or org")))]
 #[tracing::instrument(skip(state, ctx), fields(org = %ctx.org.id))]

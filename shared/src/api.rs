@@ -108,6 +108,12 @@ pub struct Capabilities {
 pub struct LoginRequest {
     pub email: String,
     pub password: Password,
+    /// The current TOTP code, for a user with a second factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
+    /// One of the user's single-use recovery codes, instead of `otp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,6 +123,10 @@ pub struct LoginResponse {
     pub home_org: Org,
     /// Send back as `X-CSRF-Token` on cookie-authenticated state-changing requests.
     pub csrf_token: String,
+    /// The sign-in policy requires a second factor and the user has none: this session may
+    /// only enrol one (`/api/v1/me/mfa…`); everything else answers 403 `mfa_enrollment_required`.
+    #[serde(default)]
+    pub mfa_enrollment_required: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,6 +137,9 @@ pub struct Me {
     pub is_superuser: bool,
     /// Present for cookie sessions: the value for `X-CSRF-Token`.
     pub csrf_token: Option<String>,
+    /// See [`LoginResponse::mfa_enrollment_required`].
+    #[serde(default)]
+    pub mfa_enrollment_required: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,6 +154,12 @@ pub struct TokenRequest {
     /// Lifetime in days, 1–365; default 90.
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 365))]
     pub expires_in_days: Option<u32>,
+    /// The current TOTP code, for a user with a second factor (or under an MFA policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
+    /// One of the user's single-use recovery codes, instead of `otp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
 }
 
 /// A new personal access token. `token` is shown this once and never again.
@@ -222,6 +241,9 @@ pub struct Member {
     pub user: User,
     pub role: Role,
     pub joined_at: String,
+    /// The member's second sign-in factors (`totp`, `passkey`); empty = password only.
+    #[serde(default)]
+    pub mfa: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -629,6 +651,9 @@ pub struct OverviewRow {
     pub offline: i64,
     pub open_alerts: i64,
     pub last_activity: Option<String>,
+    /// Users (homed in the customer or its children) with a second sign-in factor.
+    #[serde(default)]
+    pub protected_users: i64,
 }
 
 /// Sums over every customer matching the filters (not just this page).
@@ -641,6 +666,9 @@ pub struct OverviewTotals {
     pub offline: i64,
     pub open_alerts: i64,
     pub suspended: i64,
+    /// Users with a second sign-in factor, over the same customers.
+    #[serde(default)]
+    pub protected_users: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -994,4 +1022,68 @@ pub struct InboxQuery {
 pub struct MarkedRead {
     pub marked: i64,
     pub unread_count: i64,
+}
+
+/// `GET /api/v1/me/mfa`: the caller's second factors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MfaStatus {
+    /// A confirmed TOTP authenticator is enrolled.
+    pub totp: bool,
+    pub passkeys: Vec<PasskeyInfo>,
+    /// Unused recovery codes.
+    pub recovery_codes_left: i64,
+    /// The sign-in policy requires a second factor for this user.
+    pub required_by_policy: bool,
+}
+
+/// A registered passkey.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PasskeyInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// `POST /api/v1/me/mfa/totp`: proof of the password before enrolling.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TotpStart {
+    pub password: String,
+}
+
+/// A TOTP secret to put in an authenticator app; not active until confirmed with a code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TotpEnrollment {
+    /// Base32, for typing in by hand.
+    pub secret: String,
+    /// `otpauth://totp/…` for a QR code or a link.
+    pub otpauth_url: String,
+}
+
+/// `POST /api/v1/me/mfa/totp/confirm`: a code from the new authenticator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TotpConfirm {
+    pub code: String,
+}
+
+/// Ten single-use recovery codes, shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}
+
+/// A fresh proof for a sensitive change: the password or a current TOTP code.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct FreshProof {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
 }

@@ -31,6 +31,12 @@ pub enum ErrorCode {
     Internal,
     /// 503: the database is unreachable or read-only (a failover); retry after `Retry-After`.
     Unavailable,
+    /// 401: the password was right but a second factor is needed; `fields.methods` lists the
+    /// ones that would do (comma-separated: `totp`, `recovery_code`, `passkey`).
+    MfaRequired,
+    /// 403: the sign-in policy requires a second factor and the caller has none yet; until they
+    /// enrol one, only `/api/v1/me`, `/api/v1/me/mfa…` and sign-out answer.
+    MfaEnrollmentRequired,
 }
 
 impl ErrorCode {
@@ -49,6 +55,8 @@ impl ErrorCode {
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
+            Self::MfaRequired => 401,
+            Self::MfaEnrollmentRequired => 403,
         }
     }
 }

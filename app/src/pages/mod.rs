@@ -12,6 +12,7 @@ pub mod operations;
 pub mod overview;
 pub mod people;
 pub mod portal;
+pub mod security;
 pub mod settings;
 pub mod technicians;
 pub mod tokens;

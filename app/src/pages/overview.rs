@@ -46,6 +46,7 @@ pub fn OverviewPage() -> impl IntoView {
                             <div class="stat bad"><span class="n">{t.offline}</span>"offline"</div>
                             <div class="stat warn"><span class="n">{t.open_alerts}</span>"open alerts"</div>
                             <div class="stat"><span class="n">{t.suspended}</span>"suspended"</div>
+                            <div class="stat" data-testid="protected-users"><span class="n">{t.protected_users}</span>"users with a second factor"</div>
                         </div>
                         {if o.items.is_empty() {
                             view! { <p class="empty">"No customer matches."</p> }.into_any()
@@ -53,7 +54,7 @@ pub fn OverviewPage() -> impl IntoView {
                             view! {
                                 <table class="table" data-testid="overview-table">
                                     <thead><tr>
-                                        {head("name", "Customer")}{head("users", "Users")}{head("assets", "Assets")}
+                                        {head("name", "Customer")}{head("users", "Users")}<th>"With 2nd factor"</th>{head("assets", "Assets")}
                                         <th>"Online / offline"</th>{head("alerts", "Open alerts")}{head("activity", "Last activity")}<th>"Status"</th>
                                     </tr></thead>
                                     <tbody>{o.items.into_iter().map(|c| {
@@ -64,6 +65,7 @@ pub fn OverviewPage() -> impl IntoView {
                                             <tr data-slug=c.slug.clone()>
                                                 <td>{c.name.clone()}</td>
                                                 <td>{c.users}</td>
+                                                <td>{format!("{} of {}", c.protected_users, c.users)}</td>
                                                 <td>{c.assets}</td>
                                                 <td>
                                                     <div class="bar" title=format!("{} online, {} offline", c.online, c.offline)>

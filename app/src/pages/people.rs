@@ -67,7 +67,7 @@ pub fn PeoplePage() -> impl IntoView {
                 Ok(page) if page.items.is_empty() => view! { <p class="empty">"Nobody here yet."</p> }.into_any(),
                 Ok(page) => view! {
                     <table class="table" data-testid="people-table">
-                        <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Last sign-in"</th><th></th></tr></thead>
+                        <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Second factor"</th><th>"Last sign-in"</th><th></th></tr></thead>
                         <tbody>{page.items.into_iter().map(|m| {
                             let id = m.user.id;
                             let me = my_id() == Some(id);
@@ -90,6 +90,7 @@ pub fn PeoplePage() -> impl IntoView {
                                         </Show>
                                     </td>
                                     <td><span class=format!("badge {}", m.user.status)>{m.user.status.to_string()}</span></td>
+                                    <td data-testid="member-mfa">{if m.mfa.is_empty() { view! { <span class="muted">"password only"</span> }.into_any() } else { view! { <span class="badge active">{m.mfa.join(", ").replace("totp", "TOTP")}</span> }.into_any() }}</td>
                                     <td>{m.user.last_login_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
                                     <td>
                                         <Show when=move || is_admin() && !me>

@@ -64,6 +64,10 @@ const NOTIFICATION_PREFERENCES: &[Field] = &[
             f("dnd.timezone", "DND time zone (UTC or ±HH:MM)", Input::Text),
 ];
 const DEFAULT_DASHBOARD: &[Field] = &[f("widgets", "Overview widgets, in order", Input::Widgets)];
+const SIGN_IN_POLICY: &[Field] = &[
+            f("require_mfa", "Require a second factor (TOTP or a passkey)", Input::Bool),
+            f("apply_to_customers", "Also for every customer's users (MSP only)", Input::Bool),
+];
 
 fn fields(key: SettingKey) -> &'static [Field] {
     match key {
@@ -72,6 +76,7 @@ fn fields(key: SettingKey) -> &'static [Field] {
         SettingKey::AgentSettings => AGENT_SETTINGS,
         SettingKey::NotificationPreferences => NOTIFICATION_PREFERENCES,
         SettingKey::DefaultDashboard => DEFAULT_DASHBOARD,
+        SettingKey::SignInPolicy => SIGN_IN_POLICY,
     }
 }
 
@@ -82,6 +87,7 @@ fn title(key: SettingKey) -> &'static str {
         SettingKey::AgentSettings => "Agent settings",
         SettingKey::NotificationPreferences => "Notifications and Do Not Disturb",
         SettingKey::DefaultDashboard => "Default dashboard",
+        SettingKey::SignInPolicy => "Sign-in policy",
     }
 }
 
@@ -123,6 +129,11 @@ fn summary(key: SettingKey, v: &Value) -> String {
             format!("mail {} · {dnd}", if s("email") == "true" { "on" } else { "off" })
         }
         SettingKey::DefaultDashboard => days_text(v.pointer("/widgets").unwrap_or(&Value::Null)).replace('_', " "),
+        SettingKey::SignInPolicy => match (s("require_mfa") == "true", s("apply_to_customers") == "true") {
+            (false, _) => "a password is enough".into(),
+            (true, false) => "second factor required".into(),
+            (true, true) => "second factor required, customers included".into(),
+        },
     }
 }
 

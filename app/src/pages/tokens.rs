@@ -16,6 +16,9 @@ pub fn TokensPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let days = RwSignal::new("90".to_string());
+    // Asked for once the server says a second factor is needed (TOTP enrolled or required).
+    let otp = RwSignal::new(String::new());
+    let needs_code = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiFailure>);
     let created = RwSignal::new(None::<TokenCreated>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -26,6 +29,8 @@ pub fn TokensPage() -> impl IntoView {
             password: password.get_untracked().into(),
             name: name.get_untracked(),
             expires_in_days: days.get_untracked().trim().parse().ok(),
+            otp: Some(otp.get_untracked().trim().to_string()).filter(|c| !c.is_empty()),
+            recovery_code: None,
         };
         leptos::task::spawn_local(async move {
             match client::post::<TokenCreated, _>("/api/v1/auth/token", None, &body).await {
@@ -34,9 +39,15 @@ pub fn TokensPage() -> impl IntoView {
                     created.set(Some(t));
                     name.set(String::new());
                     password.set(String::new());
+                    otp.set(String::new());
                     version.update(|v| *v += 1);
                 }
-                Err(f) => failure.set(Some(f)),
+                Err(f) => {
+                    if f.fields.contains_key("methods") || f.fields.contains_key("otp") {
+                        needs_code.set(true);
+                    }
+                    failure.set(Some(f));
+                }
             }
         });
     };
@@ -74,6 +85,13 @@ pub fn TokensPage() -> impl IntoView {
                 <input name="password" type="password" autocomplete="current-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
                 {err("password")}
             </label>
+            <Show when=move || needs_code.get()>
+                <label>"Code from your authenticator app"
+                    <input name="otp" inputmode="numeric" autocomplete="one-time-code" maxlength="6" prop:value=move || otp.get() on:input=move |ev| otp.set(event_target_value(&ev))/>
+                    {move || failure.get().filter(|f| f.fields.contains_key("methods")).map(|_| view! { <p class="field-error">"A second factor is required: enter the current code."</p> })}
+                    {err("otp")}
+                </label>
+            </Show>
             {move || failure.get().filter(|f| f.fields.is_empty()).map(|f| view! { <p class="error">{if f.status == 401 { "That password is not right.".to_string() } else { f.message }}</p> })}
             <button class="btn primary" type="submit">"Create token"</button>
         </form>

@@ -2,6 +2,7 @@
 //! `/api/v1/auth`, `/api/v1/me` and `/api/v1/tokens` endpoints.
 pub mod everywhere;
 pub mod handoff;
+pub mod mfa;
 pub mod password;
 pub mod ratelimit;
 pub mod routes;

@@ -1,5 +1,5 @@
 //! Sign-in, sign-out, who-am-I, and personal access tokens.
-use super::{password, ratelimit, session, token};
+use super::{mfa, password, ratelimit, session, token};
 use crate::audit::{self, Actor, Event};
 use crate::context::{AuthKind, Caller, request_meta};
 use crate::error::{ApiError, FieldErrors, Result};
@@ -49,9 +49,10 @@ pub(crate) fn expired_cookie(name: &'static str, http_only: bool, secure: bool) 
     cookie(name, String::new(), http_only, secure)
 }
 
-/// Checks email and password with the rate limits; the user on success.
+/// Checks email and password with the rate limits; the user on success, with the attempt
+/// still reserved (the second factor, if any, is checked under the same reservation).
 /// Unknown email and wrong password give the same 401 after the same work.
-async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &str) -> Result<UserRow> {
+async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &str) -> Result<(UserRow, ratelimit::Attempt)> {
     let mut errors = FieldErrors::default();
     if email.trim().is_empty() {
         errors.add("email", "is required");
@@ -61,9 +62,10 @@ async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &s
     }
     errors.finish()?;
     let db = &state.db;
-    if ratelimit::is_limited(db, email, parts_ip).await? {
+    // Counted before the (slow) check, atomically: a burst can't get more checks than the limit.
+    let Some(attempt) = ratelimit::reserve(db, &state.clock, email, parts_ip).await? else {
         return Err(ApiError::RateLimited);
-    }
+    };
     let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1"))
         .bind(email.trim().to_ascii_lowercase())
         .fetch_optional(&db.pool)
@@ -82,30 +84,61 @@ async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &s
         _ => false,
     };
     if !usable {
-        ratelimit::record_failure(db, email, parts_ip).await?;
+        attempt.failed();
         return Err(ApiError::BadCredentials);
     }
-    Ok(user.expect("usable implies a user"))
+    Ok((user.expect("usable implies a user"), attempt))
+}
+
+/// The second step of a sign-in inside its transaction: a needed but missing factor gives the
+/// reservation back (the password was right) and answers `mfa_required`; a wrong code keeps
+/// it (a failed attempt). The transaction is ended before the limiter is written to (on
+/// SQLite it holds the write lock).
+async fn second_step(
+    state: &AppState,
+    mut tx: crate::db::Tx,
+    attempt: ratelimit::Attempt,
+    user: &UserRow,
+    otp: Option<&str>,
+    recovery_code: Option<&str>,
+    actor: &Actor,
+) -> Result<(crate::db::Tx, mfa::SecondStep, ratelimit::Attempt)> {
+    match mfa::second_factor(&mut tx, &state.clock, user, otp, recovery_code, actor).await {
+        Ok(step) => Ok((tx, step, attempt)),
+        Err(e @ ApiError::MfaRequired { .. }) => {
+            drop(tx);
+            attempt.release(&state.db).await?;
+            Err(e)
+        }
+        Err(e) => {
+            attempt.failed();
+            Err(e)
+        }
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse, description = "signed in; sets the session cookie"),
-              (status = 401, description = "email or password is incorrect"), (status = 422), (status = 429)))]
+              (status = 401, description = "email or password is incorrect (`unauthorized`); a second factor is needed and none was sent (`mfa_required`, `fields.methods` lists what would do: `totp`, `recovery_code`); or the `otp` / `recovery_code` sent is wrong, expired or already used (`unauthorized` naming that field). No session is made."),
+              (status = 422), (status = 429, description = "too many attempts for this account or address; wrong codes count too")))]
 #[tracing::instrument(skip_all)]
 pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, Json(body): Json<LoginRequest>) -> Result<impl IntoResponse> {
     let (request_id, ip) = request_meta(&parts);
-    let user = check_credentials(&state, &ip, &body.email, body.password.expose()).await?;
-    let mut tx = audit::begin(&state.db).await?;
-    let new = open_session(&mut tx, &state, &parts, &jar, &user.id, &ip).await?;
-    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2").bind(crate::db::now_ms()).bind(&user.id).execute(&mut *tx).await?;
-    ratelimit::clear_account(&mut tx, &user.email).await?;
+    let (user, attempt) = check_credentials(&state, &ip, &body.email, body.password.expose()).await?;
     let actor = Actor {
         user_id: Some(user.id.clone()),
         email: Some(user.email.clone()),
         home_org_id: Some(user.home_org_id.clone()),
         request_id: Some(request_id),
-        ip: Some(ip),
+        ip: Some(ip.clone()),
     };
+    let tx = audit::begin(&state.db).await?;
+    let (mut tx, _step, attempt) = second_step(&state, tx, attempt, &user, body.otp.as_deref(), body.recovery_code.as_deref(), &actor).await?;
+    // A session for a user whom the policy requires to have a factor, and who has none, is
+    // enrol-only (`open_session` decides).
+    let new = open_session(&mut tx, &state, &parts, &jar, &user.id, &ip).await?;
+    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2").bind(crate::db::now_ms()).bind(&user.id).execute(&mut *tx).await?;
+    attempt.succeeded(&mut tx).await?;
     audit::record(&mut tx, &actor, Event {
         org_id: Some(&user.home_org_id),
         action: "auth.login",
@@ -117,7 +150,8 @@ pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, 
     tx.commit().await?;
     let home_org = load_org_api(&state.db, &user.home_org_id).await?;
     let csrf_token = new.csrf_token.clone();
-    Ok((session_cookies(&state, jar, new), Json(LoginResponse { user: user.to_api(), home_org, csrf_token })))
+    let mfa_enrollment_required = new.mfa_pending;
+    Ok((session_cookies(&state, jar, new), Json(LoginResponse { user: user.to_api(), home_org, csrf_token, mfa_enrollment_required })))
 }
 
 /// Starts a session for `user_id` inside `tx`, rotating away whatever session this browser
@@ -134,7 +168,9 @@ pub(crate) async fn open_session(
     if let Some(old) = jar.get(state.config.session_cookie()) {
         session::delete(tx, &super::hash_secret(old.value())).await?;
     }
-    Ok(session::create(tx, user_id, ip, user_agent).await?)
+    let user: UserRow = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1")).bind(user_id).fetch_one(&mut **tx).await?;
+    let mfa_pending = mfa::enrollment_pending(&mut **tx, &user).await?;
+    Ok(session::create(tx, user_id, ip, user_agent, mfa_pending).await?)
 }
 
 /// The session cookie and its readable CSRF companion, for a session opened by [`open_session`]
@@ -168,7 +204,9 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, jar: CookieJa
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
-    responses((status = 201, body = TokenCreated, description = "the token, shown once"), (status = 401), (status = 422), (status = 429)))]
+    responses((status = 201, body = TokenCreated, description = "the token, shown once"),
+        (status = 401, description = "bad credentials; or `mfa_required` when the user has a second factor, or is under a sign-in policy that requires one, and sent no (or no usable) `otp` / `recovery_code`"),
+        (status = 422), (status = 429)))]
 #[tracing::instrument(skip_all)]
 pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body): Json<TokenRequest>) -> Result<impl IntoResponse> {
     let (request_id, ip) = request_meta(&parts);
@@ -182,9 +220,7 @@ pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body
         errors.add("expires_in_days", "must be between 1 and 365");
     }
     errors.finish()?;
-    let user = check_credentials(&state, &ip, &body.email, body.password.expose()).await?;
-    let mut tx = audit::begin(&state.db).await?;
-    let created = token::create(&mut tx, &user.id, &name, days).await?;
+    let (user, attempt) = check_credentials(&state, &ip, &body.email, body.password.expose()).await?;
     let actor = Actor {
         user_id: Some(user.id.clone()),
         email: Some(user.email.clone()),
@@ -192,6 +228,17 @@ pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body
         request_id: Some(request_id),
         ip: Some(ip),
     };
+    let tx = audit::begin(&state.db).await?;
+    let (mut tx, step, attempt) = second_step(&state, tx, attempt, &user, body.otp.as_deref(), body.recovery_code.as_deref(), &actor).await?;
+    if step == mfa::SecondStep::MustEnrol {
+        // A token is a password-equivalent that outlives the session: under the policy it needs
+        // a second factor, which this user has yet to enrol (in the web app).
+        drop(tx);
+        attempt.release(&state.db).await?;
+        return Err(ApiError::MfaRequired { methods: vec![shared::settings::MfaMethod::Totp.as_str()] });
+    }
+    attempt.succeeded(&mut tx).await?;
+    let created = token::create(&mut tx, &user.id, &name, days).await?;
     audit::record(&mut tx, &actor, Event {
         org_id: Some(&user.home_org_id),
         action: "token.create",
@@ -208,11 +255,11 @@ pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body
 #[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me>> {
     let home_org = load_org_api(&state.db, &caller.user.home_org_id).await?;
-    let csrf_token = match caller.auth {
-        AuthKind::Session { csrf_token, .. } => Some(csrf_token),
-        AuthKind::Token { .. } => None,
+    let (csrf_token, mfa_enrollment_required) = match caller.auth {
+        AuthKind::Session { csrf_token, mfa_pending, .. } => (Some(csrf_token), mfa_pending),
+        AuthKind::Token { .. } => (None, false),
     };
-    Ok(Json(Me { is_superuser: caller.user.is_superuser(), user: caller.user.to_api(), home_org, csrf_token }))
+    Ok(Json(Me { is_superuser: caller.user.is_superuser(), user: caller.user.to_api(), home_org, csrf_token, mfa_enrollment_required }))
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "auth", responses((status = 200, body = Vec<TokenInfo>), (status = 401)))]

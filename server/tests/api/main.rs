@@ -11,6 +11,7 @@ mod hardening;
 mod idempotency;
 mod invitations;
 mod lifecycle;
+mod mfa;
 mod orgs;
 mod permissions;
 mod proofs;
