@@ -90,7 +90,10 @@ pub fn build_app(state: AppState) -> Router {
 
 /// Connects the database (migrating it) and builds the state.
 pub async fn make_state(config: Config) -> anyhow::Result<AppState> {
-    let db = Db::connect(&config.database_url).await?;
+    let mut db = Db::connect(&config.database_url).await?;
+    if let Some(read_url) = &config.database_read_url {
+        db = db.with_reader(read_url).await?;
+    }
     let leptos_options = crate::web::leptos_options(&config);
     Ok(AppState { db, config: Arc::new(config), leptos_options, clock: crate::state::Clock::system() })
 }

@@ -56,6 +56,8 @@ fn with_binds<'q, T>(q: RowQuery<'q, T>, msp: &str, needle: &str, visible: Optio
 /// customer is rolled up and the database sorts. Totals cover every matching customer.
 #[utoipa::path(get, path = "/api/v1/overview", tag = "customers", params(OverviewQuery, ("X-Org-Id" = Option<String>, Header, description = "an MSP")),
     responses((status = 200, body = Overview), (status = 400), (status = 404), (status = 422)))]
+// Figures may come from a replica (`DATABASE_READ_URL`): which customers the caller sees was
+// decided by `ctx`, from the primary; only the counts may lag.
 pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<OverviewQuery>) -> Result<Json<Overview>> {
     if ctx.org.kind() != OrgKind::Msp {
         return Err(ApiError::BadRequest("the overview is for MSP orgs".into()));
@@ -115,7 +117,7 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
             &needle,
             visible,
         )
-        .fetch_all(&state.db.pool)
+        .fetch_all(state.db.reader())
         .await?;
         if ids.is_empty() {
             Vec::new()
@@ -126,11 +128,11 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
             for (id,) in ids {
                 query = query.bind(id);
             }
-            query.fetch_all(&state.db.pool).await?
+            query.fetch_all(state.db.reader()).await?
         }
     } else {
         let sql = format!("{} ORDER BY {order}, lower(c.name), c.slug {page_end}", rolled_up(&matching));
-        with_binds(sqlx::query_as(&sql), &ctx.org.id, &needle, visible).fetch_all(&state.db.pool).await?
+        with_binds(sqlx::query_as(&sql), &ctx.org.id, &needle, visible).fetch_all(state.db.reader()).await?
     };
     // Totals: the matching customers' own counters, plus those of their child tenants. Child
     // tenants are found from below (few orgs are children), not by walking down from every
@@ -151,7 +153,7 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
            CAST(COALESCE(own.open_alerts, 0) + COALESCE(below.open_alerts, 0) AS BIGINT) AS open_alerts, \
            CAST(COALESCE(own.suspended, 0) AS BIGINT) AS suspended FROM own, below"
     );
-    let t: Totals = with_binds(sqlx::query_as(&totals_sql), &ctx.org.id, &needle, visible).fetch_one(&state.db.pool).await?;
+    let t: Totals = with_binds(sqlx::query_as(&totals_sql), &ctx.org.id, &needle, visible).fetch_one(state.db.reader()).await?;
     let more = rows.len() as i64 > i64::from(limit);
     let items: Vec<OverviewRow> = rows
         .into_iter()

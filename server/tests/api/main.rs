@@ -15,4 +15,5 @@ mod permissions;
 mod settings;
 mod notifications;
 mod people;
+mod read_replica;
 mod worlds;
