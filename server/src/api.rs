@@ -16,7 +16,7 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tenantry API", version = "1", description = "Multi-tenant MSP portal. Authenticate with the session cookie (plus `X-CSRF-Token` on writes) or `Authorization: Bearer <token>`. Org-scoped endpoints act in the org named by `X-Org-Id`, else the tenant subdomain, else your home org."),
+    info(title = "Tenantry API", version = "1", description = "Multi-tenant MSP portal. Authenticate with the session cookie (plus `X-CSRF-Token` on writes) or `Authorization: Bearer <token>`. Org-scoped endpoints act in the org named by `X-Org-Id`, else the tenant subdomain, else your home org. Every POST/PUT/PATCH/DELETE under /api/v1 takes an optional `Idempotency-Key` header (1-255 visible characters, per user, kept 24 h): a repeat with the same request gets the first answer back (`Idempotent-Replayed: true`) without doing the work again; the same key with another request is 422; a repeat whose first answer is not available is 409 (`Idempotency-Status: in-flight` - retry, or `completed` - done, answer lost). A database that is unavailable or read-only (a failover) answers 503 with `Retry-After`."),
     paths(
         crate::auth::routes::login, crate::auth::routes::logout, crate::auth::routes::create_token,
         crate::auth::routes::me, crate::auth::routes::list_tokens, crate::auth::routes::revoke_token,
@@ -40,10 +40,11 @@ use utoipa::OpenApi;
         crate::schedules::list, crate::schedules::create, crate::schedules::get_one, crate::schedules::update, crate::schedules::delete,
         crate::deployments::list, crate::deployments::create, crate::deployments::delete,
         crate::notifications::create, crate::notifications::inbox, crate::notifications::me_notifications, crate::notifications::mark_read, crate::notifications::mark_all_read,
+        crate::health::healthz, crate::health::readyz,
     ),
     components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod)),
     modifiers(&ErrorResponses),
-    tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"))
+    tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"), (name = "operations"))
 )]
 pub struct ApiDoc;
 
@@ -116,7 +117,10 @@ async fn drop_unsafe_request_id(mut req: axum::extract::Request) -> axum::extrac
 
 /// Connects the database (migrating it) and builds the state.
 pub async fn make_state(config: Config) -> anyhow::Result<AppState> {
-    let db = Db::connect(&config.database_url).await?;
+    let mut db = Db::connect(&config.database_url).await?;
+    if let Some(read_url) = &config.database_read_url {
+        db = db.with_reader(read_url).await?;
+    }
     let leptos_options = crate::web::leptos_options(&config);
     Ok(AppState { db, config: Arc::new(config), leptos_options, clock: crate::state::Clock::system() })
 }

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 pub struct Config {
     /// `sqlite://…` (default `sqlite://data/tenantry.db`) or `postgres://…`.
     pub database_url: String,
+    /// `DATABASE_READ_URL`: optional replica for stale-tolerant reads (see `Db::reader`).
+    pub database_read_url: Option<String>,
     pub addr: SocketAddr,
     /// Tenants are served at `<slug>.<base_domain>`.
     pub base_domain: String,
@@ -28,6 +30,7 @@ impl Config {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         Config {
             database_url: env("DATABASE_URL").unwrap_or_else(|| "sqlite://data/tenantry.db".into()),
+            database_read_url: env("DATABASE_READ_URL"),
             addr: env("TENANTRY_ADDR")
                 .or_else(|| env("LEPTOS_SITE_ADDR"))
                 .and_then(|a| a.parse().ok())

@@ -16,12 +16,16 @@ pub fn router() -> Router<AppState> {
 }
 
 /// 200 while the process runs; touches nothing.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "the process is alive")))]
 pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
 }
 
 /// 200 when the database is reachable and writable (on PostgreSQL: not a replica), else 503
 /// in the error envelope with `Retry-After`. Bounded to 2 s so a probe never hangs.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, description = "the database is reachable and writable"),
+    (status = 503, body = shared::ApiErrorBody, description = "unreachable or read-only (a failover); see Retry-After")))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match tokio::time::timeout(Duration::from_secs(2), writable(&state)).await {
         Ok(Ok(())) => Json(json!({"status": "ready"})).into_response(),

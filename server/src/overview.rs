@@ -62,6 +62,8 @@ fn matching(sql: &mut Sql, msp: &str, needle: &str, status_filter: &str, visible
 /// customer is rolled up and the database sorts. Totals cover every matching customer.
 #[utoipa::path(get, path = "/api/v1/overview", tag = "customers", params(OverviewQuery, ("X-Org-Id" = Option<String>, Header, description = "an MSP")),
     responses((status = 200, body = Overview), (status = 400), (status = 404), (status = 422)))]
+// Figures may come from a replica (`DATABASE_READ_URL`): which customers the caller sees was
+// decided by `ctx`, from the primary; only the counts may lag.
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<OverviewQuery>) -> Result<Json<Overview>> {
     if ctx.org.kind() != OrgKind::Msp {
@@ -104,16 +106,16 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
         let mut sql = Sql::default();
         let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible);
         sql.push(&format!("SELECT c.id FROM orgs c WHERE {m} ORDER BY lower(c.name), c.slug {page_end}"));
-        let ids: Vec<String> = sql.query_scalar().fetch_all(&state.db.pool).await?;
+        let ids: Vec<String> = sql.query_scalar().fetch_all(state.db.reader()).await?;
         let mut sql = Sql::default();
         let list = ids.iter().map(|id| sql.param(id)).collect::<Vec<_>>().join(", ");
         sql.push(&format!("{} ORDER BY lower(c.name), c.slug", rolled_up(&format!("c.id IN ({})", if ids.is_empty() { "NULL" } else { &list }))));
-        sql.query_as().fetch_all(&state.db.pool).await?
+        sql.query_as().fetch_all(state.db.reader()).await?
     } else {
         let mut sql = Sql::default();
         let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible);
         sql.push(&format!("{} ORDER BY {order}, lower(c.name), c.slug {page_end}", rolled_up(&m)));
-        sql.query_as().fetch_all(&state.db.pool).await?
+        sql.query_as().fetch_all(state.db.reader()).await?
     };
     // Totals: the matching customers' own counters, plus those of their child tenants. Child
     // tenants are found from below (few orgs are children), not by walking down from every
@@ -136,17 +138,17 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
            CAST(COALESCE(own.open_alerts, 0) + COALESCE(below.open_alerts, 0) AS BIGINT) AS open_alerts, \
            CAST(COALESCE(own.suspended, 0) AS BIGINT) AS suspended FROM own, below"
     ));
-    let t: Totals = sql.query_as().fetch_one(&state.db.pool).await?;
+    let t: Totals = sql.query_as().fetch_one(state.db.reader()).await?;
     // Users protected by a second factor: in total, and per customer of the page.
     let mut sql = Sql::default();
     let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible);
     sql.push(&protected_users(&m, false));
-    let protected_total: i64 = sql.query_scalar().fetch_one(&state.db.pool).await?;
+    let protected_total: i64 = sql.query_scalar().fetch_one(state.db.reader()).await?;
     let page_ids: Vec<&str> = rows.iter().take(limit as usize).map(|r| r.id.as_str()).collect();
     let mut sql = Sql::default();
     let list = page_ids.iter().map(|id| sql.param(*id)).collect::<Vec<_>>().join(", ");
     sql.push(&protected_users(&format!("c.id IN ({})", if page_ids.is_empty() { "NULL" } else { &list }), true));
-    let protected: std::collections::HashMap<String, i64> = sql.query_as::<(String, i64)>().fetch_all(&state.db.pool).await?.into_iter().collect();
+    let protected: std::collections::HashMap<String, i64> = sql.query_as::<(String, i64)>().fetch_all(state.db.reader()).await?.into_iter().collect();
     let more = rows.len() as i64 > i64::from(limit);
     let items = rows
         .into_iter()

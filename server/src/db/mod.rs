@@ -23,6 +23,8 @@ pub enum Dialect {
 pub struct Db {
     pub pool: AnyPool,
     pub dialect: Dialect,
+    /// Where [`Db::reader`] reads: a replica when `DATABASE_READ_URL` is set, else `pool`.
+    read_pool: AnyPool,
 }
 
 impl Db {
@@ -66,9 +68,34 @@ impl Db {
             .connect(&url)
             .await
             .with_context(|| format!("connecting to the {dialect:?} database"))?;
-        let db = Db { pool, dialect };
+        let db = Db { read_pool: pool.clone(), pool, dialect };
         db.migrate().await?;
         Ok(db)
+    }
+
+    /// Sends [`Db::reader`] reads to another database (a streaming replica; not migrated).
+    pub async fn with_reader(mut self, read_url: &str) -> anyhow::Result<Db> {
+        let url = match self.dialect {
+            Dialect::Sqlite => prepare_sqlite_url(read_url)?,
+            Dialect::Postgres => read_url.to_string(),
+        };
+        self.read_pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect(&url)
+            .await
+            .context("connecting to DATABASE_READ_URL")?;
+        Ok(self)
+    }
+
+    /// The pool for reads that may be a little stale: list and overview pages that show
+    /// figures, never the identity, grants or org path a request is authorized with (those
+    /// always come from `pool`, the primary), never read-your-own-write answers, never inside
+    /// a write. A replica lags the primary by its replication delay (normally well under a
+    /// second; with Patroni's synchronous standby, a committed write is already there, only
+    /// not necessarily replayed).
+    pub fn reader(&self) -> &AnyPool {
+        &self.read_pool
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {

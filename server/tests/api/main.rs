@@ -18,4 +18,5 @@ mod proofs;
 mod settings;
 mod notifications;
 mod people;
+mod read_replica;
 mod worlds;
