@@ -1,20 +1,38 @@
-//! The sign-in page.
+//! The sign-in page. Hydrated, it signs in through the API; submitted before hydration, the
+//! form posts to the server's `/login` handler, which signs in the same way and redirects
+//! (never a GET: the password must not end up in a URL). The inputs are not bound to signals,
+//! so whatever was typed before hydration is still there after it.
 use crate::client::{self, ApiFailure};
+use leptos::html::Input;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 use shared::api::{LoginRequest, LoginResponse};
+
+/// What the server's form handler means by `/login?error=<code>`.
+fn form_error_message(code: &str) -> &'static str {
+    match code {
+        "credentials" => "That email and password don't match an account.",
+        "rate_limited" => "Too many failed attempts. Wait a few minutes and try again.",
+        "missing" => "Enter your email and password.",
+        "origin" => "That sign-in form did not come from this site. Sign in here.",
+        _ => "Signing in didn't finish. Wait for the page to load, then try again.",
+    }
+}
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    let query = use_query_map();
+    let email = NodeRef::<Input>::new();
+    let password = NodeRef::<Input>::new();
     let failure = RwSignal::new(None::<ApiFailure>);
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         busy.set(true);
         failure.set(None);
-        let body = LoginRequest { email: email.get_untracked(), password: password.get_untracked() };
+        let value = |input: NodeRef<Input>| input.get_untracked().map(|i| i.value()).unwrap_or_default();
+        let body = LoginRequest { email: value(email), password: value(password) };
         leptos::task::spawn_local(async move {
             match client::post::<LoginResponse, _>("/api/v1/auth/login", None, &body).await {
                 Ok(_) => client::go_to("/"),
@@ -26,26 +44,27 @@ pub fn LoginPage() -> impl IntoView {
         });
     };
     let field_error = move |name: &'static str| move || failure.get().and_then(|f| f.field(name));
-    let general = move || {
-        failure.get().filter(|f| f.fields.is_empty()).map(|f| match f.status {
-            401 => "That email and password don't match an account.".to_string(),
-            429 => "Too many failed attempts. Wait a few minutes and try again.".to_string(),
+    let general = move || match failure.get() {
+        Some(f) => f.fields.is_empty().then(|| match f.status {
+            401 => form_error_message("credentials").to_string(),
+            429 => form_error_message("rate_limited").to_string(),
             _ => f.message,
-        })
+        }),
+        // The answer of a sign-in posted before hydration, until the next try.
+        None if !busy.get() => query.with(|q| q.get("error")).map(|code| form_error_message(&code).to_string()),
+        None => None,
     };
     view! {
         <Title text="Sign in"/>
         <div class="centered login">
-            <form class="card narrow" on:submit=submit novalidate=true>
+            <form class="card narrow" method="post" action="/login" on:submit=submit novalidate=true data-testid="login-form">
                 <h1 class="brand-large">"Tenantry"</h1>
                 <p class="muted">"Sign in to manage your organizations."</p>
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="username" required=true
-                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                <input id="email" name="email" type="email" autocomplete="username" required=true node_ref=email/>
                 {move || field_error("email")().map(|e| view! { <p class="field-error">"Email " {e}</p> })}
                 <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="current-password" required=true
-                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                <input id="password" name="password" type="password" autocomplete="current-password" required=true node_ref=password/>
                 {move || field_error("password")().map(|e| view! { <p class="field-error">"Password " {e}</p> })}
                 {move || general().map(|m| view! { <p class="error" role="alert" data-testid="login-error">{m}</p> })}
                 <button class="btn primary wide" type="submit" disabled=move || busy.get()>

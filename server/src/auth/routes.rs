@@ -85,7 +85,15 @@ async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &s
     responses((status = 200, body = LoginResponse, description = "signed in; sets the session cookie"),
               (status = 401, description = "email or password is incorrect"), (status = 422), (status = 429)))]
 pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, Json(body): Json<LoginRequest>) -> Result<impl IntoResponse> {
-    let (request_id, ip) = request_meta(&parts);
+    let (jar, answer) = sign_in(&state, &parts, jar, &body).await?;
+    Ok((jar, Json(answer)))
+}
+
+/// Checks the credentials, opens a session and records the sign-in; the cookies to set and the
+/// answer. The one sign-in path of the API and of the sign-in form posted before hydration
+/// ([`super::form_login`]).
+pub(crate) async fn sign_in(state: &AppState, parts: &Parts, jar: CookieJar, body: &LoginRequest) -> Result<(CookieJar, LoginResponse)> {
+    let (request_id, ip) = request_meta(parts);
     let user = check_credentials(&state, &ip, &body.email, &body.password).await?;
     let mut tx = audit::begin(&state.db).await?;
     let new = open_session(&mut tx, &state, &parts, &jar, &user.id, &ip).await?;
@@ -109,7 +117,7 @@ pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, 
     tx.commit().await?;
     let home_org = load_org_api(&state.db, &user.home_org_id).await?;
     let csrf_token = new.csrf_token.clone();
-    Ok((session_cookies(&state, jar, new), Json(LoginResponse { user: user.to_api(), home_org, csrf_token })))
+    Ok((session_cookies(state, jar, new), LoginResponse { user: user.to_api(), home_org, csrf_token }))
 }
 
 /// Starts a session for `user_id` inside `tx`, rotating away whatever session this browser

@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod counters;
 mod emails;
+mod form_login;
 mod invitations;
 mod lifecycle;
 mod orgs;
