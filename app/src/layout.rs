@@ -146,7 +146,7 @@ fn ContextBanner() -> impl IntoView {
             let outside = c.acting_from_outside;
             view! {
                 <div class="context-banner" class:outside=outside data-testid="context-banner">
-                    "Acting in " <strong>{c.org.name.clone()}</strong>
+                    "Acting in " <strong data-testid="context-org">{c.org.name.clone()}</strong>
                     " (" {c.org.kind.to_string()} ") as " <strong>{c.role.to_string()}</strong>
                     {outside.then(|| view! { <span>" — on behalf of " <strong>{c.home_org_name.clone()}</strong></span> })}
                 </div>
@@ -157,37 +157,72 @@ fn ContextBanner() -> impl IntoView {
 
 /// The org switcher: home first, then alphabetical; search runs on the server, so it stays
 /// instant with thousands of orgs; arrows, Enter and Escape work.
+///
+/// Every list shown carries the query it answers. An answer that arrives for a query that is
+/// no longer typed is dropped, and Enter pressed before the answer for what is typed now has
+/// arrived waits for that answer and picks from it — never from a list of an earlier query.
 #[component]
 fn OrgSwitcher() -> impl IntoView {
     let session = use_session();
     let open = RwSignal::new(false);
     let query = RwSignal::new(String::new());
     let highlighted = RwSignal::new(0usize);
-    let results = LocalResource::new(move || {
-        let q = query.get();
-        let is_open = open.get();
-        async move {
-            if !is_open {
-                return Ok(Page { items: Vec::new(), next_cursor: None });
-            }
-            let q = js_encode(&q);
-            client::get::<Page<OrgEntry>>(&format!("/api/v1/orgs?limit=50&q={q}"), None).await
-        }
-    });
-    let items = move || results.get().and_then(Result::ok).map(|p| p.items).unwrap_or_default();
+    // The list on screen and the query it belongs to.
+    let shown = RwSignal::new(None::<(String, Result<Vec<OrgEntry>, ApiFailure>)>);
+    // Enter was pressed while the list on screen belonged to an older query.
+    let enter_pending = RwSignal::new(false);
     let choose = move |entry: OrgEntry| {
         let id = (!entry.is_home).then_some(entry.id);
         client::store_org(id);
         session.org.set(id);
         open.set(false);
+        enter_pending.set(false);
         query.set(String::new());
     };
+    let pick_highlighted = move || {
+        let entry = shown.with_untracked(|s| match s {
+            Some((_, Ok(list))) => list.get(highlighted.get_untracked()).cloned(),
+            _ => None,
+        });
+        if let Some(e) = entry {
+            choose(e);
+        }
+    };
+    // One request per (open, query) change; only the answer to the query typed now is kept.
+    Effect::new(move |_| {
+        let q = query.get();
+        if !open.get() {
+            shown.set(None);
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let answer = client::get::<Page<OrgEntry>>(&format!("/api/v1/orgs?limit=50&q={}", js_encode(&q)), None)
+                .await
+                .map(|p| p.items);
+            if !open.get_untracked() || query.with_untracked(|now| *now != q) {
+                return;
+            }
+            shown.set(Some((q, answer)));
+            if enter_pending.get_untracked() {
+                enter_pending.set(false);
+                pick_highlighted();
+            }
+        });
+    });
+    let fresh = move || shown.with(|s| s.as_ref().is_some_and(|(q, _)| query.with(|now| now == q)));
+    let items = move || shown.with(|s| match s {
+        Some((_, Ok(list))) => list.clone(),
+        _ => Vec::new(),
+    });
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        let list = items();
+        let len = shown.with_untracked(|s| match s {
+            Some((_, Ok(list))) => list.len(),
+            _ => 0,
+        });
         match ev.key().as_str() {
             "ArrowDown" => {
                 ev.prevent_default();
-                highlighted.update(|h| *h = (*h + 1).min(list.len().saturating_sub(1)));
+                highlighted.update(|h| *h = (*h + 1).min(len.saturating_sub(1)));
             }
             "ArrowUp" => {
                 ev.prevent_default();
@@ -195,36 +230,50 @@ fn OrgSwitcher() -> impl IntoView {
             }
             "Enter" => {
                 ev.prevent_default();
-                if let Some(e) = list.get(highlighted.get_untracked()).cloned() {
-                    choose(e);
+                if fresh() {
+                    pick_highlighted();
+                } else {
+                    enter_pending.set(true);
                 }
             }
-            "Escape" => open.set(false),
+            "Escape" => {
+                enter_pending.set(false);
+                open.set(false);
+            }
             _ => {}
         }
     };
     view! {
         <div class="switcher">
-            <button class="switcher-button" data-testid="org-switcher" on:click=move |_| { open.update(|o| *o = !*o); highlighted.set(0); }>
+            <button class="switcher-button" data-testid="org-switcher" on:click=move |_| { open.update(|o| *o = !*o); highlighted.set(0); enter_pending.set(false); }>
                 {move || session.current.get().map(|c| c.org.name.clone()).unwrap_or_else(|| "Choose org".into())}
                 <span class="caret">"▾"</span>
             </button>
             <Show when=move || open.get()>
-                <div class="switcher-panel" role="listbox">
+                <div class="switcher-panel">
                     <input class="switcher-search" placeholder="Search orgs…" autofocus=true data-testid="org-search"
                         prop:value=move || query.get()
                         on:input=move |ev| { query.set(event_target_value(&ev)); highlighted.set(0); }
                         on:keydown=on_key/>
-                    <ul>
+                    // `data-query` names the query the listed orgs answer; `aria-busy` says a newer one is on its way.
+                    <ul role="listbox" data-testid="org-results" class:stale=move || !fresh()
+                        data-query=move || shown.with(|s| s.as_ref().map(|(q, _)| q.clone()))
+                        aria-busy=move || (!fresh()).to_string()>
                         {move || {
                             let list = items();
                             if list.is_empty() {
-                                return view! { <li class="muted empty">{if results.get().is_none() { "Searching…" } else { "No org matches" }}</li> }.into_any();
+                                let text = match shown.with(|s| s.as_ref().map(|(_, r)| r.as_ref().err().map(|f| f.message.clone()))) {
+                                    _ if !fresh() => "Searching…".to_string(),
+                                    Some(Some(message)) => message,
+                                    _ => "No org matches".to_string(),
+                                };
+                                return view! { <li class="muted empty">{text}</li> }.into_any();
                             }
                             list.into_iter().enumerate().map(|(i, e)| {
                                 let entry = e.clone();
                                 view! {
-                                    <li class="switcher-item" class:active=move || highlighted.get() == i
+                                    <li class="switcher-item" role="option" class:active=move || highlighted.get() == i
+                                        aria-selected=move || (highlighted.get() == i).to_string()
                                         on:mousedown=move |_| choose(entry.clone())>
                                         <span class="name">{e.name.clone()}</span>
                                         <span class="meta">{if e.is_home { "home".to_string() } else { e.kind.to_string() }} " · " {e.role.to_string()}</span>
@@ -237,6 +286,11 @@ fn OrgSwitcher() -> impl IntoView {
             </Show>
         </div>
     }
+}
+
+/// "1 open alert", "2 open alerts".
+pub fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Percent-encodes a query value (letters, digits and `-_.~` pass through).

@@ -1,7 +1,7 @@
 // End-to-end flows of the MSP console, invitations and assets, in headless Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, signIn, switchTo, ARTIFACTS, DEMO_PASSWORD } from './harness.mjs';
+import { startServer, launchBrowser, signIn, switchTo, waitForContext, waitForSwitcherResults, ARTIFACTS, DEMO_PASSWORD } from './harness.mjs';
 
 let server;
 let browser;
@@ -26,7 +26,8 @@ test('an MSP admin adds a customer, delegates a technician with an expiry; the t
   await page.click('nav >> text=Customers');
   await page.waitForSelector('[data-testid=add-customer]');
   await page.fill('[data-testid=add-customer] input[name=name]', 'Delta Dental');
-  assert.equal(await page.inputValue('[data-testid=add-customer] input[name=slug]'), 'delta-dental-contoso');
+  // The slug follows the name as it is typed.
+  await page.waitForFunction(() => document.querySelector('[data-testid=add-customer] input[name=slug]')?.value === 'delta-dental-contoso');
   await page.fill('[data-testid=add-customer] input[name=email_domain]', 'deltadental.example');
   await page.click('[data-testid=add-customer] button[type=submit]');
   await page.waitForSelector('[data-testid=customers-table] tr[data-slug="delta-dental-contoso"]');
@@ -49,9 +50,9 @@ test('an MSP admin adds a customer, delegates a technician with an expiry; the t
   assert.deepEqual(slugs, ['contoso', 'delta-dental-contoso', 'northwind-contoso']);
   await tech.page.click('[data-testid=org-switcher]');
   await tech.page.fill('[data-testid=org-search]', 'delta');
-  await tech.page.waitForSelector('.switcher-item:has-text("Delta Dental")');
+  await waitForSwitcherResults(tech.page, 'delta');
   await tech.page.keyboard.press('Enter');
-  await tech.page.waitForSelector('[data-testid=context-banner]:has-text("Delta Dental")');
+  await waitForContext(tech.page, 'Delta Dental');
   assert.match(await tech.page.textContent('[data-testid=context-banner]'), /as admin/);
   await tech.context.close();
 
@@ -86,7 +87,7 @@ test('a tenant subdomain opens without a second sign-in', async () => {
   await page.screenshot({ path: `${ARTIFACTS}/portal.png` });
   await page.click('[data-testid=tile][data-slug="acme-contoso"] [data-testid=open-host]');
   await page.waitForURL(/^http:\/\/acme-contoso\.localhost:\d+\/$/);
-  await page.waitForSelector('[data-testid=context-banner]:has-text("Acme Corp")');
+  await waitForContext(page, 'Acme Corp');
   assert.match(await page.textContent('[data-testid=current-user]'), /alice@contoso\.example/);
   // Someone without access to a tenant gets the same not-found page as for a missing tenant.
   const other = await newPage();
@@ -110,6 +111,7 @@ test('an admin invites someone, who accepts in another browser and signs in', as
   await invitee.page.goto(link);
   await invitee.page.waitForSelector('body[data-hydrated="true"]');
   await invitee.page.waitForSelector('[data-testid=accept-form]');
+  assert.equal(await invitee.page.$eval('[data-testid=accept-form]', (f) => f.method), 'post', 'a password is never sent in a URL');
   await invitee.page.fill('#name', 'Nina Newbie');
   await invitee.page.fill('#password', 'a-long-new-password');
   await invitee.page.click('[data-testid=accept-form] button[type=submit]');
@@ -118,7 +120,7 @@ test('an admin invites someone, who accepts in another browser and signs in', as
 
   const again = await newPage();
   await signIn(again.page, server.base, 'newbie@acme.example', 'a-long-new-password');
-  await again.page.waitForSelector('[data-testid=context-banner]:has-text("Acme Corp")');
+  await waitForContext(again.page, 'Acme Corp');
   await again.context.close();
   await context.close();
 });

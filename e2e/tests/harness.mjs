@@ -96,10 +96,30 @@ export async function pageAs(env, email, password = DEMO_PASSWORD) {
   return { context, page };
 }
 
-/** Picks an org in the header switcher and waits for the banner to name it. */
+/** Waits until the context banner names exactly `name` as the org the pages act in. */
+export async function waitForContext(page, name) {
+  await page.waitForSelector(`[data-testid=context-org]:text-is(${JSON.stringify(name)})`);
+}
+
+/**
+ * Waits until the switcher lists the answer to `query` — not a list of an earlier query that
+ * is still on screen while the new one loads.
+ */
+export async function waitForSwitcherResults(page, query) {
+  await page.waitForSelector(`[data-testid=org-results][data-query=${JSON.stringify(query)}][aria-busy=false]`);
+}
+
+/**
+ * Picks an org in the header switcher and waits for the banner to name it. `name` is the
+ * org's whole name: a part of it could already be in the banner ("on behalf of Contoso MSP").
+ */
 export async function switchTo(page, search, name) {
   await page.click('[data-testid=org-switcher]');
   await page.fill('[data-testid=org-search]', search);
-  await page.click(`.switcher-item:has-text("${name}")`);
-  await page.waitForSelector(`[data-testid=context-banner]:has-text("${name}")`);
+  await waitForSwitcherResults(page, search);
+  await page.click(`.switcher-item .name:text-is(${JSON.stringify(name)})`);
+  await waitForContext(page, name);
 }
+
+/** Resolves once `ms` milliseconds have passed (for holding back a network answer). */
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

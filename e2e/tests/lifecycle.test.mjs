@@ -1,7 +1,7 @@
 // Organizations tree, imports with progress, asset detail, and merging tenants, in headless Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, pageAs, switchTo, ARTIFACTS } from './harness.mjs';
+import { useServerAndBrowser, pageAs, switchTo, waitForContext, ARTIFACTS } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
@@ -65,7 +65,7 @@ test('a 10,000-row asset import shows its progress, then the result; a bad tenan
   console.log(`browser 10,000-row import: ${Date.now() - started} ms`);
   await page.screenshot({ path: `${ARTIFACTS}/import-done.png` });
 
-  await switchTo(page, 'contoso', 'Contoso');
+  await switchTo(page, 'contoso', 'Contoso MSP');
   await page.click('nav >> text=Import');
   await page.check('[data-testid=import-tenants]');
   const bad = 'name,external_id,parent,domain\nGood Co,t-1,,good.example\nNo Domain Co,t-2,,\n';
@@ -87,7 +87,7 @@ test('a tenant merged into another disappears from the tree and its assets show 
   await page.fill('[data-testid=merge-confirm]', 'acme-paris');
   await page.click('[data-testid=merge-run]');
   await page.waitForSelector('[data-testid=merge-result]');
-  await page.waitForSelector('[data-testid=context-banner]:has-text("Acme Berlin")');
+  await waitForContext(page, 'Acme Berlin');
   await page.click('nav >> text=Organizations');
   await page.fill('[data-testid=tree-search]', 'acme');
   await page.waitForSelector(branch('acme-berlin'));

@@ -52,6 +52,7 @@ pub struct ApiDoc;
 pub fn build_app(state: AppState) -> Router {
     let api = Router::new()
         .merge(crate::auth::routes::router())
+        .merge(crate::auth::form_login::router())
         .merge(crate::auth::handoff::router())
         .merge(crate::auth::everywhere::router())
         .merge(crate::auth::mfa::router())

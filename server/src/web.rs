@@ -2,7 +2,11 @@
 use crate::config::Config;
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, ResponseOptions, generate_route_list};
@@ -38,5 +42,25 @@ pub fn pages(state: &AppState) -> Router<AppState> {
             let options = options.clone();
             move || app::shell(options.clone())
         })
+        .route_layer(middleware::from_fn_with_state(state.clone(), signed_out_to_login))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+}
+
+/// A signed-out visit to a page of the app goes straight to the sign-in page, instead of
+/// rendering a shell whose first API call answers 401 (an error in the console) and then
+/// moving on in the browser. The sign-in and accept-invitation pages are for signed-out people.
+async fn signed_out_to_login(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path != "/login" && path != "/accept" {
+        let jar = CookieJar::from_headers(req.headers());
+        let live = match jar.get(state.config.session_cookie()) {
+            None => false,
+            // A database hiccup renders the page; its API calls will say what is wrong.
+            Some(c) => crate::auth::session::lookup(&state.db, c.value()).await.map_or(true, |s| s.is_some()),
+        };
+        if !live {
+            return Redirect::to("/login").into_response();
+        }
+    }
+    next.run(req).await
 }

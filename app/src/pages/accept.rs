@@ -54,7 +54,8 @@ pub fn AcceptPage() -> impl IntoView {
                         </div>
                     }.into_any(),
                     Ok(inv) => view! {
-                        <form class="card narrow" on:submit=submit novalidate=true data-testid="accept-form">
+                        // Rendered only in the browser; `post` anyway, so a password can never go out in a URL.
+                        <form class="card narrow" method="post" on:submit=submit novalidate=true data-testid="accept-form">
                             <h1 class="brand-large">"Tenantry"</h1>
                             <p>"You are invited to " <strong>{inv.org_name.clone()}</strong> " as " {inv.role.to_string()} "."</p>
                             <p class="muted">"Your sign-in email: " {inv.email.clone()}</p>

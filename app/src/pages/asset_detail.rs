@@ -1,7 +1,7 @@
 //! One asset of the current org: its facts, an edit form (members), delete (admins); and the
 //! form that adds an asset. Errors from the API appear next to the field they name.
 use crate::client::{self, ApiFailure};
-use crate::layout::{field_error, use_session};
+use crate::layout::{field_error, plural, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -191,7 +191,7 @@ pub fn AssetDetailPage() -> impl IntoView {
                         <span class=if a.online { "badge active" } else { "badge suspended" }>{if a.online { "online" } else { "offline" }}</span>
                     </div>
                     <p class="muted">
-                        {format!("{} · {} open alerts · last seen {} · updated {}", a.kind.as_str().replace('_', " "), a.open_alerts,
+                        {format!("{} · {} · last seen {} · updated {}", a.kind.as_str().replace('_', " "), plural(a.open_alerts, "open alert", "open alerts"),
                             a.last_seen_at.clone().unwrap_or_else(|| "never".into()), a.updated_at)}
                     </p>
                 }.into_any(),

@@ -2,7 +2,7 @@
 //! the user administers. Everything goes through `/api/v1/assets…`, so a group-limited viewer
 //! sees here exactly what the API shows them.
 use crate::client;
-use crate::layout::{js_encode, use_session};
+use crate::layout::{js_encode, plural, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::api::{Asset, AssetSummary, MoveAssets, MoveResult, OrgEntry, Page};
@@ -64,8 +64,12 @@ pub fn AssetsPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match client::post::<MoveResult, _>("/api/v1/assets/move", org, &body).await {
                 Ok(r) => {
-                    let cleared = if r.groups_cleared > 0 { format!(" ({} left their groups)", r.groups_cleared) } else { String::new() };
-                    outcome.set(Some(Ok(format!("Moved {} asset(s){cleared}.", r.moved))));
+                    let cleared = match r.groups_cleared {
+                        0 => String::new(),
+                        1 => " (1 left its group)".to_string(),
+                        n => format!(" ({n} left their groups)"),
+                    };
+                    outcome.set(Some(Ok(format!("Moved {}{cleared}.", plural(r.moved, "asset", "assets")))));
                     selected.set(Vec::new());
                     version.update(|v| *v += 1);
                 }
@@ -93,7 +97,7 @@ pub fn AssetsPage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || summary.get().and_then(|r| r.ok()).map(|s| view! {
                 <p class="muted" data-testid="asset-summary">
-                    {format!("{} assets · {} online · {} offline · {} open alerts", s.total, s.online, s.offline, s.open_alerts)}
+                    {format!("{} · {} online · {} offline · {}", plural(s.total, "asset", "assets"), s.online, s.offline, plural(s.open_alerts, "open alert", "open alerts"))}
                 </p>
             })}
         </Suspense>

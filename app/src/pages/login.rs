@@ -1,13 +1,31 @@
-//! The sign-in page.
+//! The sign-in page. Hydrated, it signs in through the API; submitted before hydration, the
+//! form posts to the server's `/login` handler, which signs in the same way and redirects
+//! (never a GET: the password must not end up in a URL). The inputs are not bound to signals,
+//! so whatever was typed before hydration is still there after it.
 use crate::client::{self, ApiFailure};
+use leptos::html::Input;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 use shared::api::{LoginRequest, LoginResponse};
+
+/// What the server's form handler means by `/login?error=<code>`.
+fn form_error_message(code: &str) -> &'static str {
+    match code {
+        "credentials" => "That email and password don't match an account.",
+        "rate_limited" => "Too many failed attempts. Wait a few minutes and try again.",
+        "missing" => "Enter your email and password.",
+        "origin" => "That sign-in form did not come from this site. Sign in here.",
+        "mfa" => "This account has a second factor. Sign in again and enter the code from your authenticator app.",
+        _ => "Signing in didn't finish. Wait for the page to load, then try again.",
+    }
+}
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    let query = use_query_map();
+    let email = NodeRef::<Input>::new();
+    let password = NodeRef::<Input>::new();
     let failure = RwSignal::new(None::<ApiFailure>);
     let busy = RwSignal::new(false);
     // The second step: shown once the server answers `mfa_required`.
@@ -18,10 +36,11 @@ pub fn LoginPage() -> impl IntoView {
         ev.prevent_default();
         busy.set(true);
         failure.set(None);
+        let value = |input: NodeRef<Input>| input.get_untracked().map(|i| i.value()).unwrap_or_default();
         let entered = code.get_untracked().trim().to_string();
         let entered = (second_step.get_untracked() && !entered.is_empty()).then_some(entered);
         let (otp, recovery_code) = if use_recovery.get_untracked() { (None, entered) } else { (entered, None) };
-        let body = LoginRequest { email: email.get_untracked(), password: password.get_untracked().into(), otp, recovery_code };
+        let body = LoginRequest { email: value(email), password: value(password).into(), otp, recovery_code };
         leptos::task::spawn_local(async move {
             match client::post::<LoginResponse, _>("/api/v1/auth/login", None, &body).await {
                 Ok(r) if r.mfa_enrollment_required => client::go_to("/security"),
@@ -41,27 +60,28 @@ pub fn LoginPage() -> impl IntoView {
         });
     };
     let field_error = move |name: &'static str| move || failure.get().and_then(|f| f.field(name));
-    let general = move || {
-        failure.get().filter(|f| f.fields.is_empty()).map(|f| match f.status {
+    let general = move || match failure.get() {
+        Some(f) => f.fields.is_empty().then(|| match f.status {
             401 if second_step.get() => "That code is incorrect, expired or already used.".to_string(),
-            401 => "That email and password don't match an account.".to_string(),
-            429 => "Too many failed attempts. Wait a few minutes and try again.".to_string(),
+            401 => form_error_message("credentials").to_string(),
+            429 => form_error_message("rate_limited").to_string(),
             _ => f.message,
-        })
+        }),
+        // The answer of a sign-in posted before hydration, until the next try.
+        None if !busy.get() => query.with(|q| q.get("error")).map(|code| form_error_message(&code).to_string()),
+        None => None,
     };
     view! {
         <Title text="Sign in"/>
         <div class="centered login">
-            <form class="card narrow" on:submit=submit novalidate=true>
+            <form class="card narrow" method="post" action="/login" on:submit=submit novalidate=true data-testid="login-form">
                 <h1 class="brand-large">"Tenantry"</h1>
                 <p class="muted">"Sign in to manage your organizations."</p>
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="username" required=true
-                    prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
+                <input id="email" name="email" type="email" autocomplete="username" required=true node_ref=email/>
                 {move || field_error("email")().map(|e| view! { <p class="field-error">"Email " {e}</p> })}
                 <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="current-password" required=true
-                    prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                <input id="password" name="password" type="password" autocomplete="current-password" required=true node_ref=password/>
                 {move || field_error("password")().map(|e| view! { <p class="field-error">"Password " {e}</p> })}
                 <Show when=move || second_step.get()>
                     <label for="code">{move || if use_recovery.get() { "Recovery code" } else { "Code from your authenticator app" }}</label>

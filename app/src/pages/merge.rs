@@ -2,7 +2,7 @@
 //! run listing what moves and every conflict), type the tenant's slug, merge. The server does
 //! it in one transaction and refuses while blocking conflicts remain.
 use crate::client;
-use crate::layout::use_session;
+use crate::layout::{plural, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::api::{MergePlan, MergeRequest, OrgEntry, Page};
@@ -64,7 +64,8 @@ pub fn MergePage() -> impl IntoView {
         <div class="page-head"><h1>"Merge tenant"</h1></div>
         {move || merged.get().map(|(name, p)| view! {
             <p class="notice" data-testid="merge-result">
-                {format!("Merged into {name}: {} assets, {} groups, {} users, {} child tenants moved. The old tenant is deleted.", p.assets, p.groups, p.users, p.child_tenants)}
+                {format!("Merged into {name}: {}, {}, {}, {} moved. The old tenant is deleted.",
+                    plural(p.assets, "asset", "assets"), plural(p.groups, "group", "groups"), plural(p.users, "user", "users"), plural(p.child_tenants, "child tenant", "child tenants"))}
             </p>
         })}
         <Show when=move || merged.get().is_none()>
@@ -88,8 +89,9 @@ pub fn MergePage() -> impl IntoView {
             {move || plan.get().map(|p| view! {
                 <div class="card" data-testid="merge-plan">
                     <h2>"What will move"</h2>
-                    <p>{format!("{} assets · {} groups · {} users · {} memberships · {} child tenants · {} schedules · {} deployments",
-                        p.assets, p.groups, p.users, p.memberships, p.child_tenants, p.schedules, p.deployments)}</p>
+                    <p>{[plural(p.assets, "asset", "assets"), plural(p.groups, "group", "groups"), plural(p.users, "user", "users"),
+                        plural(p.memberships, "membership", "memberships"), plural(p.child_tenants, "child tenant", "child tenants"),
+                        plural(p.schedules, "schedule", "schedules"), plural(p.deployments, "deployment", "deployments")].join(" · ")}</p>
                     {if p.conflicts.is_empty() {
                         view! { <p class="muted">"No conflicts."</p> }.into_any()
                     } else {

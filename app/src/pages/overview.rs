@@ -6,6 +6,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::api::Overview;
 
+/// The word after a big number: "1 customer", "2 customers".
+fn noun(n: i64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let session = use_session();
@@ -40,11 +45,11 @@ pub fn OverviewPage() -> impl IntoView {
                     let t = o.totals.clone();
                     view! {
                         <div class="totals" data-testid="overview-totals">
-                            <div class="stat"><span class="n">{t.customers}</span>"customers"</div>
-                            <div class="stat"><span class="n">{t.assets}</span>"assets"</div>
+                            <div class="stat"><span class="n">{t.customers}</span>{noun(t.customers, "customer", "customers")}</div>
+                            <div class="stat"><span class="n">{t.assets}</span>{noun(t.assets, "asset", "assets")}</div>
                             <div class="stat ok"><span class="n">{t.online}</span>"online"</div>
                             <div class="stat bad"><span class="n">{t.offline}</span>"offline"</div>
-                            <div class="stat warn"><span class="n">{t.open_alerts}</span>"open alerts"</div>
+                            <div class="stat warn"><span class="n">{t.open_alerts}</span>{noun(t.open_alerts, "open alert", "open alerts")}</div>
                             <div class="stat"><span class="n">{t.suspended}</span>"suspended"</div>
                             <div class="stat" data-testid="protected-users"><span class="n">{t.protected_users}</span>"users with a second factor"</div>
                         </div>

@@ -269,7 +269,7 @@ fn AddPerson(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     };
     let err = move |field: &'static str| move || failure.get().and_then(|f| f.field(field)).map(|e| view! { <p class="field-error">{e}</p> });
     view! {
-        <form class="card form-grid" on:submit=submit data-testid="add-user">
+        <form class="card form-grid" method="post" on:submit=submit data-testid="add-user">
             <h2>"Add someone directly"</h2>
             <label>"Email"
                 <input name="email" type="email" prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>

@@ -71,7 +71,8 @@ pub fn TokensPage() -> impl IntoView {
                 <button class="btn small" on:click=move |_| created.set(None)>"Done"</button>
             </div>
         })}
-        <form class="card form-grid" on:submit=submit data-testid="create-token">
+        // Rendered only in the browser; `post` anyway, so a password can never go out in a URL.
+        <form class="card form-grid" method="post" on:submit=submit data-testid="create-token">
             <h2>"Create a token"</h2>
             <label>"Name"
                 <input name="name" placeholder="backup script" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>

@@ -3,7 +3,7 @@
 //! 10,000-customer MSP costs one page of nodes, not the whole tree. Search runs on the server
 //! and shows each match with its path.
 use crate::client;
-use crate::layout::{js_encode, use_session};
+use crate::layout::{js_encode, plural, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::api::{Asset, Page, TreeNode};
@@ -42,10 +42,6 @@ pub fn OrganizationsPage() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-fn plural(n: i64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// One org and, once opened, its child tenants and asset kinds.

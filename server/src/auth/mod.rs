@@ -1,6 +1,7 @@
 //! Identity: passwords, sessions, personal access tokens, sign-in rate limits, and the
 //! `/api/v1/auth`, `/api/v1/me` and `/api/v1/tokens` endpoints.
 pub mod everywhere;
+pub mod form_login;
 pub mod handoff;
 pub mod mfa;
 pub mod password;

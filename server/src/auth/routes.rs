@@ -123,8 +123,16 @@ async fn second_step(
               (status = 422), (status = 429, description = "too many attempts for this account or address; wrong codes count too")))]
 #[tracing::instrument(skip_all)]
 pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, Json(body): Json<LoginRequest>) -> Result<impl IntoResponse> {
-    let (request_id, ip) = request_meta(&parts);
-    let (user, attempt) = check_credentials(&state, &ip, &body.email, body.password.expose()).await?;
+    let (jar, answer) = sign_in(&state, &parts, jar, &body).await?;
+    Ok((jar, Json(answer)))
+}
+
+/// Checks the credentials (and the second factor), opens a session and records the sign-in;
+/// the cookies to set and the answer. The one sign-in path of the API and of the sign-in form
+/// posted before hydration ([`super::form_login`]).
+pub(crate) async fn sign_in(state: &AppState, parts: &Parts, jar: CookieJar, body: &LoginRequest) -> Result<(CookieJar, LoginResponse)> {
+    let (request_id, ip) = request_meta(parts);
+    let (user, attempt) = check_credentials(state, &ip, &body.email, body.password.expose()).await?;
     let actor = Actor {
         user_id: Some(user.id.clone()),
         email: Some(user.email.clone()),
@@ -151,7 +159,7 @@ pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, 
     let home_org = load_org_api(&state.db, &user.home_org_id).await?;
     let csrf_token = new.csrf_token.clone();
     let mfa_enrollment_required = new.mfa_pending;
-    Ok((session_cookies(&state, jar, new), Json(LoginResponse { user: user.to_api(), home_org, csrf_token, mfa_enrollment_required })))
+    Ok((session_cookies(state, jar, new), LoginResponse { user: user.to_api(), home_org, csrf_token, mfa_enrollment_required }))
 }
 
 /// Starts a session for `user_id` inside `tx`, rotating away whatever session this browser

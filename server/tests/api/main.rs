@@ -9,6 +9,7 @@ mod counters;
 mod emails;
 mod hardening;
 mod idempotency;
+mod form_login;
 mod invitations;
 mod lifecycle;
 mod mfa;
