@@ -61,10 +61,14 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-async fn start_server(database_url: &str, http: &reqwest::Client, log: &Path) -> Server {
+async fn start_server(database_url: &str, read_url: Option<&str>, http: &reqwest::Client, log: &Path) -> Server {
     let port = free_port();
     let site = std::env::temp_dir().join("tenantry-tests").join("no-site");
-    let child = Command::new(bin())
+    let mut command = Command::new(bin());
+    if let Some(read_url) = read_url {
+        command.env("DATABASE_READ_URL", read_url);
+    }
+    let child = command
         .arg("serve")
         .env("DATABASE_URL", database_url)
         .env("TENANTRY_ADDR", format!("127.0.0.1:{port}"))
@@ -206,8 +210,10 @@ async fn writes_survive_killing_the_primary_three_times() {
     eprintln!("cluster ready in {:.1}s: {database_url}", t0.elapsed().as_secs_f64());
 
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let a = start_server(&database_url, &http, &dir.join("serve-a.log")).await;
-    let b = start_server(&database_url, &http, &dir.join("serve-b.log")).await;
+    // Server B reads the overview from the replicas (HAProxy's second listener).
+    let replica_url = database_url.replace(":55600/", ":55630/");
+    let a = start_server(&database_url, None, &http, &dir.join("serve-a.log")).await;
+    let b = start_server(&database_url, Some(&replica_url), &http, &dir.join("serve-b.log")).await;
 
     let mut create = Command::new(bin())
         .args(["create-superuser", "--email", "root@ha.example", "--password-stdin"])
@@ -334,6 +340,16 @@ async fn writes_survive_killing_the_primary_three_times() {
     for server in [&a.base, &b.base] {
         let r = http.get(format!("{server}/api/v1/me")).header("cookie", &cookie).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "session after the kills via {server}");
+    }
+    // The overview through server B reads a replica: that pool recovers from the kills too.
+    let replica_read = Instant::now();
+    loop {
+        let r = http.get(format!("{}/api/v1/overview", b.base)).header("cookie", &cookie).header("x-org-id", &org).send().await.unwrap();
+        if r.status() == StatusCode::OK {
+            break;
+        }
+        assert!(replica_read.elapsed() < Duration::from_secs(10), "overview via the replica: {} {}", r.status(), r.text().await.unwrap_or_default());
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let verify = Command::new(bin()).args(["audit", "verify"]).env("DATABASE_URL", &database_url).output().unwrap();
     assert!(verify.status.success(), "audit verify: {}{}", String::from_utf8_lossy(&verify.stdout), String::from_utf8_lossy(&verify.stderr));

@@ -79,12 +79,13 @@ impl Db {
             Dialect::Sqlite => prepare_sqlite_url(read_url)?,
             Dialect::Postgres => read_url.to_string(),
         };
+        // Lazy: a replica that is down (or rejoining) must not keep the server from starting;
+        // reads that need it answer 503 until it is back.
         self.read_pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(3))
-            .connect(&url)
-            .await
-            .context("connecting to DATABASE_READ_URL")?;
+            .connect_lazy(&url)
+            .context("DATABASE_READ_URL")?;
         Ok(self)
     }
 
