@@ -136,10 +136,11 @@ pub fn SecurityPage() -> impl IntoView {
             {move || status.get().map(|r| match r {
                 Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
                 Ok(s) if s.totp => view! {
-                    <section class="card form-grid" data-testid="totp-enrolled">
+                    <section class="card" data-testid="totp-enrolled">
                         <h2>"Authenticator app"</h2>
                         <p>"On. Signing in asks for a code from your app after the password."</p>
                         <p class="muted">{format!("{} of 10 recovery codes left.", s.recovery_codes_left)}</p>
+                        <div style="max-width: 420px">
                         <label>"Confirm with your password"
                             <input name="password" type="password" autocomplete="current-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
                             {err("password")}
@@ -148,28 +149,30 @@ pub fn SecurityPage() -> impl IntoView {
                             <input name="otp" inputmode="numeric" autocomplete="one-time-code" maxlength="6" prop:value=move || proof_otp.get() on:input=move |ev| proof_otp.set(event_target_value(&ev))/>
                             {err("otp")}
                         </label>
-                        <div class="actions">
-                            <button class="btn" type="button" on:click=regenerate data-testid="regenerate-codes">"New recovery codes"</button>
-                            <button class="btn danger" type="button" on:click=remove data-testid="remove-totp">"Remove authenticator"</button>
                         </div>
+                        <p>
+                            <button class="btn" type="button" on:click=regenerate data-testid="regenerate-codes">"New recovery codes"</button>
+                            " "
+                            <button class="btn danger" type="button" on:click=remove data-testid="remove-totp">"Remove authenticator"</button>
+                        </p>
                     </section>
                 }.into_any(),
                 Ok(_) => view! {
-                    <section class="card form-grid" data-testid="totp-setup">
+                    <section class="card" data-testid="totp-setup">
                         <h2>"Authenticator app"</h2>
                         <p class="muted">"Off. With an authenticator app (1Password, Google Authenticator, Microsoft Authenticator…) a stolen password is not enough to sign in as you."</p>
                         {move || match enrollment.get() {
                             None => view! {
-                                <form class="form-grid" on:submit=start>
+                                <form style="max-width: 420px" on:submit=start>
                                     <label>"Confirm with your password"
                                         <input name="password" type="password" autocomplete="current-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
                                         {err("password")}
                                     </label>
-                                    <button class="btn primary" type="submit" disabled=move || busy.get()>"Set up an authenticator app"</button>
+                                    <p><button class="btn primary" type="submit" disabled=move || busy.get()>"Set up an authenticator app"</button></p>
                                 </form>
                             }.into_any(),
                             Some(e) => view! {
-                                <form class="form-grid" on:submit=confirm>
+                                <form style="max-width: 420px" on:submit=confirm>
                                     <p>"Open this link on the device with your authenticator app, or type the key into it:"</p>
                                     <p><a href=e.otpauth_url.clone() data-testid="otpauth-link">"Add to authenticator app"</a></p>
                                     <p>"Key: " <code class="secret" data-testid="totp-secret">{e.secret.clone()}</code></p>
@@ -177,7 +180,7 @@ pub fn SecurityPage() -> impl IntoView {
                                         <input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev))/>
                                         {err("code")}
                                     </label>
-                                    <button class="btn primary" type="submit" disabled=move || busy.get()>"Turn on"</button>
+                                    <p><button class="btn primary" type="submit" disabled=move || busy.get()>"Turn on"</button></p>
                                 </form>
                             }.into_any(),
                         }}
