@@ -2,7 +2,7 @@
 //! place on the server that turns "this user, this org" into a role.
 use crate::db::sql::Sql;
 use crate::db::{Db, now_ms};
-use crate::rows::{OrgRow, UserRow};
+use crate::db::rows::{OrgRow, UserRow};
 use shared::access::{DelegationGrant, Grant, OrgNode, Subject, access};
 use shared::{OrgKind, OrgStatus, Role};
 use sqlx::AnyConnection;

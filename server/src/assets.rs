@@ -6,17 +6,17 @@
 //! deleting them and moving assets out of the org needs `admin` here and in the target.
 use crate::access::{GroupScope, visible_groups};
 use crate::audit::{self, Event};
-use crate::context::{OrgCtx, org_for};
+use crate::http::context::{OrgCtx, org_for};
 use crate::db::sql::Sql;
 use crate::db::{new_id, now_ms, parse_rfc3339, parse_uuid, rfc3339};
-use crate::error::{ApiError, FieldErrors, Result};
-use crate::state::AppState;
+use crate::http::error::{ApiError, FieldErrors, Result};
+use crate::http::state::AppState;
 use axum::extract::State;
-use crate::extract::{Path, Query};
+use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use shared::api::{Asset, AssetQuery, AssetSummary, CreateAsset, Group, GroupBody, ListQuery, MoveAssets, MoveResult, Page, UpdateAsset};
 use crate::notifications::{self, NewNotification};
 use shared::api::{DeliveryStatus, NotificationTarget, Severity};
@@ -279,7 +279,7 @@ pub async fn create_asset(State(state): State<AppState>, ctx: OrgCtx, Json(body)
     .execute(&mut *tx)
     .await?;
     let alert = alert_raised(&state, &ctx, &mut tx, &name, group_id.as_deref(), 0, body.open_alerts.unwrap_or(0)).await?;
-    crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
+    crate::db::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     audit::record(&mut tx, &member.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "asset.create",
@@ -368,7 +368,7 @@ pub async fn update_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     .await?;
     let alert = alert_raised(&state, &ctx, &mut tx, &next.name, next.group_id.as_deref(), current.open_alerts, next.open_alerts).await?;
     if (next.online, next.open_alerts) != (current.online, current.open_alerts) {
-        crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
+        crate::db::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     }
     audit::record(&mut tx, &member.actor(), Event {
         org_id: Some(ctx.org_id()),
@@ -431,7 +431,7 @@ pub async fn delete_asset(State(state): State<AppState>, ctx: OrgCtx, Path(id): 
     let admin = ctx.admin()?;
     let mut tx = audit::begin(&state.db).await?;
     sqlx::query("DELETE FROM assets WHERE org_id = $1 AND id = $2").bind(ctx.org_id()).bind(&id).execute(&mut *tx).await?;
-    crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
+    crate::db::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "asset.delete",
@@ -493,7 +493,7 @@ pub async fn move_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body):
     sql.bind(&target.id).push(", group_id = NULL, updated_at = ").bind(now_ms());
     sql.push(" WHERE org_id = ").bind(ctx.org_id()).push(" AND id IN (").in_list(&ids).push(")");
     sql.query().execute(&mut *tx).await?;
-    crate::counters::refresh(&mut tx, &[ctx.org_id(), &target.id]).await?;
+    crate::db::counters::refresh(&mut tx, &[ctx.org_id(), &target.id]).await?;
     let mut names: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
     names.sort_unstable();
     let listed = if names.len() > 20 { format!("{}, …", names[..20].join(", ")) } else { names.join(", ") };

@@ -1,14 +1,14 @@
 //! The audit trail: one event per successful mutation, written in the mutation's own
 //! transaction, chained by SHA-256 so that an edited or deleted row is detectable.
-use crate::context::OrgCtx;
+use crate::http::context::OrgCtx;
 use crate::db::sql::Sql;
 use crate::db::{Db, Tx, new_id, now_ms, parse_uuid, rfc3339};
-use crate::error::{ApiError, Result};
+use crate::http::error::{ApiError, Result};
 use axum::extract::State;
-use crate::extract::Query;
+use crate::http::extract::Query;
 use axum::response::{IntoResponse, Response};
 use axum::{Router, routing::get};
-use crate::extract::Json;
+use crate::http::extract::Json;
 use sha2::{Digest, Sha256};
 use shared::api::{AuditEvent, AuditQuery, Page};
 
@@ -45,7 +45,7 @@ pub async fn begin(db: &Db) -> Result<Tx, sqlx::Error> {
     let mut tx = db.begin().await?;
     sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
     // A request sent with an Idempotency-Key records the key in this same transaction.
-    crate::idempotency::claim(&mut tx).await?;
+    crate::http::idempotency::claim(&mut tx).await?;
     Ok(tx)
 }
 
@@ -203,7 +203,7 @@ fn to_api(r: EventRow) -> AuditEvent {
     }
 }
 
-pub fn router() -> Router<crate::state::AppState> {
+pub fn router() -> Router<crate::http::state::AppState> {
     Router::new().route("/api/v1/audit", get(list))
 }
 
@@ -211,7 +211,7 @@ pub fn router() -> Router<crate::state::AppState> {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery, ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = Page<AuditEvent>, description = "events; `?format=csv` gives text/csv"), (status = 403), (status = 404)))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
-pub async fn list(State(state): State<crate::state::AppState>, ctx: OrgCtx, Query(q): Query<AuditQuery>) -> Result<Response> {
+pub async fn list(State(state): State<crate::http::state::AppState>, ctx: OrgCtx, Query(q): Query<AuditQuery>) -> Result<Response> {
     ctx.admin()?;
     let csv = match q.format.as_deref() {
         None | Some("") | Some("json") => false,

@@ -21,8 +21,8 @@ pub struct Config {
     pub mail_from: Option<String>,
     /// `TENANTRY_TRUSTED_PROXIES`: comma-separated CIDR blocks of the reverse proxies in front
     /// of the server. Only requests whose TCP peer is inside one have `X-Forwarded-For`
-    /// believed (see [`crate::client_ip`]). Empty: the header is ignored.
-    pub trusted_proxies: Vec<crate::client_ip::Cidr>,
+    /// believed (see [`crate::http::client_ip`]). Empty: the header is ignored.
+    pub trusted_proxies: Vec<crate::http::client_ip::Cidr>,
 }
 
 impl Config {
@@ -42,7 +42,7 @@ impl Config {
             mail_from: env("MAIL_FROM"),
             trusted_proxies: env("TENANTRY_TRUSTED_PROXIES").map_or_else(Vec::new, |v| {
                 // A list that doesn't parse trusts nobody (the safe side) and says so loudly.
-                crate::client_ip::Cidr::parse_list(&v).unwrap_or_else(|e| {
+                crate::http::client_ip::Cidr::parse_list(&v).unwrap_or_else(|e| {
                     eprintln!("TENANTRY_TRUSTED_PROXIES ignored: {e}");
                     Vec::new()
                 })

@@ -1,17 +1,17 @@
 //! Delegated admin: an MSP admin grants a technician (a non-admin MSP member) admin access to
 //! one customer, optionally until a date. Endpoints `/api/v1/customers/{id}/delegations…`.
 use crate::audit::{self, Event};
-use crate::context::{OrgAdmin, OrgCtx};
+use crate::http::context::{OrgAdmin, OrgCtx};
 use crate::db::{now_ms, parse_time_or_date, parse_uuid, rfc3339};
-use crate::error::{ApiError, Result};
-use crate::rows::OrgRow;
-use crate::state::AppState;
+use crate::http::error::{ApiError, Result};
+use crate::db::rows::OrgRow;
+use crate::http::state::AppState;
 use axum::extract::State;
-use crate::extract::Path;
+use crate::http::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use shared::api::{CreateDelegation, Delegation};
 use shared::{OrgKind, Role};
 
@@ -29,7 +29,7 @@ async fn customer_of<'a>(state: &AppState, ctx: &'a OrgCtx, id: &str) -> Result<
     }
     let row: Option<OrgRow> = sqlx::query_as(&format!(
         "SELECT {} FROM orgs o WHERE o.id = $1 AND o.parent_id = $2 AND o.kind = 'customer'",
-        crate::rows::ORG_COLUMNS
+        crate::db::rows::ORG_COLUMNS
     ))
     .bind(id)
     .bind(ctx.org_id())
@@ -175,7 +175,7 @@ pub struct DelegationFilter {
     params(DelegationFilter, ("X-Org-Id" = Option<String>, Header, description = "the MSP")),
     responses((status = 200, body = Vec<Delegation>), (status = 403), (status = 404)))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
-pub async fn list_all(State(state): State<AppState>, ctx: OrgCtx, crate::extract::Query(f): crate::extract::Query<DelegationFilter>) -> Result<Json<Vec<Delegation>>> {
+pub async fn list_all(State(state): State<AppState>, ctx: OrgCtx, crate::http::extract::Query(f): crate::http::extract::Query<DelegationFilter>) -> Result<Json<Vec<Delegation>>> {
     if ctx.org.kind() != OrgKind::Msp {
         return Err(ApiError::NotFound);
     }

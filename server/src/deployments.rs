@@ -7,16 +7,16 @@
 //! where it was made (403 in the child, which can see it).
 use crate::assets::name_text;
 use crate::audit::{self, Event};
-use crate::context::OrgCtx;
+use crate::http::context::OrgCtx;
 use crate::db::{new_id, now_ms, parse_uuid, rfc3339};
-use crate::error::{ApiError, FieldErrors, Result};
-use crate::state::AppState;
+use crate::http::error::{ApiError, FieldErrors, Result};
+use crate::http::state::AppState;
 use axum::extract::State;
-use crate::extract::{Path, Query};
+use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::{delete as delete_route, get};
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use shared::api::{CreateDeployment, Deployment, ListQuery, Page};
 
 pub fn router() -> Router<AppState> {

@@ -9,21 +9,21 @@ use crate::access::load_path;
 use crate::audit::{self, Actor, Event};
 use crate::auth::routes::{open_session, session_cookies};
 use crate::auth::{hash_secret, password, random_secret};
-use crate::context::{OrgCtx, request_meta};
+use crate::http::context::{OrgCtx, request_meta};
 use crate::db::{Tx, new_id, now_ms, parse_uuid, rfc3339};
-use crate::error::{ApiError, FieldErrors, Result};
+use crate::http::error::{ApiError, FieldErrors, Result};
 use crate::mail::{self, Mail};
 use crate::orgs::{load_org_api, page_bounds};
-use crate::rows::{USER_COLUMNS, UserRow};
-use crate::state::AppState;
+use crate::db::rows::{USER_COLUMNS, UserRow};
+use crate::http::state::AppState;
 use axum::extract::State;
-use crate::extract::{Path, Query};
+use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use axum_extra::extract::CookieJar;
 use shared::access::may_grant;
 use shared::api::{
@@ -360,7 +360,7 @@ pub async fn accept(State(state): State<AppState>, parts: Parts, jar: CookieJar,
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    crate::counters::refresh(&mut tx, &[&org_id]).await?;
+    crate::db::counters::refresh(&mut tx, &[&org_id]).await?;
     sqlx::query("UPDATE invitations SET accepted_user_id = $1 WHERE id = $2 AND org_id = $3")
         .bind(&user_id)
         .bind(&inv_id)

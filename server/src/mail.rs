@@ -2,17 +2,17 @@
 //! of the change that caused it, so a rolled-back change sends nothing. After commit,
 //! [`deliver`] sends it over SMTP when `SMTP_URL` is set; without SMTP the outbox row is the
 //! mail, and org admins read it at `GET /api/v1/outbox`.
-use crate::context::OrgCtx;
+use crate::http::context::OrgCtx;
 use crate::db::{Tx, new_id, now_ms, parse_uuid, rfc3339};
-use crate::error::Result;
+use crate::http::error::Result;
 use crate::orgs::page_bounds;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use anyhow::{Context, anyhow, bail};
 use axum::extract::State;
-use crate::extract::Query;
+use crate::http::extract::Query;
 use axum::routing::get;
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use lettre::message::Mailbox;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::Body;

@@ -1,6 +1,6 @@
 fn main() -> std::process::ExitCode {
     return_big_allocations_to_the_os();
-    server::cli::main()
+    server::tools::cli::main()
 }
 
 /// glibc raises its mmap threshold after a large block is freed, so argon2's 19 MiB blocks

@@ -7,15 +7,15 @@
 use crate::access::load_path;
 use crate::audit::{self, Event};
 use crate::settings::effective_all;
-use crate::context::{Manager, OrgAdmin, OrgCtx, org_for};
+use crate::http::context::{Manager, OrgAdmin, OrgCtx, org_for};
 use crate::db::{Tx, now_ms, parse_uuid};
-use crate::error::{ApiError, Result};
-use crate::rows::OrgRow;
-use crate::state::AppState;
+use crate::http::error::{ApiError, Result};
+use crate::db::rows::OrgRow;
+use crate::http::state::AppState;
 use axum::extract::State;
 use axum::routing::post;
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use shared::api::{MergeConflict, MergePlan, MergeRequest};
 use shared::OrgKind;
 use sqlx::AnyConnection;
@@ -164,7 +164,7 @@ async fn apply(tx: &mut Tx, source: &str, target: &str) -> Result<()> {
         sqlx::query(&format!("UPDATE {table} SET org_id = $1 WHERE org_id = $2")).bind(target).bind(source).execute(&mut **tx).await?;
     }
     sqlx::query("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE parent_id = $3").bind(target).bind(now).bind(source).execute(&mut **tx).await?;
-    crate::counters::refresh(tx, &[source, target]).await?;
+    crate::db::counters::refresh(tx, &[source, target]).await?;
     Ok(())
 }
 

@@ -20,18 +20,18 @@
 use crate::access::{Grants, OrgPath, load_path};
 use crate::assets::name_text;
 use crate::audit::{self, Actor, Event};
-use crate::context::{Caller, OrgCtx};
+use crate::http::context::{Caller, OrgCtx};
 use crate::db::{Db, Tx, new_id, parse_uuid, rfc3339};
-use crate::error::{ApiError, FieldErrors, Result};
+use crate::http::error::{ApiError, FieldErrors, Result};
 use crate::mail::{self, Mail};
-use crate::rows::{USER_COLUMNS, UserRow};
-use crate::state::AppState;
+use crate::db::rows::{USER_COLUMNS, UserRow};
+use crate::http::state::AppState;
 use axum::extract::State;
-use crate::extract::{Path, Query};
+use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use shared::api::{
     CreateNotification, DeliveryStatus, Inbox, InboxItem, InboxQuery, ListQuery, MarkedRead, Notification, NotificationTarget, Severity,
 };

@@ -2,18 +2,18 @@
 //! and an MSP's customers. Endpoints `/api/v1/orgs…`, `/api/v1/org`, `/api/v1/customers`.
 use crate::access::{Grants, OrgPath, load_path};
 use crate::audit::{self, Event};
-use crate::context::{Caller, Manager, OrgAdmin, OrgCtx, Superuser, org_for};
+use crate::http::context::{Caller, Manager, OrgAdmin, OrgCtx, Superuser, org_for};
 use crate::db::sql::Sql;
 use crate::db::{Db, new_id, now_ms};
-use crate::error::{ApiError, FieldErrors, Result};
-use crate::rows::{ORG_COLUMNS, OrgRow};
-use crate::state::AppState;
+use crate::http::error::{ApiError, FieldErrors, Result};
+use crate::db::rows::{ORG_COLUMNS, OrgRow};
+use crate::http::state::AppState;
 use axum::extract::State;
-use crate::extract::{Path, Query};
+use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use shared::api::{CreateOrg, CurrentOrg, ListQuery, Org, OrgEntry, Page, SetParent, UpdateOrg};
 use shared::{EmailDomain, OrgKind, OrgSlug, OrgStatus};
 use std::collections::HashMap;

@@ -1,16 +1,16 @@
 //! The MSP dashboard overview: one row per managed customer (its child tenants rolled up),
 //! computed by SQL over the per-org counters in a handful of queries — never a per-customer
 //! loop, never a scan of the assets table.
-use crate::context::OrgCtx;
+use crate::http::context::OrgCtx;
 use crate::db::rfc3339;
 use crate::db::sql::Sql;
-use crate::error::{ApiError, Result};
-use crate::state::AppState;
+use crate::http::error::{ApiError, Result};
+use crate::http::state::AppState;
 use axum::extract::State;
-use crate::extract::Query;
+use crate::http::extract::Query;
 use axum::routing::get;
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use shared::api::{Overview, OverviewQuery, OverviewRow, OverviewTotals};
 use shared::{OrgKind, Role};
 
@@ -56,7 +56,7 @@ fn matching(sql: &mut Sql, msp: &str, needle: &str, status_filter: &str, visible
 
 /// Customers of the current MSP (those the caller may open) with their figures.
 ///
-/// Figures come from the per-org counters ([`crate::counters`]) summed over each customer's
+/// Figures come from the per-org counters ([`crate::db::counters`]) summed over each customer's
 /// subtree, so no request scans the assets table. Sorted by name, the page is chosen first
 /// (an index walk) and only its customers are rolled up; sorted by a figure, every matching
 /// customer is rolled up and the database sorts. Totals cover every matching customer.

@@ -2,18 +2,18 @@
 //! Endpoints `/api/v1/users…`.
 use crate::auth::{password, session};
 use crate::audit::{self, Event};
-use crate::context::{OrgCtx, Superuser};
+use crate::http::context::{OrgCtx, Superuser};
 use crate::db::{new_id, now_ms, rfc3339};
-use crate::error::{ApiError, FieldErrors, Result};
+use crate::http::error::{ApiError, FieldErrors, Result};
 use crate::orgs::{page_bounds, paginate};
-use crate::rows::{USER_COLUMNS, UserRow};
-use crate::state::AppState;
+use crate::db::rows::{USER_COLUMNS, UserRow};
+use crate::http::state::AppState;
 use axum::extract::State;
-use crate::extract::{Path, Query};
+use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use shared::access::may_grant;
 use shared::api::{AddUser, ListQuery, Member, Page, UpdateMember};
 use crate::invitations::parse_invitee;
@@ -140,7 +140,7 @@ pub async fn add_user(State(state): State<AppState>, ctx: OrgCtx, Json(body): Js
     if !groups.is_empty() {
         sqlx::query("UPDATE memberships SET group_limited = 1 WHERE user_id = $1 AND org_id = $2").bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
     }
-    crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
+    crate::db::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     let limited = if group_names.is_empty() { String::new() } else { format!(", limited to {}", group_names.join(", ")) };
     audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
@@ -246,7 +246,7 @@ pub async fn remove_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
     if member.user.home_org_id == ctx.org.id {
         // Their home: the person belongs to this org, so they go entirely.
         sqlx::query("DELETE FROM users WHERE id = $1").bind(&id).execute(&mut *tx).await?;
-        crate::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
+        crate::db::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     } else {
         sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND org_id = $2").bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
     }

@@ -6,15 +6,15 @@
 //! once. Reading needs any role in the org; overriding and reverting need admin.
 use crate::access::OrgPath;
 use crate::audit::{self, Event};
-use crate::context::OrgCtx;
+use crate::http::context::OrgCtx;
 use crate::db::parse_uuid;
-use crate::error::{ApiError, Result};
-use crate::state::AppState;
+use crate::http::error::{ApiError, Result};
+use crate::http::state::AppState;
 use axum::extract::State;
-use crate::extract::Path;
+use crate::http::extract::Path;
 use axum::routing::get;
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use serde::de::DeserializeOwned;
 use shared::settings::{EffectiveSetting, PathOverride, SetSetting, SettingKey, Settings, resolve};
 use sqlx::AnyConnection;

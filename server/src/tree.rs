@@ -5,17 +5,17 @@
 //! `GET /api/v1/tree/{id}/children` answers one level, paged, so the page loads lazily.
 //! Every node's role comes from the access function; asset counts honour group limits.
 use crate::access::{OrgPath, PathNode, visible_groups};
-use crate::context::{Caller, org_for};
+use crate::http::context::{Caller, org_for};
 use crate::db::sql::Sql;
 use crate::db::{now_ms, parse_uuid};
-use crate::error::Result;
+use crate::http::error::Result;
 use crate::orgs::{OrgFilter, accessible_orgs, page_bounds, paginate};
-use crate::state::AppState;
+use crate::http::state::AppState;
 use axum::extract::State;
-use crate::extract::{Path, Query};
+use crate::http::extract::{Path, Query};
 use axum::routing::get;
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use shared::api::{AssetKindCounts, ListQuery, Page, TreeNode};
 use shared::{AssetKind, OrgKind, Role};
 use std::collections::HashMap;

@@ -7,7 +7,7 @@
 //! org's parent, merging — so no stored tree ever comes near the walk's bound.
 use crate::access::OrgPath;
 use crate::db::Db;
-use crate::error::{ApiError, Result};
+use crate::http::error::{ApiError, Result};
 
 /// Levels of child tenants allowed below a customer.
 pub const MAX_CHILD_LEVELS: usize = 16;

@@ -118,7 +118,7 @@ impl Client {
 async fn two_servers_share_sessions_rate_limits_and_the_audit_chain() {
     let url = fresh_database_url().await;
     let db = server::db::Db::connect(&url).await.expect("database");
-    server::demo::create_superuser(&db, "root@ops.example", Some("Root"), PASSWORD).await.unwrap();
+    server::tools::demo::create_superuser(&db, "root@ops.example", Some("Root"), PASSWORD).await.unwrap();
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let a = start(&url, &http).await;
     let b = start(&url, &http).await;

@@ -4,9 +4,9 @@
 //! stay; `DELETE /api/v1/tokens/{id}` revokes those.
 use super::routes::{csrf_cookie_name, expired_cookie};
 use crate::audit::{self, Event};
-use crate::context::Caller;
-use crate::error::Result;
-use crate::state::AppState;
+use crate::http::context::Caller;
+use crate::http::error::Result;
+use crate::http::state::AppState;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;

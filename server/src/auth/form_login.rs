@@ -6,8 +6,8 @@
 //! redirect: into the app when signed in, else back to `/login?error=<code>`, whose page says
 //! what went wrong. Neither the password nor the email is ever put in a URL.
 use super::routes::sign_in;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::http::header;

@@ -23,18 +23,18 @@
 //! treat `Domain=localhost` as host-only, which would break the default local setup.
 use super::{hash_secret, random_secret, session};
 use crate::audit::{self, Actor, Event};
-use crate::context::{AuthKind, Caller, org_for, request_meta};
+use crate::http::context::{AuthKind, Caller, org_for, request_meta};
 use crate::db::now_ms;
-use crate::error::{ApiError, Result};
-use crate::state::AppState;
+use crate::http::error::{ApiError, Result};
+use crate::http::state::AppState;
 use axum::extract::State;
-use crate::extract::Query;
+use crate::http::extract::Query;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
@@ -208,7 +208,7 @@ pub async fn redeem(State(state): State<AppState>, parts: Parts, jar: CookieJar,
         return Ok((jar, Redirect::to("/")).into_response());
     }
     let (user_id, org_id) = (pending.user_id, pending.org_id);
-    let user: crate::rows::UserRow = sqlx::query_as(&format!("SELECT {} FROM users u WHERE u.id = $1", crate::rows::USER_COLUMNS))
+    let user: crate::db::rows::UserRow = sqlx::query_as(&format!("SELECT {} FROM users u WHERE u.id = $1", crate::db::rows::USER_COLUMNS))
         .bind(&user_id)
         .fetch_one(&mut *tx)
         .await?;

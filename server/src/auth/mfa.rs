@@ -10,11 +10,11 @@
 use super::{hash_secret, password, ratelimit, session};
 use crate::access::OrgPath;
 use crate::audit::{self, Actor, Event};
-use crate::context::{AuthKind, Caller};
+use crate::http::context::{AuthKind, Caller};
 use crate::db::{Tx, new_id};
-use crate::error::{ApiError, Result};
-use crate::rows::UserRow;
-use crate::state::{AppState, Clock};
+use crate::http::error::{ApiError, Result};
+use crate::db::rows::UserRow;
+use crate::http::state::{AppState, Clock};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};

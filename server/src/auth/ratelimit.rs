@@ -12,7 +12,7 @@
 //! Windows are fixed: they start at the first attempt and last [`WINDOW_MS`]; the next attempt
 //! after that starts a new one. Times come from the server's [`Clock`] so tests can move it.
 use crate::db::{Db, Tx};
-use crate::state::Clock;
+use crate::http::state::Clock;
 
 /// Failed attempts allowed per account within [`WINDOW_MS`]; the next attempt gets 429.
 pub const PER_ACCOUNT: i64 = 5;

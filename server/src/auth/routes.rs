@@ -1,19 +1,19 @@
 //! Sign-in, sign-out, who-am-I, and personal access tokens.
 use super::{mfa, password, ratelimit, session, token};
 use crate::audit::{self, Actor, Event};
-use crate::context::{AuthKind, Caller, request_meta};
-use crate::error::{ApiError, FieldErrors, Result};
+use crate::http::context::{AuthKind, Caller, request_meta};
+use crate::http::error::{ApiError, FieldErrors, Result};
 use crate::orgs::load_org_api;
-use crate::rows::{USER_COLUMNS, UserRow};
-use crate::state::AppState;
+use crate::db::rows::{USER_COLUMNS, UserRow};
+use crate::http::state::AppState;
 use axum::extract::State;
-use crate::extract::Path;
+use crate::http::extract::Path;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::Router;
-use crate::extract::Json;
+use crate::http::extract::Json;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use shared::api::{LoginRequest, LoginResponse, Me, TokenCreated, TokenInfo, TokenRequest};

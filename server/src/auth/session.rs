@@ -2,7 +2,7 @@
 //! 15 minutes idle, 8 hours absolute; a new id at every sign-in.
 use super::{hash_secret, random_secret};
 use crate::db::{Db, Tx, now_ms};
-use crate::rows::{USER_COLUMNS, UserRow};
+use crate::db::rows::{USER_COLUMNS, UserRow};
 
 pub const IDLE_MS: i64 = 15 * 60 * 1000;
 pub const ABSOLUTE_MS: i64 = 8 * 60 * 60 * 1000;

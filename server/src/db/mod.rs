@@ -2,6 +2,8 @@
 //!
 //! Queries are written once in portable SQL through sqlx's `Any` driver: `$1` placeholders
 //! (both engines accept them), TEXT ids, BIGINT millisecond times and BIGINT flags.
+pub mod counters;
+pub mod rows;
 pub mod sql;
 
 use anyhow::Context;

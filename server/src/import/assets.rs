@@ -10,11 +10,11 @@
 //! | `tenant`      | optional slug of the current org or a tenant below it; empty = current org |
 //!
 //! A row whose `external_id` already exists in its tenant updates that asset.
-use crate::context::{OrgCtx, org_for};
+use crate::http::context::{OrgCtx, org_for};
 use crate::db::{Tx, new_id, now_ms};
 use super::{Columns, Progress, RawRow, listed};
-use crate::error::{ApiError, Result};
-use crate::state::AppState;
+use crate::http::error::{ApiError, Result};
+use crate::http::state::AppState;
 use shared::api::ImportRowError;
 use shared::AssetKind;
 use std::collections::HashMap;
@@ -227,7 +227,7 @@ async fn write_tenant(tx: &mut Tx, org_id: &str, rows: &[&Row], counts: &mut Cou
         counts.created += chunk.len() as i64;
         progress.report("writing", counts.done(), total);
     }
-    crate::counters::refresh(tx, &[org_id]).await?;
+    crate::db::counters::refresh(tx, &[org_id]).await?;
     Ok(())
 }
 

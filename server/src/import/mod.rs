@@ -21,9 +21,9 @@ pub mod assets;
 pub mod tenants;
 
 use crate::audit::{self, Event};
-use crate::context::OrgCtx;
-use crate::error::{ApiError, Result};
-use crate::state::AppState;
+use crate::http::context::OrgCtx;
+use crate::http::error::{ApiError, Result};
+use crate::http::state::AppState;
 use axum::extract::State;
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -72,7 +72,7 @@ pub fn router() -> Router<AppState> {
 
 /// The import body, or 413 naming [`IMPORT_BODY_LIMIT`].
 pub(crate) fn import_body(body: std::result::Result<Bytes, axum::extract::rejection::BytesRejection>) -> Result<Bytes> {
-    body.map_err(|e| crate::extract::body_rejection(e, IMPORT_BODY_LIMIT))
+    body.map_err(|e| crate::http::extract::body_rejection(e, IMPORT_BODY_LIMIT))
 }
 
 /// 413 when a file has more rows than [`MAX_IMPORT_ROWS`].

@@ -13,10 +13,10 @@
 //! remembered per importing org. A row whose `external_id` is known renames that tenant if
 //! the name differs; its parent and domain can't change by import (that's a move or merge).
 use super::{Columns, Progress, RawRow, listed};
-use crate::context::OrgCtx;
+use crate::http::context::OrgCtx;
 use crate::db::{Tx, new_id, now_ms};
-use crate::error::Result;
-use crate::state::AppState;
+use crate::http::error::Result;
+use crate::http::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;

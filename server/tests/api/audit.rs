@@ -87,8 +87,8 @@ async fn concurrent_mutations_keep_one_unbroken_chain() {
 #[tokio::test]
 async fn demo_is_believable_idempotent_and_audited() {
     let app = spawn_app().await;
-    server::demo::seed(&app.db).await.unwrap();
-    let again = server::demo::seed(&app.db).await.unwrap();
+    server::tools::demo::seed(&app.db).await.unwrap();
+    let again = server::tools::demo::seed(&app.db).await.unwrap();
     assert!(again.contains("already"), "{again}");
     let count = |sql: &'static str| {
         let pool = app.db.pool.clone();
@@ -101,7 +101,7 @@ async fn demo_is_believable_idempotent_and_audited() {
     assert!(count("SELECT COUNT(*) FROM assets").await >= 20);
     assert!(count("SELECT COUNT(*) FROM delegations").await >= 3);
     assert_eq!(server::audit::verify(&app.db).await.unwrap(), Ok(app.audit_count().await));
-    let tom = app.login("tom@contoso.example", server::demo::DEMO_PASSWORD).await;
+    let tom = app.login("tom@contoso.example", server::tools::demo::DEMO_PASSWORD).await;
     let orgs = app.get("/api/v1/orgs", Auth::Session(&tom), None).await;
     let names: Vec<&str> = orgs.body["items"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Contoso MSP", "Acme Berlin", "Acme Berlin Lab", "Acme Corp", "Acme Paris", "Tailspin Toys"]);
@@ -110,7 +110,7 @@ async fn demo_is_believable_idempotent_and_audited() {
     assert_eq!(count("SELECT COUNT(*) FROM schedules").await, 2);
     assert_eq!(count("SELECT COUNT(*) FROM deployments WHERE inheritable = 1").await, 1);
     assert_eq!(count("SELECT COUNT(*) FROM notifications").await, 4);
-    let carol = app.login("carol@acme.example", server::demo::DEMO_PASSWORD).await;
+    let carol = app.login("carol@acme.example", server::tools::demo::DEMO_PASSWORD).await;
     let inbox = app.get("/api/v1/inbox", Auth::Session(&carol), None).await;
     assert!(inbox.body["unread_count"].as_i64().unwrap() >= 1, "{}", inbox.text);
     let settings = app.get("/api/v1/settings/maintenance_window", Auth::Session(&carol), None).await;

@@ -7,7 +7,7 @@ use serde_json::json;
 
 async fn assert_counters_exact(app: &TestApp, after: &str) {
     let mut conn = app.db.pool.acquire().await.unwrap();
-    let wrong = server::counters::mismatches(&mut conn).await.unwrap();
+    let wrong = server::db::counters::mismatches(&mut conn).await.unwrap();
     assert!(wrong.is_empty(), "counters of {wrong:?} drifted after {after}");
 }
 

@@ -271,11 +271,11 @@ async fn hardening_create_superuser_refuses_an_existing_email_unless_promoting_a
     let alice = app.login("alice@contoso.example", PASSWORD).await;
     let token = app.post("/api/v1/auth/token", Auth::None, None, json!({"email": "alice@contoso.example", "password": PASSWORD, "name": "script"})).await;
     let token = token.body["token"].as_str().unwrap().to_string();
-    let err = server::demo::create_superuser_with(&app.db, "alice@contoso.example", None, "another long password", false).await.unwrap_err();
+    let err = server::tools::demo::create_superuser_with(&app.db, "alice@contoso.example", None, "another long password", false).await.unwrap_err();
     assert!(err.to_string().contains("--promote-existing"), "{err}");
     assert_eq!(app.get("/api/v1/me", Auth::Session(&alice), None).await.body["is_superuser"], false);
     assert_eq!(app.get("/api/v1/me", Auth::Bearer(&token), None).await.status, StatusCode::OK, "refusing changed nothing");
-    server::demo::create_superuser_with(&app.db, "alice@contoso.example", None, "another long password", true).await.unwrap();
+    server::tools::demo::create_superuser_with(&app.db, "alice@contoso.example", None, "another long password", true).await.unwrap();
     assert_eq!(app.get("/api/v1/me", Auth::Session(&alice), None).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(app.get("/api/v1/me", Auth::Bearer(&token), None).await.status, StatusCode::UNAUTHORIZED);
     let again = app.login("alice@contoso.example", "another long password").await;

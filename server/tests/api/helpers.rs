@@ -2,7 +2,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::config::Config;
 use server::db::Db;
-use server::state::{AppState, Clock};
+use server::http::state::{AppState, Clock};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -71,7 +71,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.smtp_url = None;
     tweak(&mut config);
     let db = Db::connect(&config.database_url).await.expect("database");
-    let leptos_options = server::web::leptos_options(&config);
+    let leptos_options = server::http::web::leptos_options(&config);
     let clock = Clock::system();
     let state = AppState { db: db.clone(), config: Arc::new(config), leptos_options, clock: clock.clone() };
     tokio::spawn(server::serve(listener, state));
@@ -183,7 +183,7 @@ impl TestApp {
 
     /// A superuser (home: an MSP org for their domain), signed in.
     pub async fn superuser(&self) -> Session {
-        server::demo::create_superuser(&self.db, "root@ops.example", Some("Root"), PASSWORD).await.unwrap();
+        server::tools::demo::create_superuser(&self.db, "root@ops.example", Some("Root"), PASSWORD).await.unwrap();
         self.login("root@ops.example", PASSWORD).await
     }
 

@@ -104,7 +104,7 @@ async fn ip_limit_probe(app: &TestApp, first: &str, second: &str) -> (StatusCode
 
 #[tokio::test]
 async fn forwarded_for_decides_the_ip_only_behind_a_trusted_proxy() {
-    let proxied = spawn_app_with(|c| c.trusted_proxies = server::client_ip::Cidr::parse_list("127.0.0.1/32").unwrap()).await;
+    let proxied = spawn_app_with(|c| c.trusted_proxies = server::http::client_ip::Cidr::parse_list("127.0.0.1/32").unwrap()).await;
     let (again, other) = ip_limit_probe(&proxied, "203.0.113.5", "198.51.100.7, 203.0.113.6").await;
     assert_eq!((again, other), (StatusCode::TOO_MANY_REQUESTS, StatusCode::UNAUTHORIZED), "each client has its own limit");
     // The audit trail records the forwarded address too.

@@ -5,7 +5,7 @@ use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::json;
 use server::db::Db;
-use server::state::{AppState, Clock};
+use server::http::state::{AppState, Clock};
 use std::sync::Arc;
 
 #[tokio::test]
@@ -32,7 +32,7 @@ async fn overview_reads_the_replica_and_authorizes_on_the_primary() {
     config.addr = addr;
     config.tls = false;
     config.base_domain = "localhost".into();
-    let leptos_options = server::web::leptos_options(&config);
+    let leptos_options = server::http::web::leptos_options(&config);
     tokio::spawn(server::serve(listener, AppState { db, config: Arc::new(config), leptos_options, clock: Clock::system() }));
     let replica_app = TestApp { addr, db: app.db.clone(), http: app.http.clone(), clock: Clock::system() };
 

@@ -315,7 +315,7 @@ async fn check(app: &TestApp, w: &World) -> Result<(), String> {
         }
         // The switcher's SQL candidate filter yields exactly the orgs the access function
         // grants (so confirming each candidate never drops one, and none is missing).
-        let user: server::rows::UserRow = sqlx::query_as(&format!("SELECT {} FROM users u WHERE u.id = $1", server::rows::USER_COLUMNS))
+        let user: server::db::rows::UserRow = sqlx::query_as(&format!("SELECT {} FROM users u WHERE u.id = $1", server::db::rows::USER_COLUMNS))
             .bind(&u.id)
             .fetch_one(&app.db.pool)
             .await

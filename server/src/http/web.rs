@@ -1,6 +1,6 @@
 //! The Leptos pages: server-side rendered, hydrated by the WASM bundle from `pkg/`.
 use crate::config::Config;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};

@@ -56,7 +56,7 @@ enum Command {
         #[arg(long, default_value_t = 50)]
         technician_delegations: usize,
         /// The password of every generated account.
-        #[arg(long, default_value = crate::seed_scale::SCALE_PASSWORD)]
+        #[arg(long, default_value = crate::tools::seed_scale::SCALE_PASSWORD)]
         password: String,
     },
     /// Audit trail tools.
@@ -99,7 +99,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config.addr = addr;
             }
             let addr = config.addr;
-            let state = crate::api::make_state(config).await?;
+            let state = crate::http::api::make_state(config).await?;
             let listener = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!("Tenantry listening on http://{addr}");
             crate::serve(listener, state).await?;
@@ -113,7 +113,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']).to_string();
             let db = Db::connect(&config.database_url).await?;
-            match crate::demo::create_superuser_with(&db, &email, name.as_deref(), &password, promote_existing).await {
+            match crate::tools::demo::create_superuser_with(&db, &email, name.as_deref(), &password, promote_existing).await {
                 Ok(msg) => println!("{msg}"),
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -123,13 +123,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo => {
             let db = Db::connect(&config.database_url).await?;
-            let summary = crate::demo::seed(&db).await?;
+            let summary = crate::tools::demo::seed(&db).await?;
             println!("{summary}");
         }
         Command::SeedScale { msps, customers, users, assets, technician_delegations, password } => {
             let db = Db::connect(&config.database_url).await?;
-            let params = crate::seed_scale::ScaleParams { msps, customers, users, assets, technician_delegations, password };
-            println!("{}", crate::seed_scale::seed(&db, &params).await?);
+            let params = crate::tools::seed_scale::ScaleParams { msps, customers, users, assets, technician_delegations, password };
+            println!("{}", crate::tools::seed_scale::seed(&db, &params).await?);
         }
         Command::Audit { command: AuditCommand::Verify } => {
             let db = Db::connect(&config.database_url).await?;

@@ -2,8 +2,8 @@
 //! (`TENANTRY_TRUSTED_PROXIES`), in which case `X-Forwarded-For` is believed — its right-most
 //! address that is not itself a trusted proxy. Anyone can send the header, so from any other
 //! peer it changes nothing. A layer puts the answer in the request's extensions as
-//! [`ClientIp`], where [`crate::context::request_meta`] reads it (rate limits, audit, sessions).
-use crate::state::AppState;
+//! [`ClientIp`], where [`crate::http::context::request_meta`] reads it (rate limits, audit, sessions).
+use crate::http::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;

@@ -2,8 +2,8 @@
 //! `/readyz` (the database answers and takes writes). During a failover `/readyz` is 503
 //! while `/healthz` stays 200, so a balancer stops sending traffic without restarting us.
 use crate::db::Dialect;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

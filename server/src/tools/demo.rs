@@ -98,7 +98,7 @@ pub async fn create_superuser_with(db: &Db, email: &str, name: Option<&str>, pw:
         };
         let name = name.map(str::to_string).unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("admin").to_string());
         insert_user(&mut tx, &actor, email.as_str(), &name, &hash, &org, Role::Admin, true).await?;
-        crate::counters::refresh(&mut tx, &[&org]).await?;
+        crate::db::counters::refresh(&mut tx, &[&org]).await?;
         format!("created superuser {email}")
     };
     tx.commit().await?;
@@ -206,7 +206,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<String> {
             .await?;
         audit::record(&mut tx, &actor, Event { org_id: Some(&customers[customer]), action: "delegation.grant", object_type: "delegation", object_id: Some(&techs[tech]), summary: format!("delegated admin of {} to a technician", CUSTOMERS[customer].name) }).await?;
     }
-    crate::counters::rebuild(&mut tx).await?;
+    crate::db::counters::rebuild(&mut tx).await?;
     tx.commit().await?;
     if sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM orgs WHERE slug = 'contoso'").fetch_one(&db.pool).await? != 1 {
         bail!("demo did not persist");

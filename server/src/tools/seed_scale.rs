@@ -285,7 +285,7 @@ pub async fn seed(db: &Db, p: &ScaleParams) -> anyhow::Result<String> {
     timings.push(("assets", asset_count, t.elapsed()));
 
     let t = Instant::now();
-    crate::counters::rebuild(&mut tx).await?;
+    crate::db::counters::rebuild(&mut tx).await?;
     let summary = format!(
         "generated {} MSPs, {} customers, {user_count} users, {delegation_count} delegations, {asset_count} assets",
         p.msps, p.customers

@@ -12,7 +12,7 @@
 //! - a body over the limit → 413 `payload_too_large`, naming the limit.
 //!
 //! `Json` is also the response type, so handlers import it from here and nothing else changes.
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::extract::{FromRequest, FromRequestParts, Request};

@@ -7,9 +7,9 @@
 use crate::access::{Grants, OrgPath, load_org_and_path, load_path};
 use crate::audit::Actor;
 use crate::auth::{session, token};
-use crate::error::{ApiError, Result};
-use crate::rows::{OrgRow, USER_COLUMNS, UserRow};
-use crate::state::AppState;
+use crate::http::error::{ApiError, Result};
+use crate::db::rows::{OrgRow, USER_COLUMNS, UserRow};
+use crate::http::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::{Method, request::Parts};
 use axum_extra::extract::CookieJar;
@@ -56,7 +56,7 @@ impl Caller {
 }
 
 /// The request id (set by the request-id layer) and the client address (the peer, or what a
-/// trusted proxy forwarded: [`crate::client_ip`]).
+/// trusted proxy forwarded: [`crate::http::client_ip`]).
 pub fn request_meta(parts: &Parts) -> (String, String) {
     let request_id = parts
         .headers
@@ -64,7 +64,7 @@ pub fn request_meta(parts: &Parts) -> (String, String) {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    if let Some(crate::client_ip::ClientIp(ip)) = parts.extensions.get() {
+    if let Some(crate::http::client_ip::ClientIp(ip)) = parts.extensions.get() {
         return (request_id, ip.to_string());
     }
     let ip = parts
@@ -125,7 +125,7 @@ impl FromRequestParts<AppState> for Caller {
         let grants = Grants::load_with(&mut conn, &user).await?;
         drop(conn);
         // An Idempotency-Key this user sent before decides the answer (replay, 422 or 409).
-        crate::idempotency::check(db, &user.id).await?;
+        crate::http::idempotency::check(db, &user.id).await?;
         Ok(Caller { user, grants, auth, request_id, ip })
     }
 }

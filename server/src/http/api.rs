@@ -2,8 +2,8 @@
 //! headers, request ids, and the Leptos pages.
 use crate::config::Config;
 use crate::db::Db;
-use crate::openapi::ErrorResponses;
-use crate::state::AppState;
+use crate::http::openapi::ErrorResponses;
+use crate::http::state::AppState;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{any, get};
 use axum::{Json, Router};
@@ -40,7 +40,7 @@ use utoipa::OpenApi;
         crate::schedules::list, crate::schedules::create, crate::schedules::get_one, crate::schedules::update, crate::schedules::delete,
         crate::deployments::list, crate::deployments::create, crate::deployments::delete,
         crate::notifications::create, crate::notifications::inbox, crate::notifications::me_notifications, crate::notifications::mark_read, crate::notifications::mark_all_read,
-        crate::health::healthz, crate::health::readyz,
+        crate::http::health::healthz, crate::http::health::readyz,
     ),
     components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod)),
     modifiers(&ErrorResponses),
@@ -72,9 +72,9 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::deployments::router())
         .merge(crate::notifications::router())
         .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
-        .route("/api/{*rest}", any(|| async { crate::error::ApiError::NotFound }))
+        .route("/api/{*rest}", any(|| async { crate::http::error::ApiError::NotFound }))
         // Inside the API router so it sees the route's own body limit and runs per request.
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::idempotency::layer))
         // API responses are data, never documents to render or frame.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -82,13 +82,13 @@ pub fn build_app(state: AppState) -> Router {
         ))
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         // Whatever answers an error under /api answers it in the envelope (415/413/405 included).
-        .layer(axum::middleware::map_response(crate::extract::envelope_errors));
+        .layer(axum::middleware::map_response(crate::http::extract::envelope_errors));
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
-        .merge(crate::health::router())
-        .merge(crate::web::pages(&state))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::client_ip::layer))
+        .merge(crate::http::health::router())
+        .merge(crate::http::web::pages(&state))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::client_ip::layer))
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
@@ -122,8 +122,8 @@ pub async fn make_state(config: Config) -> anyhow::Result<AppState> {
     if let Some(read_url) = &config.database_read_url {
         db = db.with_reader(read_url).await?;
     }
-    let leptos_options = crate::web::leptos_options(&config);
-    Ok(AppState { db, config: Arc::new(config), leptos_options, clock: crate::state::Clock::system() })
+    let leptos_options = crate::http::web::leptos_options(&config);
+    Ok(AppState { db, config: Arc::new(config), leptos_options, clock: crate::http::state::Clock::system() })
 }
 
 /// Serves until the process ends. `listener` may be bound to port 0 (tests).
@@ -131,7 +131,7 @@ pub async fn make_state(config: Config) -> anyhow::Result<AppState> {
 /// them too, so a late tick only delays mail, never what the bell shows).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     tokio::spawn(crate::notifications::release_ticker(state.clone()));
-    tokio::spawn(crate::idempotency::purge_ticker(state.clone()));
+    tokio::spawn(crate::http::idempotency::purge_ticker(state.clone()));
     let app = build_app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await
 }

@@ -143,8 +143,8 @@ impl From<sqlx::Error> for ApiError {
         }
         if let sqlx::Error::Protocol(m) = &e {
             if m.contains("idempotency key") {
-                // Replaced by the idempotency layer's own answer; see crate::idempotency::claim.
-                return ApiError::Conflict { field: crate::idempotency::FIELD, message: m.clone() };
+                // Replaced by the idempotency layer's own answer; see crate::http::idempotency::claim.
+                return ApiError::Conflict { field: crate::http::idempotency::FIELD, message: m.clone() };
             }
         }
         // Unique violations of a chosen value become field conflicts; everything else is opaque.

@@ -31,8 +31,8 @@
 //! streamed (NDJSON) answers and 5xx answers are never stored (a retry runs again, or meets
 //! the claimed key).
 use crate::db::{Db, Tx, now_ms};
-use crate::error::{ApiError, Result};
-use crate::state::AppState;
+use crate::http::error::{ApiError, Result};
+use crate::http::state::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -126,7 +126,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     for part in [
         parts.method.as_str().to_string(),
         parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default(),
-        header_text(crate::context::ORG_HEADER),
+        header_text(crate::http::context::ORG_HEADER),
         // The tenant a Host names (it can choose the org), not the Host itself: a retry may
         // reach another server under another name.
         state.config.slug_from_host(&header_text(header::HOST.as_str())).unwrap_or_default(),
