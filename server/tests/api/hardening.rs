@@ -13,12 +13,7 @@ async fn raw(app: &TestApp, method: Method, path: &str, s: Option<&Session>, con
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
     }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp { status, body, text, headers }
+    Resp::read(req.send().await.unwrap()).await
 }
 
 /// The answer is `{"error": {code, message, …}}` with this status and code.

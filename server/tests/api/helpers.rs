@@ -87,6 +87,17 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// Reads a whole answer: status, headers, text, and the text as JSON (`Null` if it isn't).
+    pub async fn read(resp: reqwest::Response) -> Resp {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, body, text, headers }
+    }
+}
+
+impl Resp {
     pub fn id(&self) -> String {
         self.body["id"].as_str().unwrap_or_else(|| panic!("no id in {}", self.text)).to_string()
     }
@@ -111,12 +122,7 @@ impl TestApp {
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let resp = req.send().await.expect("request");
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, body, text, headers }
+        Resp::read(req.send().await.expect("request")).await
     }
 
     pub async fn get(&self, path: &str, auth: Auth<'_>, org: Option<&str>) -> Resp {

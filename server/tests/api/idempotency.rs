@@ -15,12 +15,7 @@ async fn keyed(app: &TestApp, method: Method, path: &str, s: &Session, org: &str
     if let Some(body) = body {
         req = req.json(&body);
     }
-    let resp = req.send().await.unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let text = resp.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp { status, body, text, headers }
+    Resp::read(req.send().await.unwrap()).await
 }
 
 async fn count_assets(app: &TestApp, name: &str) -> i64 {
