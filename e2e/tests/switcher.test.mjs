@@ -2,31 +2,32 @@
 // answer is back, and answers come back out of order. Enter must act on what is typed now.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, pageAs, waitForContext, waitForSwitcherResults, sleep } from './harness.mjs';
+import { useServerAndBrowser, signIn, waitForContext, waitForSwitcherResults, sleep, DEMO_PASSWORD } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
-/** Holds back every switcher search for `q` by `ms`. `sent` resolves when the page has asked
- *  for `q` (so a test can type on only after that state), `answered` when the first answer
- *  went back to the page. */
-async function slowSearch(page, q, ms) {
-  let markSent;
-  let markAnswered;
-  const sent = new Promise((resolve) => { markSent = resolve; });
-  const answered = new Promise((resolve) => { markAnswered = resolve; });
-  await page.route((url) => url.pathname === '/api/v1/orgs' && url.searchParams.get('q') === q, async (route) => {
-    markSent();
+/**
+ * Alice signed in, with every switcher search for `q` held back by `ms`; `answered` resolves
+ * once the first such answer went to the page. (The route is set before the page loads: set on
+ * a live page, it can stall behind requests already in flight.)
+ */
+async function aliceWithSlowSearch(q, ms) {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  let arrived;
+  const answered = new Promise((resolve) => { arrived = resolve; });
+  await context.route((url) => url.pathname === '/api/v1/orgs' && url.searchParams.get('q') === q, async (route) => {
     await sleep(ms);
     await route.continue().catch(() => {});
-    markAnswered();
+    arrived();
   });
-  return { sent, answered };
+  const page = await context.newPage();
+  await signIn(page, env.server.base, 'alice@contoso.example', DEMO_PASSWORD);
+  return { context, page, answered };
 }
 
 test('Enter pressed before the answer for the typed text arrives picks from that answer, not from the list on screen', async () => {
-  const { context, page } = await pageAs(env, 'alice@contoso.example');
+  const { context, page } = await aliceWithSlowSearch('wingtip', 1500);
   await waitForContext(page, 'Contoso MSP');
-  await slowSearch(page, 'wingtip', 1500);
   await page.click('[data-testid=org-switcher]');
   // The list for the empty query is on screen: home (Contoso MSP) first.
   await waitForSwitcherResults(page, '');
@@ -39,19 +40,18 @@ test('Enter pressed before the answer for the typed text arrives picks from that
 });
 
 test('a late answer to an earlier query never replaces the list of what is typed now', async () => {
-  const { context, page } = await pageAs(env, 'alice@contoso.example');
+  const { context, page, answered: northAnswered } = await aliceWithSlowSearch('north', 1500);
   await waitForContext(page, 'Contoso MSP');
-  const north = await slowSearch(page, 'north', 1500);
   await page.click('[data-testid=org-switcher]');
   await waitForSwitcherResults(page, '');
+  const northAsked = page.waitForRequest((r) => new URL(r.url()).searchParams.get('q') === 'north');
   await page.fill('[data-testid=org-search]', 'north');
-  // The page has asked for "north" (its answer is held back) before the text changes again.
-  await north.sent;
+  await northAsked;
   await page.fill('[data-testid=org-search]', 'fabrikam');
   await waitForSwitcherResults(page, 'fabrikam');
   // The answer for "north" arrives after the one for "fabrikam"; give the page time to
   // (wrongly) show it, then check it was dropped.
-  await north.answered;
+  await northAnswered;
   await sleep(300);
   await waitForSwitcherResults(page, 'fabrikam');
   const names = await page.$$eval('[data-testid=org-results] .switcher-item .name', (els) => els.map((e) => e.textContent));
