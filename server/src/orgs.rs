@@ -648,6 +648,7 @@ async fn set_parent_service(su: Superuser<'_>, state: &AppState, target: &OrgCtx
     .await?;
     if old_path.msp_id() != parent_path.msp_id() {
         drop_delegations_below(su, &mut tx, id, &row.name).await?;
+        drop_tags_below(su, &mut tx, id, &row.name).await?;
     }
     tx.commit().await?;
     load_org_api(&state.db, id).await
@@ -672,6 +673,29 @@ async fn drop_delegations_below(su: Superuser<'_>, tx: &mut crate::db::Tx, org_i
             object_type: "delegation",
             object_id: Some(&user_id),
             summary: format!("removed {email}'s delegated admin: {org_name} moved to another MSP"),
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// Tags are the old MSP's labels (and tag scopes its grants): they come off the org and its
+/// subtree when it moves to another MSP, in one audited step.
+async fn drop_tags_below(su: Superuser<'_>, tx: &mut crate::db::Tx, org_id: &str, org_name: &str) -> Result<()> {
+    let done = sqlx::query(
+        "WITH RECURSIVE sub (id) AS (SELECT id FROM orgs WHERE id = $1 UNION ALL SELECT o.id FROM orgs o JOIN sub s ON o.parent_id = s.id) \
+         DELETE FROM org_tags WHERE org_id IN (SELECT id FROM sub)",
+    )
+    .bind(org_id)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() > 0 {
+        audit::record(tx, &su.actor(), Event {
+            org_id: Some(org_id),
+            action: "org.untag",
+            object_type: "org",
+            object_id: Some(org_id),
+            summary: format!("removed {} tag(s) of the old MSP: {org_name} moved to another MSP", done.rows_affected()),
         })
         .await?;
     }

@@ -222,6 +222,17 @@ async fn tag_scope_follows_the_tag_on_and_off_customers() {
     assert_eq!(app.delete(&format!("/api/v1/orgs/{}/tags/{tag}", w.acme), a.clone(), Some(&w.msp)).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get("/api/v1/org", t.clone(), Some(&w.acme)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(names(&app.get("/api/v1/orgs", t.clone(), None).await.body), ["Contoso MSP", "Zeta"]);
+    // Zeta moves to another MSP: this MSP's tags come off it (and its technicians' access ends).
+    let moved = app.put(&format!("/api/v1/orgs/{zeta}/parent"), Auth::Session(&w.root), None, json!({"parent_id": w.other_msp})).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    assert_eq!(app.get("/api/v1/org", t.clone(), Some(&zeta)).await.status, StatusCode::NOT_FOUND);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_tags WHERE org_id = $1").bind(&zeta).fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(left, 0);
+    assert_eq!(put_tag(zeta.clone()).await, StatusCode::NOT_FOUND);
+    let back = app.put(&format!("/api/v1/orgs/{zeta}/parent"), Auth::Session(&w.root), None, json!({"parent_id": w.msp})).await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.text);
+    assert_eq!(put_tag(zeta.clone()).await, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/v1/org", t.clone(), Some(&zeta)).await.body["role"], "admin");
     // The tag deleted: the scope built on it ends too, and says so in the audit trail.
     assert_eq!(app.delete(&format!("/api/v1/tags/{tag}"), a.clone(), Some(&w.msp)).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get("/api/v1/org", t.clone(), Some(&zeta)).await.status, StatusCode::NOT_FOUND);
