@@ -135,10 +135,18 @@ pub async fn remove(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<S
         .bind(&tag_id)
         .fetch_one(&mut *tx)
         .await?;
+    let scoped: Vec<String> = sqlx::query_scalar("SELECT user_id FROM technician_scopes WHERE msp_id = $1 AND tag_id = $2")
+        .bind(admin.org_id())
+        .bind(&tag_id)
+        .fetch_all(&mut *tx)
+        .await?;
     // Explicit rather than left to cascades, so both engines do the same whatever their settings.
     sqlx::query("DELETE FROM technician_scopes WHERE msp_id = $1 AND tag_id = $2").bind(admin.org_id()).bind(&tag_id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM org_tags WHERE tag_id = $1").bind(&tag_id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM tags WHERE msp_id = $1 AND id = $2").bind(admin.org_id()).bind(&tag_id).execute(&mut *tx).await?;
+    for user in &scoped {
+        revoke_orphaned_invitations(&mut tx, &admin.actor(), admin.org_id(), user).await?;
+    }
     let ended = if scopes > 0 { format!("; {scopes} technician scope(s) on it ended") } else { String::new() };
     audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(admin.org_id()),
@@ -224,6 +232,7 @@ pub async fn untag_org(State(state): State<AppState>, ctx: OrgCtx, Path((id, tag
         summary: format!("removed tag {} from {org_name}", tag.name),
     })
     .await?;
+    revoke_orphaned_for_tag(&mut tx, &admin.actor(), admin.org_id(), &tag_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -375,6 +384,7 @@ pub async fn set_scope(State(state): State<AppState>, ctx: OrgCtx, Path(user_id)
         summary: format!("granted {summary}"),
     })
     .await?;
+    revoke_orphaned_invitations(&mut tx, &admin.actor(), admin.org_id(), &user_id).await?;
     tx.commit().await?;
     Ok(Json(load_scope(&state.db, ctx.org_id(), &user_id).await?.ok_or(ApiError::NotFound)?))
 }
@@ -401,6 +411,63 @@ pub async fn revoke_scope(State(state): State<AppState>, ctx: OrgCtx, Path(user_
         summary: format!("revoked {email}'s technician scope in {}", ctx.org.name),
     })
     .await?;
+    revoke_orphaned_invitations(&mut tx, &admin.actor(), admin.org_id(), &user_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// After a technician's delegation or scope in the MSP `msp_id` narrowed (revoked, an
+/// exclusion added, a tag taken off): each pending invitation they sent in the MSP's
+/// customers that they could no longer send is revoked, with its own audit row, in the
+/// caller's transaction. Returns how many.
+pub async fn revoke_orphaned_invitations(tx: &mut crate::db::Tx, actor: &audit::Actor, msp_id: &str, user_id: &str) -> Result<u64> {
+    let user: Option<crate::db::rows::UserRow> =
+        sqlx::query_as(&format!("SELECT {} FROM users u WHERE u.id = $1", crate::db::rows::USER_COLUMNS)).bind(user_id).fetch_optional(&mut **tx).await?;
+    let Some(user) = user else { return Ok(0) };
+    let pending: Vec<(String, String, String, String)> = sqlx::query_as(
+        "WITH RECURSIVE sub (id) AS (SELECT id FROM orgs WHERE parent_id = $1 UNION ALL SELECT o.id FROM orgs o JOIN sub s ON o.parent_id = s.id) \
+         SELECT i.id, i.org_id, i.email, i.role FROM invitations i \
+         WHERE i.invited_by = $2 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.org_id IN (SELECT id FROM sub) ORDER BY i.id",
+    )
+    .bind(msp_id)
+    .bind(user_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let grants = Grants::load_with(&mut **tx, &user).await?;
+    let now = now_ms();
+    let mut revoked = 0;
+    for (id, org_id, email, role) in pending {
+        let role: Role = crate::db::decode("invitations.role", &role)?;
+        let Some(path) = crate::access::load_path(&mut **tx, &org_id).await? else { continue };
+        if shared::access::may_grant(grants.role_in_at(&path, now), role) {
+            continue;
+        }
+        sqlx::query("UPDATE invitations SET revoked_at = $1 WHERE org_id = $2 AND id = $3").bind(now).bind(&org_id).bind(&id).execute(&mut **tx).await?;
+        audit::record(tx, actor, Event {
+            org_id: Some(&org_id),
+            action: "invitation.revoke",
+            object_type: "invitation",
+            object_id: Some(&id),
+            summary: format!("revoked the invitation of {email} sent by {}: their access here ended", user.email),
+        })
+        .await?;
+        revoked += 1;
+    }
+    Ok(revoked)
+}
+
+/// [`revoke_orphaned_invitations`] for every technician whose scope in `msp_id` is the tag `tag_id`.
+async fn revoke_orphaned_for_tag(tx: &mut crate::db::Tx, actor: &audit::Actor, msp_id: &str, tag_id: &str) -> Result<()> {
+    let users: Vec<String> = sqlx::query_scalar("SELECT user_id FROM technician_scopes WHERE msp_id = $1 AND tag_id = $2")
+        .bind(msp_id)
+        .bind(tag_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    for user in users {
+        revoke_orphaned_invitations(tx, actor, msp_id, &user).await?;
+    }
+    Ok(())
 }

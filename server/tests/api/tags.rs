@@ -240,3 +240,54 @@ async fn tag_scope_follows_the_tag_on_and_off_customers() {
     let summary: String = sqlx::query_scalar("SELECT summary FROM audit_events WHERE action = 'tag.delete'").fetch_one(&app.db.pool).await.unwrap();
     assert!(summary.contains("1 technician scope"), "{summary}");
 }
+
+#[tokio::test]
+async fn ending_a_delegation_or_scope_revokes_the_technicians_pending_invitations_there() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let tech = app.add_user(&w.root, &w.msp, "tom@contoso.example", "member").await;
+    app.add_user(&w.root, &w.msp, "alice@contoso.example", "admin").await;
+    let alice = app.login("alice@contoso.example", PASSWORD).await;
+    let tom = app.login("tom@contoso.example", PASSWORD).await;
+    let a = Auth::Session(&alice);
+    let t = Auth::Session(&tom);
+    let pending = |org: String| {
+        let (app, a) = (&app, a.clone());
+        async move { app.get("/api/v1/invitations", a, Some(&org)).await.body["items"].as_array().map(Vec::len).unwrap_or(99) }
+    };
+    // Delegated to Acme, tom invites an admin there; alice invites one too.
+    let d = app.post(&format!("/api/v1/customers/{}/delegations", w.acme), a.clone(), Some(&w.msp), json!({"user_id": tech})).await;
+    assert_eq!(d.status, StatusCode::CREATED, "{}", d.text);
+    let i = app.post("/api/v1/invitations", t.clone(), Some(&w.acme), json!({"email": "mallory@acme.example", "role": "admin"})).await;
+    assert_eq!(i.status, StatusCode::CREATED, "{}", i.text);
+    let i = app.post("/api/v1/invitations", t.clone(), Some(&w.acme_child), json!({"email": "eve@acme.example", "role": "member"})).await;
+    assert_eq!(i.status, StatusCode::CREATED, "{}", i.text);
+    let i = app.post("/api/v1/invitations", a.clone(), Some(&w.acme), json!({"email": "bob@acme.example", "role": "member"})).await;
+    assert_eq!(i.status, StatusCode::CREATED, "{}", i.text);
+    assert_eq!(pending(w.acme.clone()).await, 2);
+    assert_eq!(app.delete(&format!("/api/v1/customers/{}/delegations/{tech}", w.acme), a.clone(), Some(&w.msp)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(pending(w.acme.clone()).await, 1, "alice's invitation stays");
+    assert_eq!(pending(w.acme_child.clone()).await, 0);
+    assert_eq!(app.audit_actions("invitation.revoke").await, 2);
+
+    // With an all-except scope tom invites in Acme and Globex; excluding Globex later revokes
+    // only the Globex one.
+    let s = app.put(&format!("/api/v1/technicians/{tech}/scope"), a.clone(), Some(&w.msp), json!({"all_except": []})).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.text);
+    for (org, email) in [(&w.acme, "a2@acme.example"), (&w.globex, "g1@globex.example")] {
+        let i = app.post("/api/v1/invitations", t.clone(), Some(org), json!({"email": email, "role": "admin"})).await;
+        assert_eq!(i.status, StatusCode::CREATED, "{}", i.text);
+    }
+    let s = app.put(&format!("/api/v1/technicians/{tech}/scope"), a.clone(), Some(&w.msp), json!({"all_except": [w.globex]})).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.text);
+    assert_eq!(pending(w.globex.clone()).await, 0);
+    assert_eq!(pending(w.acme.clone()).await, 2);
+    // A tag scope: untagging Acme revokes the rest of tom's invitations there.
+    let tag = app.post("/api/v1/tags", a.clone(), Some(&w.msp), json!({"name": "m365", "color": "#abcdef"})).await.id();
+    assert_eq!(app.put(&format!("/api/v1/orgs/{}/tags/{tag}", w.acme), a.clone(), Some(&w.msp), json!({})).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.put(&format!("/api/v1/technicians/{tech}/scope"), a.clone(), Some(&w.msp), json!({"tag": tag})).await.status, StatusCode::OK);
+    assert_eq!(pending(w.acme.clone()).await, 2);
+    assert_eq!(app.delete(&format!("/api/v1/orgs/{}/tags/{tag}", w.acme), a.clone(), Some(&w.msp)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(pending(w.acme.clone()).await, 1);
+    assert_eq!(app.audit_actions("invitation.revoke").await, 4);
+}
