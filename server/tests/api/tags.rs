@@ -291,3 +291,26 @@ async fn ending_a_delegation_or_scope_revokes_the_technicians_pending_invitation
     assert_eq!(pending(w.acme.clone()).await, 1);
     assert_eq!(app.audit_actions("invitation.revoke").await, 4);
 }
+
+#[tokio::test]
+async fn removing_the_technician_from_the_msp_ends_their_scope_for_good() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    // Dana's home is Acme; she is also a member of the MSP.
+    let dana = app.add_user(&w.root, &w.acme, "dana@acme.example", "viewer").await;
+    sqlx::query("INSERT INTO memberships (user_id, org_id, role, created_at, group_limited) VALUES ($1, $2, 'member', 0, 0)")
+        .bind(&dana)
+        .bind(&w.msp)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let r = Auth::Session(&w.root);
+    let s = app.put(&format!("/api/v1/technicians/{dana}/scope"), r.clone(), Some(&w.msp), json!({"all_except": []})).await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.text);
+    let d = app.login("dana@acme.example", PASSWORD).await;
+    assert_eq!(app.get("/api/v1/org", Auth::Session(&d), Some(&w.globex)).await.body["role"], "admin");
+    assert_eq!(app.delete(&format!("/api/v1/users/{dana}"), r.clone(), Some(&w.msp)).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/v1/org", Auth::Session(&d), Some(&w.globex)).await.status, StatusCode::NOT_FOUND);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM technician_scopes").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(left, 0);
+}
