@@ -3,9 +3,10 @@
 use crate::db::sql::Sql;
 use crate::db::{Db, now_ms};
 use crate::db::rows::{OrgRow, UserRow};
-use shared::access::{DelegationGrant, Grant, OrgNode, Subject, access};
+use shared::access::{DelegationGrant, Grant, OrgNode, ScopeGrant, ScopeRule, Subject, access};
 use shared::{OrgKind, OrgStatus, Role};
 use sqlx::AnyConnection;
+use uuid::Uuid;
 
 /// One org on a path to the root.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -95,6 +96,8 @@ pub struct Grants {
     pub is_superuser: bool,
     pub memberships: Vec<Grant>,
     pub delegations: Vec<DelegationGrant>,
+    /// Technician scopes, each with its exclusions or its tagged orgs resolved at load time.
+    pub scopes: Vec<ScopeGrant>,
 }
 
 impl Grants {
@@ -104,21 +107,50 @@ impl Grants {
     }
 
     pub async fn load_with(conn: &mut AnyConnection, user: &UserRow) -> Result<Grants, sqlx::Error> {
-        // One round trip for both (this runs on every request): memberships carry a role,
-        // delegations an expiry.
-        let rows: Vec<(String, Option<String>, Option<i64>)> = sqlx::query_as(
-            "SELECT org_id, role, CAST(NULL AS BIGINT) FROM memberships WHERE user_id = $1 \
-             UNION ALL SELECT org_id, CAST(NULL AS TEXT), expires_at FROM delegations WHERE user_id = $1",
+        // One round trip for all of them (this runs on every request): memberships carry a
+        // role, delegations an expiry, scopes their MSP and one excluded or tagged org a row.
+        // A scope counts only while its technician is still a member of the MSP.
+        let rows: Vec<(String, String, Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT 'm', org_id, role, CAST(NULL AS BIGINT) FROM memberships WHERE user_id = $1 \
+             UNION ALL SELECT 'd', org_id, CAST(NULL AS TEXT), expires_at FROM delegations WHERE user_id = $1 \
+             UNION ALL SELECT 'x', s.msp_id, x.org_id, CAST(NULL AS BIGINT) FROM technician_scopes s \
+               JOIN memberships m ON m.user_id = s.user_id AND m.org_id = s.msp_id \
+               LEFT JOIN technician_scope_exclusions x ON x.msp_id = s.msp_id AND x.user_id = s.user_id \
+               WHERE s.user_id = $1 AND s.kind = 'all_except' \
+             UNION ALL SELECT 't', s.msp_id, ot.org_id, CAST(NULL AS BIGINT) FROM technician_scopes s \
+               JOIN memberships m ON m.user_id = s.user_id AND m.org_id = s.msp_id \
+               LEFT JOIN org_tags ot ON ot.tag_id = s.tag_id \
+               WHERE s.user_id = $1 AND s.kind = 'tag'",
         )
         .bind(&user.id)
         .fetch_all(&mut *conn)
         .await?;
         let mut grants = Grants { is_superuser: user.is_superuser(), ..Grants::default() };
-        for (org, role, expires_at) in rows {
+        for (source, org, extra, expires_at) in rows {
             let org_id = crate::db::parse_uuid(&org);
-            match role {
-                Some(role) => grants.memberships.push(Grant { org_id, role: crate::db::decode("memberships.role", &role)? }),
-                None => grants.delegations.push(DelegationGrant { org_id, expires_at }),
+            match source.as_str() {
+                "m" => {
+                    let role = extra.ok_or_else(|| sqlx::Error::Decode("memberships.role is NULL".into()))?;
+                    grants.memberships.push(Grant { org_id, role: crate::db::decode("memberships.role", &role)? })
+                }
+                "d" => grants.delegations.push(DelegationGrant { org_id, expires_at }),
+                kind => {
+                    let listed = extra.as_deref().map(crate::db::parse_uuid);
+                    let pos = grants.scopes.iter().position(|s| s.msp_id == org_id);
+                    let scope = match pos {
+                        Some(i) => &mut grants.scopes[i],
+                        None => {
+                            let rule = if kind == "x" { ScopeRule::AllExcept(Vec::new()) } else { ScopeRule::Tagged(Vec::new()) };
+                            grants.scopes.push(ScopeGrant { msp_id: org_id, rule });
+                            grants.scopes.last_mut().expect("just pushed")
+                        }
+                    };
+                    if let Some(listed) = listed {
+                        match &mut scope.rule {
+                            ScopeRule::AllExcept(ids) | ScopeRule::Tagged(ids) => ids.push(listed),
+                        }
+                    }
+                }
             }
         }
         Ok(grants)
@@ -134,6 +166,7 @@ impl Grants {
             is_superuser: self.is_superuser,
             memberships: &self.memberships,
             delegations: &self.delegations,
+            scopes: &self.scopes,
         };
         access(subject, &path.access_nodes(), now)
     }
@@ -149,7 +182,22 @@ impl Grants {
         seeds.extend(
             self.delegations.iter().filter(|d| d.is_active(now)).map(|d| (d.org_id.to_string(), true)),
         );
+        // Tag scopes name their orgs; all-except scopes are a condition on the MSP's
+        // customers, which `orgs::candidates_cte` adds in SQL (see [`Grants::all_except`]).
+        for scope in &self.scopes {
+            if let ScopeRule::Tagged(ids) = &scope.rule {
+                seeds.extend(ids.iter().map(|id| (id.to_string(), true)));
+            }
+        }
         seeds
+    }
+
+    /// The all-except scopes: (MSP, excluded customers).
+    pub fn all_except(&self) -> impl Iterator<Item = (String, Vec<String>)> + '_ {
+        self.scopes.iter().filter_map(|s| match &s.rule {
+            ScopeRule::AllExcept(ids) => Some((s.msp_id.to_string(), ids.iter().map(Uuid::to_string).collect())),
+            ScopeRule::Tagged(_) => None,
+        })
     }
 }
 

@@ -118,7 +118,7 @@ pub(crate) fn uuid_field(errors: &mut FieldErrors, field: &str, v: &str) -> Opti
     responses((status = 200, body = Page<Asset>), (status = 401), (status = 404), (status = 422)))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn list_assets(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<AssetQuery>) -> Result<Json<Page<Asset>>> {
-    let (limit, offset) = crate::orgs::page_bounds(&ListQuery { q: None, limit: q.limit, cursor: q.cursor.clone() })?;
+    let (limit, offset) = crate::orgs::page_bounds(&ListQuery { q: None, limit: q.limit, cursor: q.cursor.clone(), tag: None })?;
     let mut errors = FieldErrors::default();
     let kind = q.kind.as_deref().filter(|k| !k.is_empty()).and_then(|k| match k.parse::<AssetKind>() {
         Ok(k) => Some(k),

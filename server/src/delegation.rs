@@ -159,6 +159,8 @@ pub async fn revoke(State(state): State<AppState>, ctx: OrgCtx, Path((id, user_i
         summary: format!("revoked a technician's delegated admin of {}", customer.name),
     })
     .await?;
+    // Invitations the technician sent there while delegated don't outlive the delegation.
+    crate::tags::revoke_orphaned_invitations(&mut tx, &admin.actor(), ctx.org_id(), &user_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

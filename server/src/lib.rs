@@ -45,6 +45,7 @@ pub mod schedules;
 /// Inherited settings.
 pub mod settings;
 /// The organizations tree, loaded a branch at a time.
+pub mod tags;
 pub mod tree;
 
 // Tools.

@@ -420,7 +420,7 @@ async fn unread_count(state: &AppState, user_id: &str, visible: &[String]) -> Re
     responses((status = 200, body = Inbox, description = "the caller's notifications from every org, newest first, with the unread count"), (status = 401), (status = 422)))]
 #[tracing::instrument(skip(state, caller, q), fields(user = %caller.user.id))]
 pub async fn inbox(State(state): State<AppState>, caller: Caller, Query(q): Query<InboxQuery>) -> Result<Json<Inbox>> {
-    let (limit, offset) = crate::orgs::page_bounds(&ListQuery { q: None, limit: q.limit, cursor: q.cursor.clone() })?;
+    let (limit, offset) = crate::orgs::page_bounds(&ListQuery { q: None, limit: q.limit, cursor: q.cursor.clone(), tag: None })?;
     // Held notifications whose window has ended show up on the next look, tick or not. A
     // failure here must not hide the inbox; the ticker retries.
     if let Err(e) = release_due(&state).await {

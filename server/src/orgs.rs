@@ -93,6 +93,8 @@ pub struct OrgFilter<'a> {
     pub q: Option<&'a str>,
     /// Only the customers directly under this org (an MSP).
     pub customers_of: Option<&'a str>,
+    /// Only the orgs carrying this tag (an id already parsed).
+    pub tag: Option<&'a str>,
 }
 
 /// `%needle%` for `LIKE … ESCAPE '\'`, with the needle's own wildcards escaped.
@@ -149,6 +151,10 @@ pub async fn accessible_orgs(state: &AppState, caller: &Caller, filter: &OrgFilt
         let p = params.param(parent);
         conditions.push_str(&format!(" AND o.parent_id = {p} AND o.kind = 'customer'"));
     }
+    if let Some(tag) = filter.tag {
+        let p = params.param(tag);
+        conditions.push_str(&format!(" AND o.id IN (SELECT org_id FROM org_tags WHERE tag_id = {p})"));
+    }
     let home = params.param(&caller.user.home_org_id);
     let select = format!(
         "{}SELECT o.id, o.name, o.slug, o.kind, o.parent_id, o.status, lower(o.name) AS sort_name FROM orgs o WHERE 1 = 1{conditions}",
@@ -203,6 +209,7 @@ pub async fn accessible_orgs(state: &AppState, caller: &Caller, filter: &OrgFilt
     }
     let more = entries.len() > limit;
     entries.truncate(limit);
+    crate::tags::fill_tags(&state.db, &caller.grants, &mut entries).await?;
     Ok((entries, more))
 }
 
@@ -243,6 +250,7 @@ async fn confirm(state: &AppState, caller: &Caller, rows: Vec<TreeRow>, now: i64
             is_home: row.id == caller.user.home_org_id,
             name: row.name,
             slug: row.slug,
+            tags: Vec::new(),
         });
     }
     Ok(out)
@@ -263,19 +271,28 @@ fn candidates_cte(grants: &Grants, now: i64, params: &mut Sql) -> Candidates {
         return Candidates::All;
     }
     let seeds = grants.descent_seeds(now);
-    if seeds.is_empty() {
+    let all_except: Vec<(String, Vec<String>)> = grants.all_except().collect();
+    if seeds.is_empty() && all_except.is_empty() {
         return Candidates::None;
     }
     let list: Vec<String> = seeds.iter().map(|(id, _)| params.param(id)).collect();
     let admins: Vec<String> = seeds.iter().filter(|(_, admin)| *admin).map(|(id, _)| params.param(id)).collect();
     let admins = if admins.is_empty() { "''".to_string() } else { admins.join(", ") };
+    let list = if list.is_empty() { "''".to_string() } else { list.join(", ") };
+    // An all-except scope seeds every customer of its MSP but the excluded ones.
+    let mut scoped = String::new();
+    for (msp, except) in &all_except {
+        let msp = params.param(msp);
+        let except: Vec<String> = except.iter().map(|id| params.param(id)).collect();
+        let except = if except.is_empty() { String::new() } else { format!(" AND id NOT IN ({})", except.join(", ")) };
+        scoped.push_str(&format!(" OR (parent_id = {msp} AND kind = 'customer'{except})"));
+    }
     Candidates::Cte(format!(
         "WITH RECURSIVE down (id, kind) AS ( \
-           SELECT id, kind FROM orgs WHERE id IN ({}) \
+           SELECT id, kind FROM orgs WHERE id IN ({list}){scoped} \
            UNION SELECT o.id, o.kind FROM orgs o JOIN down d ON o.parent_id = d.id \
              WHERE NOT (d.kind = 'msp' AND d.id NOT IN ({admins})) \
-         ) ",
-        list.join(", ")
+         ) "
     ))
 }
 
@@ -325,7 +342,8 @@ pub(crate) async fn paths_of<'a>(db: &Db, ids: impl Iterator<Item = &'a str>) ->
 #[tracing::instrument(skip_all, fields(user = %caller.user.id))]
 pub async fn list_orgs(State(state): State<AppState>, caller: Caller, Query(q): Query<ListQuery>) -> Result<Json<Page<OrgEntry>>> {
     let (limit, offset) = page_bounds(&q)?;
-    let filter = OrgFilter { q: q.q.as_deref(), customers_of: None };
+    let tag = crate::tags::tag_filter(q.tag.as_deref())?;
+    let filter = OrgFilter { q: q.q.as_deref(), customers_of: None, tag: tag.as_deref() };
     let (items, more) = accessible_orgs(&state, &caller, &filter, Some((limit, offset))).await?;
     Ok(Json(next_page(items, more, offset, limit)))
 }
@@ -630,6 +648,7 @@ async fn set_parent_service(su: Superuser<'_>, state: &AppState, target: &OrgCtx
     .await?;
     if old_path.msp_id() != parent_path.msp_id() {
         drop_delegations_below(su, &mut tx, id, &row.name).await?;
+        drop_tags_below(su, &mut tx, id, &row.name).await?;
     }
     tx.commit().await?;
     load_org_api(&state.db, id).await
@@ -660,6 +679,29 @@ async fn drop_delegations_below(su: Superuser<'_>, tx: &mut crate::db::Tx, org_i
     Ok(())
 }
 
+/// Tags are the old MSP's labels (and tag scopes its grants): they come off the org and its
+/// subtree when it moves to another MSP, in one audited step.
+async fn drop_tags_below(su: Superuser<'_>, tx: &mut crate::db::Tx, org_id: &str, org_name: &str) -> Result<()> {
+    let done = sqlx::query(
+        "WITH RECURSIVE sub (id) AS (SELECT id FROM orgs WHERE id = $1 UNION ALL SELECT o.id FROM orgs o JOIN sub s ON o.parent_id = s.id) \
+         DELETE FROM org_tags WHERE org_id IN (SELECT id FROM sub)",
+    )
+    .bind(org_id)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() > 0 {
+        audit::record(tx, &su.actor(), Event {
+            org_id: Some(org_id),
+            action: "org.untag",
+            object_type: "org",
+            object_id: Some(org_id),
+            summary: format!("removed {} tag(s) of the old MSP: {org_name} moved to another MSP", done.rows_affected()),
+        })
+        .await?;
+    }
+    Ok(())
+}
+
 #[utoipa::path(get, path = "/api/v1/org", tag = "orgs", params(("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = CurrentOrg), (status = 401), (status = 404)))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
@@ -683,7 +725,8 @@ pub async fn list_customers(State(state): State<AppState>, ctx: OrgCtx, Query(q)
         return Err(ApiError::BadRequest("customers exist only under an MSP org".into()));
     }
     let (limit, offset) = page_bounds(&q)?;
-    let filter = OrgFilter { q: q.q.as_deref(), customers_of: Some(&ctx.org.id) };
+    let tag = crate::tags::tag_filter(q.tag.as_deref())?;
+    let filter = OrgFilter { q: q.q.as_deref(), customers_of: Some(&ctx.org.id), tag: tag.as_deref() };
     let (items, more) = accessible_orgs(&state, &ctx.caller, &filter, Some((limit, offset))).await?;
     Ok(Json(next_page(items, more, offset, limit)))
 }

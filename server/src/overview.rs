@@ -42,15 +42,19 @@ struct Totals {
 
 /// The customers of `msp` matching the filters, as a condition on `c` whose values are bound
 /// in `sql` (each query that uses it gets its own [`Sql`]; the condition may appear twice).
-fn matching(sql: &mut Sql, msp: &str, needle: &str, status_filter: &str, visible: Option<&[String]>) -> String {
+fn matching(sql: &mut Sql, msp: &str, needle: &str, status_filter: &str, visible: Option<&[String]>, tag: Option<&str>) -> String {
     let (msp, pattern) = (sql.param(msp), sql.param(needle));
+    let tagged = match tag {
+        None => String::new(),
+        Some(t) => format!(" AND c.id IN (SELECT org_id FROM org_tags WHERE tag_id = {})", sql.param(t)),
+    };
     let visible = match visible {
         None => String::new(),
         Some([]) => " AND 1 = 0".to_string(),
         Some(ids) => format!(" AND c.id IN ({})", ids.iter().map(|id| sql.param(id)).collect::<Vec<_>>().join(", ")),
     };
     format!(
-        "c.parent_id = {msp} AND c.kind = 'customer' AND (lower(c.name) LIKE {pattern} ESCAPE '\\' OR c.slug LIKE {pattern} ESCAPE '\\'){status_filter}{visible}"
+        "c.parent_id = {msp} AND c.kind = 'customer' AND (lower(c.name) LIKE {pattern} ESCAPE '\\' OR c.slug LIKE {pattern} ESCAPE '\\'){status_filter}{visible}{tagged}"
     )
 }
 
@@ -95,16 +99,17 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
     let visible_ids: Option<Vec<String>> = if ctx.role == Role::Admin {
         None
     } else {
-        let filter = crate::orgs::OrgFilter { q: None, customers_of: Some(&ctx.org.id) };
+        let filter = crate::orgs::OrgFilter { q: None, customers_of: Some(&ctx.org.id), tag: None };
         let (orgs, _) = crate::orgs::accessible_orgs(&state, &ctx.caller, &filter, None).await?;
         Some(orgs.into_iter().map(|o| o.id.to_string()).collect())
     };
+    let tag = crate::tags::tag_filter(q.tag.as_deref())?;
     let needle = crate::orgs::like_pattern(&q.q.as_deref().unwrap_or("").trim().to_lowercase());
     let visible = visible_ids.as_deref();
     let page_end = format!("LIMIT {} OFFSET {offset}", limit + 1);
     let rows: Vec<Row> = if sort == "name" {
         let mut sql = Sql::default();
-        let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible);
+        let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible, tag.as_deref());
         sql.push(&format!("SELECT c.id FROM orgs c WHERE {m} ORDER BY lower(c.name), c.slug {page_end}"));
         let ids: Vec<String> = sql.query_scalar().fetch_all(state.db.reader()).await?;
         let mut sql = Sql::default();
@@ -113,7 +118,7 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
         sql.query_as().fetch_all(state.db.reader()).await?
     } else {
         let mut sql = Sql::default();
-        let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible);
+        let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible, tag.as_deref());
         sql.push(&format!("{} ORDER BY {order}, lower(c.name), c.slug {page_end}", rolled_up(&m)));
         sql.query_as().fetch_all(state.db.reader()).await?
     };
@@ -121,7 +126,7 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
     // tenants are found from below (few orgs are children), not by walking down from every
     // one of thousands of customers.
     let mut sql = Sql::default();
-    let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible);
+    let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible, tag.as_deref());
     sql.push(&format!(
         "WITH RECURSIVE up (id, customer_id) AS ( \
            SELECT o.id, o.parent_id FROM orgs o WHERE o.kind = 'child' \
@@ -141,7 +146,7 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
     let t: Totals = sql.query_as().fetch_one(state.db.reader()).await?;
     // Users protected by a second factor: in total, and per customer of the page.
     let mut sql = Sql::default();
-    let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible);
+    let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible, tag.as_deref());
     sql.push(&protected_users(&m, false));
     let protected_total: i64 = sql.query_scalar().fetch_one(state.db.reader()).await?;
     let page_ids: Vec<&str> = rows.iter().take(limit as usize).map(|r| r.id.as_str()).collect();

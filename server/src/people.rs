@@ -249,6 +249,10 @@ pub async fn remove_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
         crate::db::counters::refresh(&mut tx, &[ctx.org_id()]).await?;
     } else {
         sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND org_id = $2").bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
+        // A technician scope in this MSP ends with the membership (it would not count
+        // without one, and must not come back if they are added again).
+        sqlx::query("DELETE FROM technician_scope_exclusions WHERE user_id = $1 AND msp_id = $2").bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM technician_scopes WHERE user_id = $1 AND msp_id = $2").bind(&id).bind(ctx.org_id()).execute(&mut *tx).await?;
     }
     audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),

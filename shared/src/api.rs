@@ -26,6 +26,8 @@ pub struct ListQuery {
     pub limit: Option<u32>,
     /// Opaque cursor from the previous page's `next_cursor`; anything else is a 422.
     pub cursor: Option<String>,
+    /// Lists of orgs only: just the orgs carrying this tag (a tag id of the MSP).
+    pub tag: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,6 +201,42 @@ pub struct OrgEntry {
     /// The tenant's own URL, `http(s)://<slug>.<base-domain>[:port]/`.
     pub url: String,
     pub is_home: bool,
+    /// The MSP's tags on this org, by name; shown to people of that MSP only.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// A tag of an MSP, put on its customers and child tenants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Tag {
+    pub id: Uuid,
+    pub name: String,
+    /// `#rrggbb`.
+    pub color: String,
+}
+
+/// `POST /api/v1/tags`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateTag {
+    /// 1–50 characters, unique (case-insensitively) in the MSP.
+    pub name: String,
+    /// `#rrggbb`.
+    pub color: String,
+}
+
+/// A technician's scope in an MSP: exactly one of `all_except` (admin on every customer but
+/// these, customers created later included) or `tag` (admin on every org carrying the tag).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TechnicianScope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_except: Option<Vec<Uuid>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -634,6 +672,8 @@ pub struct OverviewQuery {
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    /// Only customers carrying this tag (a tag id of the MSP).
+    pub tag: Option<String>,
 }
 
 /// One managed customer's figures, its child tenants included.

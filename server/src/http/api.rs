@@ -36,6 +36,8 @@ use utoipa::OpenApi;
         crate::assets::list_groups, crate::assets::create_group, crate::assets::get_group, crate::assets::rename_group,
         crate::assets::delete_group, crate::merge::merge, crate::import::import, crate::import::tenants::import,
         crate::tree::roots, crate::tree::children,
+        crate::tags::list, crate::tags::create, crate::tags::remove, crate::tags::tag_org, crate::tags::untag_org,
+        crate::tags::get_scope, crate::tags::set_scope, crate::tags::revoke_scope,
         crate::settings::list, crate::settings::get_one, crate::settings::set, crate::settings::revert,
         crate::schedules::list, crate::schedules::create, crate::schedules::get_one, crate::schedules::update, crate::schedules::delete,
         crate::deployments::list, crate::deployments::create, crate::deployments::delete,
@@ -58,6 +60,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::auth::mfa::router())
         .merge(crate::orgs::router())
         .merge(crate::overview::router())
+        .merge(crate::tags::router())
         .merge(crate::people::router())
         .merge(crate::delegation::router())
         .merge(crate::invitations::router())

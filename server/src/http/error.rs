@@ -121,6 +121,7 @@ const UNIQUE_FIELDS: &[(&str, &str, &str)] = &[
     ("users_email_key", "users.email", "email"),
     ("assets_external_id_key", "assets.org_id, assets.external_id", "external_id"),
     ("asset_groups_name_key", "asset_groups.org_id, asset_groups.name", "name"),
+    ("tags_msp_id_name_key_key", "tags.msp_id, tags.name_key", "name"),
 ];
 
 /// The field a unique violation is about, matched exactly against [`UNIQUE_FIELDS`].

@@ -1,7 +1,9 @@
 //! Property test: random tenant worlds (several MSPs, customers, child tenants two levels
 //! deep, users with random roles, delegations — some expired, assets in groups, viewers limited
-//! to some groups), every user's answers compared with a small reference model, and no
-//! response naming an org, group or asset the user can't see.
+//! to some groups, tags on orgs and technician scopes — all customers but some, or all orgs
+//! carrying a tag — some in an MSP the user isn't a member of), every user's answers
+//! compared with a small reference model, and no response naming an org, group or asset the
+//! user can't see.
 use crate::helpers::*;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -33,6 +35,8 @@ struct Org {
     /// (id, name)
     groups: Vec<(String, String)>,
     assets: Vec<Asset>,
+    /// Indexes into `World::tags` (tags of this org's MSP).
+    tags: Vec<usize>,
 }
 
 struct Asset {
@@ -51,11 +55,22 @@ struct User {
     limits: Vec<(usize, Vec<usize>)>,
     /// (org, expires_at)
     delegations: Vec<(usize, Option<i64>)>,
+    /// A technician scope: (MSP, rule).
+    scope: Option<(usize, Scope)>,
+}
+
+enum Scope {
+    /// Every customer of the MSP but these.
+    AllExcept(Vec<usize>),
+    /// Every org carrying this tag (an index into `World::tags`).
+    Tag(usize),
 }
 
 struct World {
     orgs: Vec<Org>,
     users: Vec<User>,
+    /// (id, MSP)
+    tags: Vec<(String, usize)>,
 }
 
 fn generate(seed: u64) -> World {
@@ -73,7 +88,7 @@ fn generate(seed: u64) -> World {
                 alerts: rng.gen_range(0..3),
             })
             .collect();
-        orgs.push(Org { id: uuid::Uuid::new_v4().to_string(), parent, kind, canary: format!("canary{:016x}", rng.r#gen::<u64>()), groups, assets });
+        orgs.push(Org { id: uuid::Uuid::new_v4().to_string(), parent, kind, canary: format!("canary{:016x}", rng.r#gen::<u64>()), groups, assets, tags: Vec::new() });
         orgs.len() - 1
     };
     for _ in 0..rng.gen_range(1..=3) {
@@ -84,6 +99,20 @@ fn generate(seed: u64) -> World {
                 let child = add(&mut orgs, Some(customer), "child", &mut rng);
                 if rng.gen_bool(0.4) {
                     add(&mut orgs, Some(child), "child", &mut rng);
+                }
+            }
+        }
+    }
+    // Tags: up to two per MSP, each on a random part of the MSP's tree.
+    let mut tags = Vec::new();
+    let msps: Vec<usize> = (0..orgs.len()).filter(|i| orgs[*i].kind == "msp").collect();
+    for &msp in &msps {
+        for _ in 0..rng.gen_range(0..=2) {
+            tags.push((uuid::Uuid::new_v4().to_string(), msp));
+            let t = tags.len() - 1;
+            for i in 0..orgs.len() {
+                if i != msp && root_of(&orgs, i) == msp && rng.gen_bool(0.4) {
+                    orgs[i].tags.push(t);
                 }
             }
         }
@@ -125,9 +154,29 @@ fn generate(seed: u64) -> World {
                 limits.push((*org, chosen));
             }
         }
-        users.push(User { id: uuid::Uuid::new_v4().to_string(), token: format!("tnt_{}", uuid::Uuid::new_v4().simple()), memberships, limits, delegations });
+        // A scope, usually in the user's home MSP, sometimes in one they aren't a member of
+        // (where it must give nothing).
+        let mut scope = None;
+        if rng.gen_bool(0.5) {
+            let msp = if orgs[home].kind == "msp" && rng.gen_bool(0.8) { home } else { msps[rng.gen_range(0..msps.len())] };
+            let msp_tags: Vec<usize> = (0..tags.len()).filter(|t| tags[*t].1 == msp).collect();
+            if msp_tags.is_empty() || rng.gen_bool(0.5) {
+                let except = (0..orgs.len()).filter(|i| orgs[*i].parent == Some(msp) && rng.gen_bool(0.4)).collect();
+                scope = Some((msp, Scope::AllExcept(except)));
+            } else {
+                scope = Some((msp, Scope::Tag(msp_tags[rng.gen_range(0..msp_tags.len())])));
+            }
+        }
+        users.push(User { id: uuid::Uuid::new_v4().to_string(), token: format!("tnt_{}", uuid::Uuid::new_v4().simple()), memberships, limits, delegations, scope });
     }
-    World { orgs, users }
+    World { orgs, users, tags }
+}
+
+fn root_of(orgs: &[Org], mut i: usize) -> usize {
+    while let Some(p) = orgs[i].parent {
+        i = p;
+    }
+    i
 }
 
 /// The reference: walk from the root down, carrying the role; only admin crosses MSP → customer.
@@ -150,9 +199,29 @@ fn reference_role(w: &World, u: &User, org: usize, now: i64) -> Option<Role> {
         if u.delegations.iter().any(|(d, exp)| *d == o && exp.is_none_or(|t| now < t)) {
             carried = Some(Role::Admin);
         }
+        // A scope counts below its MSP, while the user is a member of that MSP.
+        if let Some((msp, rule)) = &u.scope {
+            let in_scope = depth > 0
+                && chain[0] == *msp
+                && u.memberships.iter().any(|(m, _)| m == msp)
+                && match rule {
+                    Scope::AllExcept(except) => depth == 1 && !except.contains(&o),
+                    Scope::Tag(t) => w.orgs[o].tags.contains(t),
+                };
+            if in_scope {
+                if carried != Some(Role::Admin) {
+                    SCOPED_CHECKS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                carried = Some(Role::Admin);
+            }
+        }
     }
     carried
 }
+
+/// How many (user, org) answers only a scope made admin, so the run can show that scopes
+/// were actually exercised.
+static SCOPED_CHECKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The assets (by index) a user sees in an org where their role is `role`: all, unless they
 /// are a viewer only through group-limited viewer memberships on the path (below any MSP);
@@ -228,6 +297,27 @@ async fn insert(app: &TestApp, w: &World, n: u64) {
                 .unwrap();
         }
     }
+    for (i, (id, msp)) in w.tags.iter().enumerate() {
+        sqlx::query("INSERT INTO tags (id, msp_id, name, name_key, color, created_at) VALUES ($1, $2, $3, $3, '#123456', $4)")
+            .bind(id)
+            .bind(&w.orgs[*msp].id)
+            .bind(format!("tag{i}"))
+            .bind(now)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    for o in &w.orgs {
+        for t in &o.tags {
+            sqlx::query("INSERT INTO org_tags (org_id, tag_id, created_at) VALUES ($1, $2, $3)")
+                .bind(&o.id)
+                .bind(&w.tags[*t].0)
+                .bind(now)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
     for (i, u) in w.users.iter().enumerate() {
         let home = &w.orgs[u.memberships[0].0];
         sqlx::query("INSERT INTO users (id, email, name, home_org_id, is_superuser, status, created_at) VALUES ($1, $2, $3, $4, 0, 'active', $5)")
@@ -269,6 +359,32 @@ async fn insert(app: &TestApp, w: &World, n: u64) {
                 .execute(pool)
                 .await
                 .unwrap();
+        }
+        if let Some((msp, rule)) = &u.scope {
+            let tag = match rule {
+                Scope::Tag(t) => Some(w.tags[*t].0.clone()),
+                Scope::AllExcept(_) => None,
+            };
+            sqlx::query("INSERT INTO technician_scopes (msp_id, user_id, kind, tag_id, granted_by, created_at) VALUES ($1, $2, $3, $4, $2, $5)")
+                .bind(&w.orgs[*msp].id)
+                .bind(&u.id)
+                .bind(if tag.is_some() { "tag" } else { "all_except" })
+                .bind(tag)
+                .bind(now)
+                .execute(pool)
+                .await
+                .unwrap();
+            if let Scope::AllExcept(except) = rule {
+                for org in except {
+                    sqlx::query("INSERT INTO technician_scope_exclusions (msp_id, user_id, org_id) VALUES ($1, $2, $3)")
+                        .bind(&w.orgs[*msp].id)
+                        .bind(&u.id)
+                        .bind(&w.orgs[*org].id)
+                        .execute(pool)
+                        .await
+                        .unwrap();
+                }
+            }
         }
         sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at, expires_at) VALUES ($1, $2, 'prop', $3, 'tnt_', $4, $5)")
             .bind(uuid::Uuid::new_v4().to_string())
@@ -408,5 +524,6 @@ fn random_worlds_match_the_reference_model() {
     assert!(counter.load(std::sync::atomic::Ordering::SeqCst) >= u64::from(cases));
     if cases >= 100 {
         assert!(LIMITED_CHECKS.load(std::sync::atomic::Ordering::SeqCst) > 0, "no world had a group-limited viewer");
+        assert!(SCOPED_CHECKS.load(std::sync::atomic::Ordering::SeqCst) > 0, "no world had a scope that granted anything");
     }
 }
