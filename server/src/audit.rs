@@ -125,21 +125,32 @@ pub async fn record(tx: &mut Tx, actor: &Actor, event: Event<'_>) -> Result<(), 
     Ok(())
 }
 
-type EventRow = (
-    String,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-);
+/// One stored event, as `EVENT_COLUMNS` reads it.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: String,
+    seq: i64,
+    at: i64,
+    actor_id: Option<String>,
+    actor_email: Option<String>,
+    actor_org_id: Option<String>,
+    org_id: Option<String>,
+    action: String,
+    object_type: String,
+    object_id: Option<String>,
+    summary: String,
+    request_id: Option<String>,
+    ip: Option<String>,
+}
+
+/// An event with the hashes that chain it to the one before.
+#[derive(sqlx::FromRow)]
+struct ChainedRow {
+    #[sqlx(flatten)]
+    event: EventRow,
+    prev_hash: String,
+    hash: String,
+}
 const EVENT_COLUMNS: &str = "e.id, e.seq, e.at, e.actor_id, e.actor_email, e.actor_org_id, e.org_id, e.action, \
      e.object_type, e.object_id, e.summary, e.request_id, e.ip";
 
@@ -148,30 +159,27 @@ pub async fn verify(db: &Db) -> anyhow::Result<std::result::Result<i64, String>>
     let mut prev = "genesis".to_string();
     let mut expected_seq = 1i64;
     loop {
-        let rows: Vec<(EventRow, String, String)> = sqlx::query_as::<_, (String, i64, i64, Option<String>, Option<String>, Option<String>, Option<String>, String, String, Option<String>, String, Option<String>, Option<String>, String, String)>(&format!(
+        let rows: Vec<ChainedRow> = sqlx::query_as(&format!(
             "SELECT {EVENT_COLUMNS}, e.prev_hash, e.hash FROM audit_events e WHERE e.seq >= $1 ORDER BY e.seq LIMIT 1000"
         ))
         .bind(expected_seq)
         .fetch_all(&db.pool)
-        .await?
-        .into_iter()
-        .map(|r| ((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12), r.13, r.14))
-        .collect();
+        .await?;
         if rows.is_empty() {
             break;
         }
-        for (r, prev_hash, hash) in rows {
-            if r.1 != expected_seq {
+        for ChainedRow { event: r, prev_hash, hash } in rows {
+            if r.seq != expected_seq {
                 return Ok(Err(format!("event #{expected_seq} is missing")));
             }
             if prev_hash != prev {
-                return Ok(Err(format!("event #{} does not follow event #{}", r.1, r.1 - 1)));
+                return Ok(Err(format!("event #{} does not follow event #{}", r.seq, r.seq - 1)));
             }
-            let actor = Actor { user_id: r.3, email: r.4, home_org_id: r.5, request_id: r.11, ip: r.12 };
-            let event = Event { org_id: r.6.as_deref(), action: &r.7, object_type: &r.8, object_id: r.9.as_deref(), summary: r.10.clone() };
-            let c = Chained { id: &r.0, seq: r.1, at: r.2, actor: &actor, event: &event };
+            let actor = Actor { user_id: r.actor_id, email: r.actor_email, home_org_id: r.actor_org_id, request_id: r.request_id, ip: r.ip };
+            let event = Event { org_id: r.org_id.as_deref(), action: &r.action, object_type: &r.object_type, object_id: r.object_id.as_deref(), summary: r.summary.clone() };
+            let c = Chained { id: &r.id, seq: r.seq, at: r.at, actor: &actor, event: &event };
             if chain_hash(&prev, &c) != hash {
-                return Ok(Err(format!("event #{} was altered", r.1)));
+                return Ok(Err(format!("event #{} was altered", r.seq)));
             }
             prev = hash;
             expected_seq += 1;
@@ -187,19 +195,19 @@ pub async fn verify(db: &Db) -> anyhow::Result<std::result::Result<i64, String>>
 
 fn to_api(r: EventRow) -> AuditEvent {
     AuditEvent {
-        id: parse_uuid(&r.0),
-        seq: r.1,
-        at: rfc3339(r.2),
-        actor_id: r.3.as_deref().map(parse_uuid),
-        actor_email: r.4,
-        actor_org_id: r.5.as_deref().map(parse_uuid),
-        org_id: r.6.as_deref().map(parse_uuid),
-        action: r.7,
-        object_type: r.8,
-        object_id: r.9,
-        summary: r.10,
-        request_id: r.11,
-        ip: r.12,
+        id: parse_uuid(&r.id),
+        seq: r.seq,
+        at: rfc3339(r.at),
+        actor_id: r.actor_id.as_deref().map(parse_uuid),
+        actor_email: r.actor_email,
+        actor_org_id: r.actor_org_id.as_deref().map(parse_uuid),
+        org_id: r.org_id.as_deref().map(parse_uuid),
+        action: r.action,
+        object_type: r.object_type,
+        object_id: r.object_id,
+        summary: r.summary,
+        request_id: r.request_id,
+        ip: r.ip,
     }
 }
 

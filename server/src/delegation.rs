@@ -40,7 +40,18 @@ async fn customer_of<'a>(state: &AppState, ctx: &'a OrgCtx, id: &str) -> Result<
     Ok((admin, row))
 }
 
-type DelegationRow = (String, String, String, String, String, String, i64, Option<i64>, String);
+#[derive(sqlx::FromRow)]
+struct DelegationRow {
+    org_id: String,
+    org_name: String,
+    user_id: String,
+    user_email: String,
+    user_name: String,
+    granted_by: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+    granted_by_email: String,
+}
 
 async fn load(state: &AppState, customer_id: &str, user_id: Option<&str>) -> Result<Vec<Delegation>> {
     load_where(state, "d.org_id = $1", customer_id, user_id).await
@@ -48,8 +59,8 @@ async fn load(state: &AppState, customer_id: &str, user_id: Option<&str>) -> Res
 
 async fn load_where(state: &AppState, scope: &str, scope_id: &str, user_id: Option<&str>) -> Result<Vec<Delegation>> {
     let rows: Vec<DelegationRow> = sqlx::query_as(&format!(
-        "SELECT d.org_id, o.name, d.user_id, u.email, u.name, d.granted_by, d.created_at, d.expires_at, \
-                COALESCE(g.email, '') \
+        "SELECT d.org_id, o.name AS org_name, d.user_id, u.email AS user_email, u.name AS user_name, d.granted_by, d.created_at, \
+                d.expires_at, COALESCE(g.email, '') AS granted_by_email \
          FROM delegations d JOIN orgs o ON o.id = d.org_id JOIN users u ON u.id = d.user_id \
          LEFT JOIN users g ON g.id = d.granted_by \
          WHERE {scope} AND ($2 = '' OR d.user_id = $2) ORDER BY lower(u.name), lower(o.name)",
@@ -62,16 +73,16 @@ async fn load_where(state: &AppState, scope: &str, scope_id: &str, user_id: Opti
     Ok(rows
         .into_iter()
         .map(|r| Delegation {
-            customer_id: parse_uuid(&r.0),
-            customer_name: r.1,
-            user_id: parse_uuid(&r.2),
-            user_email: r.3,
-            user_name: r.4,
-            granted_by: parse_uuid(&r.5),
-            granted_by_email: r.8,
-            created_at: rfc3339(r.6),
-            expires_at: r.7.map(rfc3339),
-            active: r.7.is_none_or(|t| now < t),
+            customer_id: parse_uuid(&r.org_id),
+            customer_name: r.org_name,
+            user_id: parse_uuid(&r.user_id),
+            user_email: r.user_email,
+            user_name: r.user_name,
+            granted_by: parse_uuid(&r.granted_by),
+            granted_by_email: r.granted_by_email,
+            created_at: rfc3339(r.created_at),
+            expires_at: r.expires_at.map(rfc3339),
+            active: r.expires_at.is_none_or(|t| now < t),
         })
         .collect())
 }

@@ -8,6 +8,7 @@
 use crate::assets::name_text;
 use crate::audit::{self, Event};
 use crate::http::context::OrgCtx;
+use crate::db::sql::Sql;
 use crate::db::{new_id, now_ms, parse_uuid, rfc3339};
 use crate::http::error::{ApiError, FieldErrors, Result};
 use crate::http::state::AppState;
@@ -25,34 +26,44 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/deployments/{id}", delete_route(delete))
 }
 
-type Row = (String, String, String, i64, String, String, i64);
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    name: String,
+    package: String,
+    inheritable: i64,
+    org_id: String,
+    org_name: String,
+    created_at: i64,
+}
 
 /// The deployments that apply to the org at the head of `ctx.path`: its own, plus inheritable
 /// ones of its ancestors. `only` narrows to one id.
 async fn visible(state: &AppState, ctx: &OrgCtx, only: Option<&str>, limit: usize, offset: usize) -> Result<Vec<Deployment>> {
     let ancestors: Vec<&str> = ctx.path.nodes.iter().skip(1).map(|n| n.id.as_str()).collect();
-    let list: Vec<String> = (0..ancestors.len()).map(|i| format!("${}", i + 3)).collect();
-    let inherited = if ancestors.is_empty() { String::new() } else { format!(" OR (d.inheritable = 1 AND d.org_id IN ({}))", list.join(", ")) };
-    let sql = format!(
-        "SELECT d.id, d.name, d.package, d.inheritable, d.org_id, o.name, d.created_at FROM deployments d JOIN orgs o ON o.id = d.org_id \
-         WHERE (d.org_id = $1{inherited}) AND ($2 = '' OR d.id = $2) ORDER BY d.created_at DESC, d.id LIMIT {limit} OFFSET {offset}"
+    let mut sql = Sql::new(
+        "SELECT d.id, d.name, d.package, d.inheritable, d.org_id, o.name AS org_name, d.created_at FROM deployments d JOIN orgs o ON o.id = d.org_id \
+         WHERE (d.org_id = ",
     );
-    let mut q = sqlx::query_as::<_, Row>(&sql).bind(ctx.org_id().to_string()).bind(only.unwrap_or("").to_string());
-    for a in &ancestors {
-        q = q.bind(a.to_string());
+    sql.bind(ctx.org_id());
+    if !ancestors.is_empty() {
+        sql.push(" OR (d.inheritable = 1 AND d.org_id IN (").in_list(ancestors).push("))");
     }
+    let only = sql.param(only.unwrap_or(""));
+    sql.push(&format!(") AND ({only} = '' OR d.id = {only}) ORDER BY d.created_at DESC, d.id LIMIT {limit} OFFSET {offset}"));
+    let q = sql.query_as::<Row>();
     let rows = q.fetch_all(&state.db.pool).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, package, inheritable, org_id, org_name, created)| Deployment {
-            id: parse_uuid(&id),
-            name,
-            package,
-            inheritable: inheritable != 0,
-            inherited: org_id != ctx.org.id,
-            org_id: parse_uuid(&org_id),
-            org_name,
-            created_at: rfc3339(created),
+        .map(|r| Deployment {
+            id: parse_uuid(&r.id),
+            name: r.name,
+            package: r.package,
+            inheritable: r.inheritable != 0,
+            inherited: r.org_id != ctx.org.id,
+            org_id: parse_uuid(&r.org_id),
+            org_name: r.org_name,
+            created_at: rfc3339(r.created_at),
         })
         .collect())
 }

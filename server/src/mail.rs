@@ -155,13 +155,24 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: String,
+    recipient: String,
+    subject: String,
+    body: String,
+    created_at: i64,
+    sent_at: Option<i64>,
+    error: Option<String>,
+}
+
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "people", params(ListQuery, ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = Page<OutboxMail>, description = "mails of the current org, newest first"), (status = 401), (status = 403), (status = 404)))]
 #[tracing::instrument(skip(state, ctx, q), fields(org = %ctx.org.id))]
 pub async fn list(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<ListQuery>) -> Result<Json<Page<OutboxMail>>> {
     ctx.admin()?;
     let (limit, offset) = page_bounds(&q)?;
-    let rows: Vec<(String, String, String, String, i64, Option<i64>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<OutboxRow> = sqlx::query_as(
         "SELECT id, recipient, subject, body, created_at, sent_at, error FROM outbox WHERE org_id = $1 \
          ORDER BY created_at DESC, id LIMIT $2 OFFSET $3",
     )
@@ -174,14 +185,14 @@ pub async fn list(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<Li
     let items = rows
         .into_iter()
         .take(limit)
-        .map(|(id, to, subject, body, created, sent, error)| OutboxMail {
-            id: parse_uuid(&id),
-            to,
-            subject,
-            body,
-            created_at: rfc3339(created),
-            sent_at: sent.map(rfc3339),
-            error,
+        .map(|r| OutboxMail {
+            id: parse_uuid(&r.id),
+            to: r.recipient,
+            subject: r.subject,
+            body: r.body,
+            created_at: rfc3339(r.created_at),
+            sent_at: r.sent_at.map(rfc3339),
+            error: r.error,
         })
         .collect();
     Ok(Json(Page { items, next_cursor: more.then(|| (offset + limit).to_string()) }))

@@ -8,6 +8,7 @@ use crate::access::GroupScope;
 use crate::assets::name_text;
 use crate::audit::{self, Event};
 use crate::http::context::OrgCtx;
+use crate::db::sql::Sql;
 use crate::db::{Tx, new_id, now_ms, parse_uuid, rfc3339};
 use crate::http::error::{ApiError, FieldErrors, Result};
 use crate::http::state::AppState;
@@ -103,13 +104,9 @@ async fn foreign_ids(conn: &mut AnyConnection, table: &str, org_id: &str, ids: &
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!("SELECT id FROM {table} WHERE org_id = $1 AND id IN ({})", list.join(", "));
-    let mut q = sqlx::query_scalar::<_, String>(&sql).bind(org_id.to_string());
-    for id in ids {
-        q = q.bind(id.clone());
-    }
-    let found = q.fetch_all(conn).await?;
+    let mut sql = Sql::new(format!("SELECT id FROM {table} WHERE org_id = "));
+    sql.bind(org_id).push(" AND id IN (").in_list(ids).push(")");
+    let found: Vec<String> = sql.query_scalar().fetch_all(conn).await?;
     Ok(ids.iter().filter(|i| !found.contains(i)).cloned().collect())
 }
 

@@ -50,7 +50,16 @@ pub async fn lookup(db: &Db, raw: &str) -> Result<Option<(String, String)>, sqlx
 }
 
 pub async fn list(db: &Db, user_id: &str) -> Result<Vec<TokenInfo>, sqlx::Error> {
-    let rows: Vec<(String, String, String, i64, i64, Option<i64>)> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: String,
+        name: String,
+        prefix: String,
+        created_at: i64,
+        expires_at: i64,
+        last_used_at: Option<i64>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, name, prefix, created_at, expires_at, last_used_at FROM api_tokens \
          WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC",
     )
@@ -60,13 +69,13 @@ pub async fn list(db: &Db, user_id: &str) -> Result<Vec<TokenInfo>, sqlx::Error>
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, prefix, created, expires, used)| TokenInfo {
-            id: crate::db::parse_uuid(&id),
-            name,
-            prefix,
-            created_at: rfc3339(created),
-            expires_at: rfc3339(expires),
-            last_used_at: used.map(rfc3339),
+        .map(|r| TokenInfo {
+            id: crate::db::parse_uuid(&r.id),
+            name: r.name,
+            prefix: r.prefix,
+            created_at: rfc3339(r.created_at),
+            expires_at: rfc3339(r.expires_at),
+            last_used_at: r.last_used_at.map(rfc3339),
         })
         .collect())
 }

@@ -11,6 +11,7 @@
 //!
 //! A row whose `external_id` already exists in its tenant updates that asset.
 use crate::http::context::{OrgCtx, org_for};
+use crate::db::sql::{Sql, Value};
 use crate::db::{Tx, new_id, now_ms};
 use super::{Columns, Progress, RawRow, listed};
 use crate::http::error::{ApiError, Result};
@@ -200,30 +201,25 @@ async fn write_tenant(tx: &mut Tx, org_id: &str, rows: &[&Row], counts: &mut Cou
     }
     // Multi-row inserts: far fewer round trips, and well under both engines' bind limits.
     for chunk in inserts.chunks(200) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 9;
-                format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 0, 0, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 9)
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO assets (id, org_id, kind, name, group_id, os, address, external_id, online, open_alerts, created_at, updated_at) VALUES {}",
-            values.join(", ")
+        let mut sql = Sql::new(
+            "INSERT INTO assets (id, org_id, kind, name, group_id, os, address, external_id, online, open_alerts, created_at, updated_at) VALUES ",
         );
-        let mut q = sqlx::query(&sql);
-        for (row, group_id) in chunk {
-            q = q
-                .bind(new_id())
-                .bind(org_id)
-                .bind(row.kind.as_str())
-                .bind(&row.name)
-                .bind(group_id.clone())
-                .bind(&row.os)
-                .bind(&row.address)
-                .bind(&row.external_id)
-                .bind(now);
+        for (i, (row, group_id)) in chunk.iter().enumerate() {
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.in_list([
+                Value::from(new_id()),
+                Value::from(org_id),
+                Value::from(row.kind.as_str()),
+                Value::from(&row.name),
+                Value::from(group_id.clone()),
+                Value::from(row.os.clone()),
+                Value::from(row.address.clone()),
+                Value::from(row.external_id.clone()),
+            ]);
+            let now = sql.param(now);
+            sql.push(&format!(", 0, 0, {now}, {now})"));
         }
-        q.execute(&mut **tx).await?;
+        sql.query().execute(&mut **tx).await?;
         counts.created += chunk.len() as i64;
         progress.report("writing", counts.done(), total);
     }

@@ -14,6 +14,7 @@
 //! the name differs; its parent and domain can't change by import (that's a move or merge).
 use super::{Columns, Progress, RawRow, listed};
 use crate::http::context::OrgCtx;
+use crate::db::sql::{Sql, Value};
 use crate::db::{Tx, new_id, now_ms};
 use crate::http::error::Result;
 use crate::http::state::AppState;
@@ -314,28 +315,22 @@ pub(crate) async fn write(tx: &mut Tx, scope: &str, plan: &Plan, progress: &Prog
     let now = now_ms();
     let changes = plan.new_tenants.len() + plan.renames.len();
     for (n, chunk) in plan.new_tenants.chunks(200).enumerate() {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let b = i * 7;
-                format!("(${}, ${}, ${}, ${}, ${}, ${}, 'active', ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 7)
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO orgs (id, name, slug, kind, parent_id, email_domain, status, created_at, updated_at) VALUES {}",
-            values.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for t in chunk {
-            q = q.bind(t.id.clone()).bind(t.name.clone()).bind(t.slug.clone()).bind(t.kind.as_str()).bind(t.parent_id.clone()).bind(t.email_domain.clone()).bind(now);
+        let mut sql = Sql::new("INSERT INTO orgs (id, name, slug, kind, parent_id, email_domain, status, created_at, updated_at) VALUES ");
+        for (i, t) in chunk.iter().enumerate() {
+            let now = sql.param(now);
+            sql.push(if i == 0 { "(" } else { ", (" });
+            sql.in_list([Value::from(&t.id), Value::from(&t.name), Value::from(&t.slug), Value::from(t.kind.as_str()), Value::from(t.parent_id.clone()), Value::from(t.email_domain.clone())]);
+            sql.push(&format!(", 'active', {now}, {now})"));
         }
-        q.execute(&mut **tx).await?;
-        let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${}, ${}, ${})", i * 4 + 1, i * 4 + 2, i * 4 + 3, i * 4 + 4)).collect();
-        let sql = format!("INSERT INTO org_external_ids (scope_org_id, external_id, org_id, created_at) VALUES {}", values.join(", "));
-        let mut q = sqlx::query(&sql);
-        for t in chunk {
-            q = q.bind(scope.to_string()).bind(t.external_id.clone()).bind(t.id.clone()).bind(now);
+        sql.query().execute(&mut **tx).await?;
+        let mut sql = Sql::new("INSERT INTO org_external_ids (scope_org_id, external_id, org_id, created_at) VALUES ");
+        for (i, t) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.row([Value::from(scope), Value::from(&t.external_id), Value::from(&t.id), Value::from(now)]);
         }
-        q.execute(&mut **tx).await?;
+        sql.query().execute(&mut **tx).await?;
         progress.report("writing", (n * 200 + chunk.len()).min(changes), changes);
     }
     for (id, name) in &plan.renames {
