@@ -50,12 +50,12 @@ pub async fn scope(state: &AppState, ctx: &OrgCtx) -> Result<GroupScope> {
     Ok(visible_groups(&mut conn, &ctx.caller.user.id, &ctx.path, ctx.role).await?)
 }
 
-pub(crate) const ASSET_COLUMNS: &str = "a.id, a.org_id, a.kind, a.name, a.group_id, g.name AS group_name, a.os, a.address, \
+pub const ASSET_COLUMNS: &str = "a.id, a.org_id, a.kind, a.name, a.group_id, g.name AS group_name, a.os, a.address, \
      a.online, a.last_seen_at, a.open_alerts, a.external_id, a.created_at, a.updated_at";
-const ASSET_FROM: &str = "assets a LEFT JOIN asset_groups g ON g.id = a.group_id";
+pub const ASSET_FROM: &str = "assets a LEFT JOIN asset_groups g ON g.id = a.group_id";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub(crate) struct AssetRow {
+pub struct AssetRow {
     pub id: String,
     pub org_id: String,
     #[sqlx(try_from = "String")]
@@ -74,7 +74,7 @@ pub(crate) struct AssetRow {
 }
 
 impl AssetRow {
-    fn to_api(&self) -> Asset {
+    pub fn to_api(&self) -> Asset {
         Asset {
             id: parse_uuid(&self.id),
             org_id: parse_uuid(&self.org_id),

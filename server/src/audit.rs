@@ -41,18 +41,23 @@ pub struct Event<'a> {
 /// Starts a mutating transaction. Its first statement writes the chain head, which takes
 /// the write lock at once: SQLite never has to upgrade a read transaction (which fails under
 /// contention), and on PostgreSQL the row lock orders concurrent writers along the chain.
+/// The same statement bumps `authz_epoch`, so every server's [`crate::authz_cache`] drops
+/// what it read once this commits (every change to sessions, memberships, grants and orgs
+/// passes through here).
 pub async fn begin(db: &Db) -> Result<Tx, sqlx::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *tx).await?;
+    sqlx::query(BUMP_HEAD).execute(&mut *tx).await?;
     // A request sent with an Idempotency-Key records the key in this same transaction.
     crate::http::idempotency::claim(&mut tx).await?;
     Ok(tx)
 }
 
+const BUMP_HEAD: &str = "UPDATE audit_head SET authz_epoch = authz_epoch + 1 WHERE id = 1";
+
 /// Takes the chain head's lock inside a transaction begun without it (see
 /// [`crate::import`]: on PostgreSQL a long write takes it last, just before its events).
 pub async fn lock_head(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut **tx).await?;
+    sqlx::query(BUMP_HEAD).execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -10,6 +10,8 @@ pub mod db;
 pub mod config;
 /// Who may do what: loads paths and grants and asks `shared::access`.
 pub mod access;
+/// Per-process cache of sessions, grants and org paths, checked against `authz_epoch` per request.
+pub mod authz_cache;
 /// The audit trail: one event per mutation, in its transaction, hash-chained.
 pub mod audit;
 /// Sign-in: sessions, tokens, passwords, rate limits, second factors, the tenant-host handoff.

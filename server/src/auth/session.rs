@@ -2,6 +2,7 @@
 //! 15 minutes idle, 8 hours absolute; a new id at every sign-in.
 use super::{hash_secret, random_secret};
 use crate::db::{Db, Tx, now_ms};
+use crate::authz_cache::{CachedSession, Snapshot};
 use crate::db::rows::{USER_COLUMNS, UserRow};
 
 pub const IDLE_MS: i64 = 15 * 60 * 1000;
@@ -50,36 +51,61 @@ pub async fn create(tx: &mut Tx, user_id: &str, ip: &str, user_agent: &str, mfa_
 /// The live session for a cookie value, with its user, touching its idle clock. Expired
 /// sessions are deleted.
 pub async fn lookup(db: &Db, raw_id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
-    struct Found {
-        csrf_token: String,
-        mfa_pending: i64,
-        last_seen_at: i64,
-        expires_at: i64,
-        #[sqlx(flatten)]
-        user: UserRow,
-    }
     let id_hash = hash_secret(raw_id);
-    let row: Option<Found> = sqlx::query_as(&format!(
+    let Some(stored) = fetch(db, &id_hash).await? else { return Ok(None) };
+    Ok(keep_alive(db, &id_hash, stored, now_ms()).await?.map(|s| into_row(id_hash, s)))
+}
+
+/// [`lookup`] through the per-process cache: no query while the cached session is live by
+/// the clock. One that looks idle may have been used through another server since, so the
+/// database decides (and deletes it if it really is expired).
+pub async fn lookup_cached(db: &Db, cache: &Snapshot, raw_id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    let id_hash = hash_secret(raw_id);
+    let now = now_ms();
+    let stored = match cache.session(&id_hash).filter(|s| is_live(s, now)) {
+        Some(cached) => cached,
+        None => match fetch(db, &id_hash).await? {
+            Some(stored) => stored,
+            None => return Ok(None),
+        },
+    };
+    let Some(live) = keep_alive(db, &id_hash, stored, now).await? else { return Ok(None) };
+    cache.put_session(&id_hash, live.clone());
+    Ok(Some(into_row(id_hash, live)))
+}
+
+async fn fetch(db: &Db, id_hash: &str) -> Result<Option<CachedSession>, sqlx::Error> {
+    sqlx::query_as(&format!(
         "SELECT s.csrf_token, s.mfa_pending, s.last_seen_at, s.expires_at, {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1"
     ))
-    .bind(&id_hash)
+    .bind(id_hash)
     .fetch_optional(&db.pool)
-    .await?;
-    let Some(Found { csrf_token, mfa_pending, last_seen_at: last_seen, expires_at, user }) = row else { return Ok(None) };
-    let now = now_ms();
-    if now >= expires_at || now - last_seen >= IDLE_MS {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(&id_hash).execute(&db.pool).await?;
+    .await
+}
+
+fn is_live(s: &CachedSession, now: i64) -> bool {
+    now < s.expires_at && now - s.last_seen_at < IDLE_MS
+}
+
+/// The session if it is live at `now` (its idle clock touched when due), else deletes it.
+async fn keep_alive(db: &Db, id_hash: &str, mut s: CachedSession, now: i64) -> Result<Option<CachedSession>, sqlx::Error> {
+    if !is_live(&s, now) {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&db.pool).await?;
         return Ok(None);
     }
-    if now - last_seen >= TOUCH_EVERY_MS {
+    if now - s.last_seen_at >= TOUCH_EVERY_MS {
         sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
             .bind(now)
-            .bind(&id_hash)
+            .bind(id_hash)
             .execute(&db.pool)
             .await?;
+        s.last_seen_at = now;
     }
-    Ok(Some(SessionRow { id_hash, csrf_token, mfa_pending: mfa_pending != 0, user }))
+    Ok(Some(s))
+}
+
+fn into_row(id_hash: String, s: CachedSession) -> SessionRow {
+    SessionRow { id_hash, csrf_token: s.csrf_token, mfa_pending: s.mfa_pending != 0, user: s.user }
 }
 
 pub async fn delete(tx: &mut Tx, id_hash: &str) -> Result<(), sqlx::Error> {

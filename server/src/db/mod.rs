@@ -27,6 +27,8 @@ pub struct Db {
     pub dialect: Dialect,
     /// Where [`Db::reader`] reads: a replica when `DATABASE_READ_URL` is set, else `pool`.
     read_pool: AnyPool,
+    /// Sessions, grants and org paths this process has read (see [`crate::authz_cache`]).
+    pub authz: crate::authz_cache::AuthzCache,
 }
 
 impl Db {
@@ -38,11 +40,9 @@ impl Db {
             Dialect::Sqlite => prepare_sqlite_url(url)?,
             Dialect::Postgres => url.to_string(),
         };
+        let tuning = Tuning::from_env(dialect);
         let options = AnyPoolOptions::new()
-            .max_connections(match dialect {
-                Dialect::Sqlite => 8,
-                Dialect::Postgres => 16,
-            })
+            .max_connections(tuning.max_connections)
             // A failover must answer 503 quickly rather than hang: PostgreSQL gives up on a
             // connection after 3 s (HAProxy refuses at once while no node is primary). SQLite
             // keeps 10 s: waiting there means a busy local file, not a missing server.
@@ -51,15 +51,19 @@ impl Db {
                 Dialect::Postgres => Duration::from_secs(3),
             });
         let options = if dialect == Dialect::Sqlite {
-            options.after_connect(|conn, _meta| {
+            let pragmas = format!(
+                // WAL lets readers proceed during a write; the busy timeout makes writers
+                // queue instead of failing; SQLite leaves foreign keys off unless asked.
+                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                 PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; \
+                 PRAGMA cache_size = -{}; PRAGMA mmap_size = {};",
+                tuning.sqlite_cache_kib,
+                tuning.sqlite_mmap_mib * 1024 * 1024,
+            );
+            options.after_connect(move |conn, _meta| {
+                let pragmas = pragmas.clone();
                 Box::pin(async move {
-                    // WAL lets readers proceed during a write; the busy timeout makes writers
-                    // queue instead of failing; SQLite leaves foreign keys off unless asked.
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                         PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
-                    )
-                    .await?;
+                    conn.execute(pragmas.as_str()).await?;
                     Ok(())
                 })
             })
@@ -70,7 +74,7 @@ impl Db {
             .connect(&url)
             .await
             .with_context(|| format!("connecting to the {dialect:?} database"))?;
-        let db = Db { read_pool: pool.clone(), pool, dialect };
+        let db = Db { read_pool: pool.clone(), pool, dialect, authz: crate::authz_cache::AuthzCache::from_env() };
         db.migrate().await?;
         Ok(db)
     }
@@ -119,6 +123,33 @@ impl Db {
     }
 }
 
+/// Pool size and SQLite memory, each overridable from the environment (BENCHMARKS.md says
+/// what each bought): `DATABASE_MAX_CONNECTIONS`, `SQLITE_CACHE_KIB` (page cache per
+/// connection), `SQLITE_MMAP_MIB` (file bytes read through a shared memory map instead of
+/// being copied into each connection's cache; 0 turns it off).
+struct Tuning {
+    max_connections: u32,
+    sqlite_cache_kib: u64,
+    sqlite_mmap_mib: u64,
+}
+
+impl Tuning {
+    fn from_env(dialect: Dialect) -> Tuning {
+        fn number<T: std::str::FromStr>(name: &str, default: T) -> T {
+            std::env::var(name).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(default)
+        }
+        let default_connections = match dialect {
+            Dialect::Sqlite => 8,
+            Dialect::Postgres => 16,
+        };
+        Tuning {
+            max_connections: number("DATABASE_MAX_CONNECTIONS", default_connections).max(1),
+            sqlite_cache_kib: number("SQLITE_CACHE_KIB", 2000),
+            sqlite_mmap_mib: number("SQLITE_MMAP_MIB", 0),
+        }
+    }
+}
+
 /// `sqlite://path` (or a bare path): make sure the folder exists and the file is created.
 fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     let path = url
@@ -137,7 +168,22 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
 
 /// Now, in Unix milliseconds.
 pub fn now_ms() -> i64 {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = test_clock() {
+        return ms;
+    }
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Debug builds only: a server started with `TENANTRY_TEST_CLOCK_FILE=path` takes "now" from
+/// that file whenever it holds a number (Unix ms), so a test can move a *separate* process's
+/// clock (`tests/two_process.rs`: a delegation expiring while its grants are cached). Release
+/// builds never read it.
+#[cfg(debug_assertions)]
+fn test_clock() -> Option<i64> {
+    static FILE: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    let path = FILE.get_or_init(|| std::env::var_os("TENANTRY_TEST_CLOCK_FILE").map(Into::into)).as_ref()?;
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
 /// Unix milliseconds → RFC 3339 UTC.

@@ -113,6 +113,7 @@ pub async fn make_state(config: Config) -> anyhow::Result<AppState> {
 /// Also releases notifications held by Do Not Disturb once a minute (inbox reads release
 /// them too, so a late tick only delays mail, never what the bell shows).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    crate::http::web::check_site(&state.leptos_options);
     tokio::spawn(crate::notifications::release_ticker(state.clone()));
     tokio::spawn(crate::http::idempotency::purge_ticker(state.clone()));
     let app = build_app(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -4,7 +4,8 @@
 //! [`OrgCtx`] adds the org the request acts in — `X-Org-Id`, else the tenant subdomain of
 //! the `Host`, else the caller's home org — and the caller's role there from the one access
 //! function. Service code receives these values, so it can't forget to ask.
-use crate::access::{Grants, OrgPath, load_org_and_path, load_path};
+use crate::access::{Grants, OrgPath};
+use crate::authz_cache::Snapshot;
 use crate::audit::Actor;
 use crate::auth::{session, token};
 use crate::http::error::{ApiError, Result};
@@ -35,6 +36,8 @@ pub struct Caller {
     pub auth: AuthKind,
     pub request_id: String,
     pub ip: String,
+    /// The request's view of the per-process authorization cache.
+    pub authz: Snapshot,
 }
 
 impl Caller {
@@ -91,6 +94,9 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let db = &state.db;
         let (request_id, ip) = request_meta(parts);
+        // One read of the authorization epoch; the session, grants and paths below come from
+        // this process's cache while it holds (see `authz_cache`).
+        let authz = db.authz.snapshot(db).await?;
         let (user, auth) = if let Some(raw) = bearer(parts) {
             let Some((user_id, id)) = token::lookup(db, raw).await? else { return Err(ApiError::Unauthorized) };
             let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
@@ -101,7 +107,7 @@ impl FromRequestParts<AppState> for Caller {
         } else {
             let jar = CookieJar::from_headers(&parts.headers);
             let Some(cookie) = jar.get(state.config.session_cookie()) else { return Err(ApiError::Unauthorized) };
-            let Some(s) = session::lookup(db, cookie.value()).await? else { return Err(ApiError::Unauthorized) };
+            let Some(s) = session::lookup_cached(db, &authz, cookie.value()).await? else { return Err(ApiError::Unauthorized) };
             let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
             if writes {
                 let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -117,16 +123,14 @@ impl FromRequestParts<AppState> for Caller {
         let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
             return Err(ApiError::Unauthorized);
         };
-        let mut conn = db.pool.acquire().await?;
-        let home = load_path(&mut conn, &user.home_org_id).await?;
-        if home.is_none_or(|p| p.is_suspended()) && !user.is_superuser() {
+        let home = authz.org_and_path(db, &user.home_org_id).await?;
+        if home.is_none_or(|(_, p)| p.is_suspended()) && !user.is_superuser() {
             return Err(ApiError::Unauthorized);
         }
-        let grants = Grants::load_with(&mut conn, &user).await?;
-        drop(conn);
+        let grants = authz.grants_of(db, &user).await?;
         // An Idempotency-Key this user sent before decides the answer (replay, 422 or 409).
         crate::http::idempotency::check(db, &user.id).await?;
-        Ok(Caller { user, grants, auth, request_id, ip })
+        Ok(Caller { user, grants, auth, request_id, ip, authz })
     }
 }
 
@@ -290,8 +294,7 @@ async fn resolve(state: &AppState, caller: Caller, org_id: &str) -> Result<OrgCt
     if uuid::Uuid::parse_str(org_id).is_err() {
         return Err(ApiError::NotFound);
     }
-    let mut conn = state.db.pool.acquire().await?;
-    let Some((org, path)) = load_org_and_path(&mut conn, org_id).await? else { return Err(ApiError::NotFound) };
+    let Some((org, path)) = caller.authz.org_and_path(&state.db, org_id).await? else { return Err(ApiError::NotFound) };
     let Some(role) = caller.grants.role_in(&path) else { return Err(ApiError::NotFound) };
     Ok(OrgCtx { caller, org, path, role })
 }

@@ -17,7 +17,52 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .site_root(config.site_root.clone())
         .site_pkg_dir("pkg")
         .site_addr(config.addr)
+        // cargo-leptos (`hash-files`) leaves hash.txt next to the binary it built.
+        .hash_files(hash_file().is_some())
         .build()
+}
+
+/// The hash.txt cargo-leptos wrote next to this binary, if it did.
+fn hash_file() -> Option<std::path::PathBuf> {
+    let file = std::env::current_exe().ok()?.parent()?.join("hash.txt");
+    file.exists().then_some(file)
+}
+
+/// The WASM file the pages will ask for, as Leptos names it (see `HydrationScripts`).
+fn expected_wasm(options: &LeptosOptions) -> String {
+    let name = options.output_name.to_string();
+    if options.hash_files {
+        let hashes = hash_file().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
+        let hash = hashes.lines().find_map(|l| l.trim().strip_prefix("wasm:")).map(str::trim).unwrap_or_default();
+        format!("{name}.{hash}.wasm")
+    } else if option_env!("LEPTOS_OUTPUT_NAME").is_none() {
+        format!("{name}_bg.wasm")
+    } else {
+        format!("{name}.wasm")
+    }
+}
+
+/// Says loudly, at start, when the pages this binary renders would ask for files the site
+/// doesn't have (a server and site from different builds, or a server built by plain cargo
+/// for a site built by cargo-leptos): every page would render and then never come alive.
+pub fn check_site(options: &LeptosOptions) {
+    let pkg = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    if !pkg.is_dir() {
+        tracing::warn!("no site at {} (build it with `./dev build`): pages will not load their code", pkg.display());
+        return;
+    }
+    let wasm = expected_wasm(options);
+    if !pkg.join(&wasm).is_file() {
+        let found: Vec<String> = std::fs::read_dir(&pkg)
+            .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.ends_with(".wasm")).collect())
+            .unwrap_or_default();
+        tracing::error!(
+            "THE SITE DOES NOT MATCH THIS SERVER: pages will ask for {}/{wasm}, which is not there (found: {}). \
+             Build server and site together with `./dev build` (cargo leptos build); pages served now will not hydrate.",
+            pkg.display(),
+            found.join(", ")
+        );
+    }
 }
 
 /// Each page gets a fresh CSP nonce: only Leptos's own hydration script runs inline.
@@ -43,7 +88,50 @@ pub fn pages(state: &AppState) -> Router<AppState> {
             move || app::shell(options.clone())
         })
         .route_layer(middleware::from_fn_with_state(state.clone(), signed_out_to_login))
+        .merge(pkg_files(&options))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+}
+
+/// `/pkg/…`: the WASM, JS and CSS every page loads. Sent as the `.br` or `.gz` file next to
+/// the asked-for one when the browser takes it and the build made one
+/// (`cargo leptos build --release --precompress`); otherwise as is. A name carrying its
+/// content's hash (cargo-leptos `hash-files`) never changes meaning, so the browser keeps it
+/// for a year without asking; anything else is revalidated on every load.
+fn pkg_files(options: &LeptosOptions) -> Router<AppState> {
+    let dir = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let files = tower_http::services::ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    Router::new()
+        .nest_service(&format!("/{}", options.site_pkg_dir), files)
+        .layer(middleware::from_fn(pkg_cache_control))
+}
+
+async fn pkg_cache_control(req: Request, next: Next) -> Response {
+    let immutable = req.uri().path().rsplit('/').next().is_some_and(has_content_hash);
+    let mut res = next.run(req).await;
+    if res.status().is_success() || res.status() == axum::http::StatusCode::NOT_MODIFIED {
+        let policy = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    res
+}
+
+/// `name.<hash>.ext`, the hash being cargo-leptos' (an MD5 in 22 characters of URL-safe base64).
+fn has_content_hash(file: &str) -> bool {
+    let mut parts = file.rsplit('.');
+    let (_ext, hash, stem) = (parts.next(), parts.next(), parts.next());
+    stem.is_some() && hash.is_some_and(|h| h.len() == 22 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_hashed_names_are_immutable() {
+        assert!(super::has_content_hash("tenantry.Zm9vYmFyYmF6cXV4cXV1eA.wasm"));
+        assert!(!super::has_content_hash("tenantry.wasm"));
+        assert!(!super::has_content_hash("tenantry_bg.wasm"));
+        assert!(!super::has_content_hash("Zm9vYmFyYmF6cXV4cXV1eA.wasm"));
+        assert!(!super::has_content_hash("tenantry.not-a-hash.css"));
+    }
 }
 
 /// A signed-out visit to a page of the app goes straight to the sign-in page, instead of

@@ -125,9 +125,11 @@ async fn idle_and_absolute_timeouts_end_sessions() {
     let other = app.login("root@ops.example", PASSWORD).await;
     let now = server::db::now_ms();
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE user_id = $2").bind(now - 16 * 60 * 1000).bind(&root.user_id).execute(&app.db.pool).await.unwrap();
+    app.authz_changed().await;
     assert_eq!(app.get("/api/v1/me", Auth::Session(&root), None).await.status, StatusCode::UNAUTHORIZED, "idle 16 min");
     let s = app.login("root@ops.example", PASSWORD).await;
     sqlx::query("UPDATE sessions SET expires_at = $1").bind(now - 1).execute(&app.db.pool).await.unwrap();
+    app.authz_changed().await;
     assert_eq!(app.get("/api/v1/me", Auth::Session(&s), None).await.status, StatusCode::UNAUTHORIZED, "past 8 h");
     let _ = other;
 }

@@ -104,6 +104,14 @@ impl Resp {
 }
 
 impl TestApp {
+    /// After a test writes sessions, grants or orgs straight into the database (standing in
+    /// for time passing or another tool): real changes bump the authorization epoch in their
+    /// own transaction (`audit::begin`), so the servers' caches see them; a direct write must
+    /// say so too.
+    pub async fn authz_changed(&self) {
+        sqlx::query("UPDATE audit_head SET authz_epoch = authz_epoch + 1 WHERE id = 1").execute(&self.db.pool).await.unwrap();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

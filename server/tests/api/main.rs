@@ -17,6 +17,7 @@ mod orgs;
 mod permissions;
 mod proofs;
 mod settings;
+mod site;
 mod tags;
 mod notifications;
 mod people;

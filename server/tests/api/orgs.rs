@@ -47,6 +47,7 @@ async fn technician_sees_only_delegated_customers_until_promoted_or_expired() {
     assert_eq!(app.get(&format!("/api/v1/orgs/{}", w.globex), Auth::Session(&tom), None).await.status, StatusCode::NOT_FOUND);
     // The delegation expires: the next request knows.
     sqlx::query("UPDATE delegations SET expires_at = $1").bind(server::db::now_ms() - 1).execute(&app.db.pool).await.unwrap();
+    app.authz_changed().await;
     assert_eq!(app.get("/api/v1/org", Auth::Session(&tom), Some(&w.acme)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(names(&app.get("/api/v1/orgs", Auth::Session(&tom), None).await.body), ["Contoso MSP"]);
     let shown = app.get(&format!("/api/v1/customers/{}/delegations", w.acme), Auth::Session(&alice), Some(&w.msp)).await;

@@ -179,6 +179,7 @@ async fn all_except_scope_covers_new_customers_and_drops_excluded_ones_at_once()
     app.put(&scope, a.clone(), Some(&w.msp), json!({"all_except": []})).await;
     assert_eq!(app.get("/api/v1/org", t.clone(), Some(&zeta)).await.body["role"], "admin");
     sqlx::query("DELETE FROM memberships WHERE user_id = $1").bind(&tech).execute(&app.db.pool).await.unwrap();
+    app.authz_changed().await;
     assert_eq!(app.get("/api/v1/org", t.clone(), Some(&zeta)).await.status, StatusCode::NOT_FOUND);
 }
 
