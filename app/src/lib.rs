@@ -5,6 +5,7 @@
 pub mod client;
 mod layout;
 mod pages;
+mod webauthn;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -20,6 +21,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                // The WebAuthn calls for passkeys (app/src/webauthn.rs); before the app's own scripts.
+                <script src="/passkeys.js" defer=true></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

@@ -23,6 +23,8 @@ use utoipa::OpenApi;
         crate::auth::handoff::create, crate::auth::everywhere::logout_all,
         crate::auth::mfa::status, crate::auth::mfa::start_totp, crate::auth::mfa::confirm_totp, crate::auth::mfa::remove_totp,
         crate::auth::mfa::regenerate_recovery_codes,
+        crate::auth::passkeys::register_start, crate::auth::passkeys::register_finish, crate::auth::passkeys::rename,
+        crate::auth::passkeys::remove, crate::auth::passkeys::sign_in_start, crate::auth::passkeys::sign_in_finish,
         crate::orgs::list_orgs, crate::orgs::create_org, crate::orgs::get_org, crate::orgs::update_org,
         crate::orgs::delete_org, crate::orgs::set_parent, crate::orgs::current_org,
         crate::orgs::list_customers, crate::overview::overview, crate::orgs::create_customer,
@@ -58,6 +60,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::auth::handoff::router())
         .merge(crate::auth::everywhere::router())
         .merge(crate::auth::mfa::router())
+        .merge(crate::auth::passkeys::router())
         .merge(crate::orgs::router())
         .merge(crate::overview::router())
         .merge(crate::tags::router())
