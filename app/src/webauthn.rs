@@ -14,6 +14,7 @@ pub enum Failure {
     /// The server's answer (its `fields` name what was wrong).
     Api(ApiFailure),
     /// The browser or the authenticator refused, in words for the person.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     Browser(String),
 }
 
@@ -31,11 +32,6 @@ impl Failure {
             }),
         }
     }
-}
-
-/// Whether this browser can use passkeys at all (WebAuthn with the JSON helpers).
-pub fn supported() -> bool {
-    imp::supported()
 }
 
 /// Whether the browser offers passkeys in the autofill of a `webauthn` field.
@@ -85,7 +81,7 @@ mod imp {
         async fn js_get(options: &str, conditional: bool) -> Result<JsValue, JsValue>;
     }
 
-    pub fn supported() -> bool {
+    fn supported() -> bool {
         js_supported().unwrap_or(false)
     }
 
@@ -146,10 +142,6 @@ mod imp {
 mod imp {
     use super::Failure;
     use shared::api::PasskeyOptions;
-
-    pub fn supported() -> bool {
-        false
-    }
 
     pub async fn conditional_available() -> bool {
         false

@@ -153,16 +153,18 @@ pub async fn policy_binding(conn: &mut AnyConnection, user: &UserRow) -> Result<
     Ok(binding(&path, &own))
 }
 
-/// `own[i]` is the override of `path.nodes[i]` (nearest first). The nearest override decides,
-/// except that an MSP above the home org reaches it only with `apply_to_customers`, and an
-/// MSP's mandate with `apply_to_customers` can't be switched off below it.
+/// Whether the policy binds (for the tests of the inheritance rules).
 #[cfg(test)]
 fn requires(path: &OrgPath, own: &[Option<SignInPolicy>]) -> bool {
     binding(path, own).is_some()
 }
 
-/// [`requires`], with the methods accepted: those every binding policy allows (the nearest
-/// one's if they share none, so a user is never left without a way in).
+/// The methods a binding policy accepts, or `None` when no policy requires a factor.
+/// `own[i]` is the override of `path.nodes[i]` (nearest first). The nearest override decides,
+/// except that an MSP above the home org reaches it only with `apply_to_customers`, and an
+/// MSP's mandate with `apply_to_customers` can't be switched off below it. The methods are
+/// those every binding policy allows (the nearest one's if they share none, so a user is never
+/// left without a way in).
 fn binding(path: &OrgPath, own: &[Option<SignInPolicy>]) -> Option<Vec<MfaMethod>> {
     let crosses_to_customer = |i: usize| i > 0 && path.nodes[i].kind == OrgKind::Msp;
     let nearest = own.iter().enumerate().find_map(|(i, p)| p.as_ref().map(|p| (i, p)));
@@ -181,7 +183,7 @@ fn binding(path: &OrgPath, own: &[Option<SignInPolicy>]) -> Option<Vec<MfaMethod
 /// Whether a session opened now for `user_id` must be enrol-only.
 pub async fn enrollment_pending(conn: &mut AnyConnection, user: &UserRow) -> Result<bool, sqlx::Error> {
     let Some(allowed) = policy_binding(&mut *conn, user).await? else { return Ok(false) };
-    Ok(!Factors::load(&mut *conn, &user.id).await?.only(Some(&allowed)).any())
+    Ok(!Factors::load(&mut *conn, &user.id).await?.only(Some(allowed.as_slice())).any())
 }
 
 /// Checks a TOTP code and burns its time step, atomically: of two requests with the same
@@ -563,6 +565,22 @@ mod tests {
         // A customer can't switch off its MSP's mandate; it can switch off its own parent's.
         assert!(requires(&customer_user, &[policy(false, false), None, policy(true, true)]));
         assert!(!requires(&customer_user, &[policy(false, false), policy(true, false), None]));
+    }
+
+    #[test]
+    fn the_accepted_methods_are_those_every_binding_policy_allows() {
+        let with = |methods: &[MfaMethod], customers: bool| {
+            Some(SignInPolicy { require_mfa: true, apply_to_customers: customers, allowed_methods: methods.to_vec() })
+        };
+        let customer_user = path(&[OrgKind::Customer, OrgKind::Msp]);
+        assert_eq!(binding(&customer_user, &[None, None]), None);
+        assert_eq!(binding(&customer_user, &[None, policy(true, true)]), Some(MfaMethod::ALL.to_vec()));
+        // The MSP's mandate allows passkeys only; the customer's own policy adds TOTP: passkeys.
+        let both = [with(&[MfaMethod::Totp, MfaMethod::Passkey], false), with(&[MfaMethod::Passkey], true)];
+        assert_eq!(binding(&customer_user, &both), Some(vec![MfaMethod::Passkey]));
+        // Nothing in common: the nearest policy's methods, never none.
+        let apart = [with(&[MfaMethod::Totp], false), with(&[MfaMethod::Passkey], true)];
+        assert_eq!(binding(&customer_user, &apart), Some(vec![MfaMethod::Totp]));
     }
 
     #[test]
