@@ -125,7 +125,7 @@ async fn assertion(app: &TestApp, b: &mut Browser, key: &mut SoftPasskey, at: &U
 
 #[tokio::test]
 async fn passkeys_register_then_sign_in_without_an_email_as_multi_factor() {
-    let (app, w, mut b, alice) = with_user("alice@contoso.example").await;
+    let (app, _w, mut b, alice) = with_user("alice@contoso.example").await;
     let (mut elsewhere, _) = Browser::sign_in(&app, "alice@contoso.example").await;
     let at = origin(&app, "http", "localhost");
 
@@ -183,7 +183,7 @@ async fn passkeys_register_then_sign_in_without_an_email_as_multi_factor() {
 
 #[tokio::test]
 async fn passkeys_ceremonies_are_bound_to_the_browser_single_use_and_short_lived() {
-    let (app, w, mut b, alice) = with_user("alice@contoso.example").await;
+    let (app, _w, mut b, alice) = with_user("alice@contoso.example").await;
     let at = origin(&app, "http", "localhost");
     let mut key = SoftPasskey::new(true);
     let cred = register(&app, &mut b, &mut key, &at, "Laptop", json!({"password": PASSWORD})).await;
@@ -229,7 +229,7 @@ async fn passkeys_ceremonies_are_bound_to_the_browser_single_use_and_short_lived
 
 #[tokio::test]
 async fn passkeys_without_user_verification_are_refused_and_count_against_the_limit() {
-    let (app, w, mut b, alice) = with_user("alice@contoso.example").await;
+    let (app, _w, mut b, alice) = with_user("alice@contoso.example").await;
     let at = origin(&app, "http", "localhost");
     let mut key = SoftPasskey::new(true);
     let cred = register(&app, &mut b, &mut key, &at, "Laptop", json!({"password": PASSWORD})).await;
