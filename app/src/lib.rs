@@ -6,6 +6,7 @@ pub mod client;
 pub mod components;
 mod layout;
 mod pages;
+mod webauthn;
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
@@ -22,6 +23,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <HashedStylesheet id="tenantry" options=options.clone()/>
+                // The WebAuthn calls for passkeys (app/src/webauthn.rs); before the app's own scripts.
+                <script src="/passkeys.js" defer=true></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

@@ -58,11 +58,21 @@ impl Config {
     /// The public URL of a tenant, e.g. `http://acme-contoso.localhost:3000/`.
     pub fn tenant_url(&self, slug: &str) -> String {
         let scheme = if self.tls { "https" } else { "http" };
-        let port = match (self.tls, self.addr.port()) {
+        format!("{scheme}://{slug}.{}{}/", self.base_domain, self.public_port())
+    }
+
+    /// The origin of the main host, e.g. `http://localhost:3000` (passkeys' relying party).
+    pub fn base_origin(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.base_domain, self.public_port())
+    }
+
+    /// `:port` as it appears in public URLs; empty for the scheme's default port.
+    fn public_port(&self) -> String {
+        match (self.tls, self.addr.port()) {
             (true, 443) | (false, 80) => String::new(),
             (_, p) => format!(":{p}"),
-        };
-        format!("{scheme}://{slug}.{}{port}/", self.base_domain)
+        }
     }
 
     /// The tenant slug named by a `Host` header, if it is `<slug>.<base_domain>[:port]`.

@@ -1102,6 +1102,9 @@ pub struct TotpEnrollment {
     pub secret: String,
     /// `otpauth://totp/…` for a QR code or a link.
     pub otpauth_url: String,
+    /// `otpauth_url` as a QR code: a standalone SVG document (black modules on white).
+    #[serde(default)]
+    pub qr_svg: String,
 }
 
 /// `POST /api/v1/me/mfa/totp/confirm`: a code from the new authenticator.
@@ -1118,12 +1121,69 @@ pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,
 }
 
-/// A fresh proof for a sensitive change: the password or a current TOTP code.
+/// A fresh proof for a sensitive change: the password, a current TOTP code, or a passkey
+/// assertion (`credential` answered to `POST /api/v1/auth/passkey/start` in this browser).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct FreshProof {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub otp: Option<String>,
+    /// A WebAuthn assertion (`PublicKeyCredential.toJSON()`) by one of the caller's passkeys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub passkey: Option<serde_json::Value>,
+}
+
+/// `POST /api/v1/me/passkeys/register/start`: the new passkey's name and a fresh proof.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRegistrationStart {
+    /// What to call it, e.g. "Work laptop" or "YubiKey" (1 to 60 characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 60))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
+    /// A passkey assertion instead of the password (see [`FreshProof::passkey`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub passkey: Option<serde_json::Value>,
+}
+
+/// A WebAuthn ceremony's options, as webauthn-rs writes them (base64url fields): give
+/// `publicKey` to `PublicKeyCredential.parseCreationOptionsFromJSON` (registering) or
+/// `parseRequestOptionsFromJSON` (signing in), then to `navigator.credentials.create`/`get`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PasskeyOptions {
+    #[serde(rename = "publicKey")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub public_key: serde_json::Value,
+    /// `"conditional"` on sign-in options: they also suit the browser's autofill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mediation: Option<String>,
+}
+
+/// What the browser's authenticator answered, as `PublicKeyCredential.toJSON()` gives it
+/// (base64url fields): an attestation to finish a registration, an assertion to sign in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyCredential {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub credential: serde_json::Value,
+}
+
+/// `PATCH /api/v1/me/passkeys/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRename {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 60))]
+    pub name: String,
 }

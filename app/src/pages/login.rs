@@ -2,7 +2,12 @@
 //! form posts to the server's `/login` handler, which signs in the same way and redirects
 //! (never a GET: the password must not end up in a URL). The inputs are not bound to signals,
 //! so whatever was typed before hydration is still there after it.
+//!
+//! Passkeys: "Sign in with a passkey" asks the browser for one (no email typed), and where the
+//! browser supports it the email field's autofill offers the passkeys too (conditional UI).
+//! A passkey is also the second step after a password, for an account that has one.
 use crate::client::{self, ApiFailure};
+use crate::webauthn;
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,7 +21,7 @@ fn form_error_message(code: &str) -> &'static str {
         "rate_limited" => "Too many failed attempts. Wait a few minutes and try again.",
         "missing" => "Enter your email and password.",
         "origin" => "That sign-in form did not come from this site. Sign in here.",
-        "mfa" => "This account has a second factor. Sign in again and enter the code from your authenticator app.",
+        "mfa" => "This account has a second factor. Sign in again: the page then asks for your code or passkey.",
         _ => "Signing in didn't finish. Wait for the page to load, then try again.",
     }
 }
@@ -32,6 +37,40 @@ pub fn LoginPage() -> impl IntoView {
     let second_step = RwSignal::new(false);
     let use_recovery = RwSignal::new(false);
     let code = RwSignal::new(String::new());
+    // The second-step methods the server named (`totp`, `recovery_code`, `passkey`).
+    let methods = RwSignal::new(Vec::<String>::new());
+    let passkey_busy = RwSignal::new(false);
+    let passkey_error = RwSignal::new(None::<String>);
+    let signed_in = |r: LoginResponse| client::go_to(if r.mfa_enrollment_required { "/security" } else { "/" });
+    // Autofill: where the browser offers passkeys in the email field's suggestions, wait for
+    // the person to pick one (a button press replaces this request).
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            if !webauthn::conditional_available().await {
+                return;
+            }
+            match webauthn::sign_in(true).await {
+                Ok(r) => signed_in(r),
+                Err(f) => passkey_error.set(f.message()),
+            }
+        });
+    });
+    let with_passkey = move |_| {
+        passkey_busy.set(true);
+        passkey_error.set(None);
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            match webauthn::sign_in(false).await {
+                Ok(r) => signed_in(r),
+                Err(f) => {
+                    passkey_error.set(f.message());
+                    passkey_busy.set(false);
+                }
+            }
+        });
+    };
+    let has_passkey = move || methods.with(|m| m.iter().any(|m| m == "passkey"));
+    let has_codes = move || methods.with(|m| m.iter().any(|m| m == "totp" || m == "recovery_code"));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         busy.set(true);
@@ -47,7 +86,11 @@ pub fn LoginPage() -> impl IntoView {
                 Ok(_) => client::go_to("/"),
                 Err(f) => {
                     if f.status == 401 && f.fields.contains_key("methods") {
-                        // Password accepted: ask for the code (not an error to show).
+                        // Password accepted: ask for the code or passkey (not an error to show).
+                        methods.set(f.field("methods").unwrap_or_default().split(',').map(str::to_string).collect());
+                        if !methods.with_untracked(|m| m.iter().any(|m| m == "totp")) && methods.with_untracked(|m| m.iter().any(|m| m == "recovery_code")) {
+                            use_recovery.set(true);
+                        }
                         second_step.set(true);
                         failure.set(None);
                     } else {
@@ -78,12 +121,20 @@ pub fn LoginPage() -> impl IntoView {
                 <h1 class="brand-large">"Tenantry"</h1>
                 <p class="muted">"Sign in to manage your organizations."</p>
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="username" required=true node_ref=email/>
+                <input id="email" name="email" type="email" autocomplete="username webauthn" required=true node_ref=email/>
                 {move || field_error("email")().map(|e| view! { <p class="field-error">"Email " {e}</p> })}
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="current-password" required=true node_ref=password/>
                 {move || field_error("password")().map(|e| view! { <p class="field-error">"Password " {e}</p> })}
-                <Show when=move || second_step.get()>
+                <Show when=move || second_step.get() && has_passkey()>
+                    <div class="second-step" role="group" aria-labelledby="passkey-step-label" data-testid="login-passkey-step">
+                        <p id="passkey-step-label"><strong>"Confirm it's you with your passkey."</strong></p>
+                        <button class="btn primary wide" type="button" on:click=with_passkey disabled=move || passkey_busy.get() data-testid="second-step-passkey">
+                            {move || if passkey_busy.get() { "Waiting for your passkey…" } else { "Use my passkey" }}
+                        </button>
+                    </div>
+                </Show>
+                <Show when=move || second_step.get() && has_codes()>
                     <label for="code">{move || if use_recovery.get() { "Recovery code" } else { "Code from your authenticator app" }}</label>
                     <input id="code" name="code" autocomplete="one-time-code" data-testid="login-code"
                         inputmode=move || if use_recovery.get() { "text" } else { "numeric" }
@@ -96,9 +147,19 @@ pub fn LoginPage() -> impl IntoView {
                     </button>
                 </Show>
                 {move || general().map(|m| view! { <p class="error" role="alert" data-testid="login-error">{m}</p> })}
-                <button class="btn primary wide" type="submit" disabled=move || busy.get()>
-                    {move || if busy.get() { "Signing in…" } else { "Sign in" }}
-                </button>
+                <Show when=move || !(second_step.get() && !has_codes())>
+                    <button class="btn primary wide" type="submit" disabled=move || busy.get()>
+                        {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                </Show>
+                <Show when=move || !second_step.get()>
+                    <p class="or-divider" aria-hidden="true"><span>"or"</span></p>
+                    <button class="btn wide passkey-button" type="button" on:click=with_passkey disabled=move || passkey_busy.get() data-testid="passkey-sign-in">
+                        {move || if passkey_busy.get() { "Waiting for your passkey…" } else { "Sign in with a passkey" }}
+                    </button>
+                    <p class="muted small">"No email or password: your device asks for your fingerprint, face or PIN."</p>
+                </Show>
+                {move || passkey_error.get().map(|m| view! { <p class="error" role="alert" data-testid="passkey-error">{m}</p> })}
             </form>
         </div>
     }

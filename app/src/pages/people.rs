@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use shared::api::{AddUser, CreateInvitation, Invitation, InvitationCreated, Member, OutboxMail, Page, UpdateMember};
 use shared::{Role, UserStatus};
 
-fn short_time(t: &str) -> String {
+pub(crate) fn short_time(t: &str) -> String {
     t.replace('T', " ").chars().take(16).collect()
 }
 

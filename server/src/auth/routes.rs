@@ -75,11 +75,7 @@ async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &s
     };
     let ok = password::verify(hash, pw.to_string()).await?;
     let usable = match (&user, ok) {
-        (Some(u), true) if u.status == UserStatus::Active => {
-            let mut conn = db.pool.acquire().await?;
-            let home = crate::access::load_path(&mut conn, &u.home_org_id).await?;
-            u.is_superuser() || home.is_some_and(|p| !p.is_suspended())
-        }
+        (Some(u), true) => may_sign_in(state, u).await?,
         _ => false,
     };
     if !usable {
@@ -87,6 +83,17 @@ async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &s
         return Err(ApiError::BadCredentials);
     }
     Ok((user.expect("usable implies a user"), attempt))
+}
+
+/// Whether a user whose credential was right may have a session: active, and (unless a
+/// superuser) with a home org that isn't suspended.
+pub(crate) async fn may_sign_in(state: &AppState, user: &UserRow) -> Result<bool> {
+    if user.status != UserStatus::Active {
+        return Ok(false);
+    }
+    let mut conn = state.db.pool.acquire().await?;
+    let home = crate::access::load_path(&mut conn, &user.home_org_id).await?;
+    Ok(user.is_superuser() || home.is_some_and(|p| !p.is_suspended()))
 }
 
 /// The second step of a sign-in inside its transaction: a needed but missing factor gives the
@@ -118,7 +125,7 @@ async fn second_step(
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse, description = "signed in; sets the session cookie"),
-              (status = 401, description = "email or password is incorrect (`unauthorized`); a second factor is needed and none was sent (`mfa_required`, `fields.methods` lists what would do: `totp`, `recovery_code`); or the `otp` / `recovery_code` sent is wrong, expired or already used (`unauthorized` naming that field). No session is made."),
+              (status = 401, description = "email or password is incorrect (`unauthorized`); a second factor is needed and none was sent (`mfa_required`, `fields.methods` lists what would do: `totp`, `recovery_code`, `passkey` — a passkey signs in by itself through `/api/v1/auth/passkey/start` and `…/finish`); or the `otp` / `recovery_code` sent is wrong, expired or already used (`unauthorized` naming that field). No session is made."),
               (status = 422), (status = 429, description = "too many attempts for this account or address; wrong codes count too")))]
 #[tracing::instrument(skip_all)]
 pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, Json(body): Json<LoginRequest>) -> Result<impl IntoResponse> {

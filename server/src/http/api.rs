@@ -31,6 +31,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::auth::handoff::router())
         .merge(crate::auth::everywhere::router())
         .merge(crate::auth::mfa::router())
+        .merge(crate::auth::passkeys::router())
         .merge(crate::orgs::router())
         .merge(crate::overview::router())
         .merge(crate::tags::router())

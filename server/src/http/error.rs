@@ -49,6 +49,9 @@ pub enum ApiError {
     /// 401: the second-factor code in `field` is wrong, expired or already used.
     #[error("the code is incorrect, expired or already used")]
     BadCode { field: &'static str },
+    /// 401: a passkey sign-in was refused; `reason` (in `fields.credential`) says why.
+    #[error("that passkey was not accepted")]
+    BadPasskey { reason: String },
     /// 403 `mfa_enrollment_required`: a restricted session (policy requires a factor, none
     /// enrolled) tried something other than enrolling.
     #[error("your organization requires a second factor: enrol one under Security first")]
@@ -106,7 +109,7 @@ impl ApiError {
             ApiError::Unavailable => ErrorCode::Unavailable,
             ApiError::Internal(e) if anyhow_unavailable(e) => ErrorCode::Unavailable,
             ApiError::MfaRequired { .. } => ErrorCode::MfaRequired,
-            ApiError::BadCode { .. } => ErrorCode::Unauthorized,
+            ApiError::BadCode { .. } | ApiError::BadPasskey { .. } => ErrorCode::Unauthorized,
             ApiError::MfaEnrollmentRequired => ErrorCode::MfaEnrollmentRequired,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
@@ -203,6 +206,7 @@ impl ApiError {
             ApiError::BadCode { field } => {
                 (self.to_string(), BTreeMap::from([(field.to_string(), "is incorrect, expired or already used".to_string())]))
             }
+            ApiError::BadPasskey { reason } => (self.to_string(), BTreeMap::from([("credential".to_string(), reason.clone())])),
             other => (other.to_string(), BTreeMap::new()),
         };
         ApiErrorDetail { code, message, fields }

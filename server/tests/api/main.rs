@@ -13,6 +13,7 @@ mod form_login;
 mod invitations;
 mod lifecycle;
 mod mfa;
+mod passkeys;
 mod orgs;
 mod permissions;
 mod proofs;
