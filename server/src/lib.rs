@@ -44,6 +44,8 @@ pub mod people;
 pub mod schedules;
 /// Inherited settings.
 pub mod settings;
+/// Single sign-on with OpenID Connect per org: providers, identity-first sign-in, JIT users.
+pub mod sso;
 /// The organizations tree, loaded a branch at a time.
 pub mod tags;
 pub mod tree;

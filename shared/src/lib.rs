@@ -9,6 +9,7 @@ pub mod api;
 pub mod error;
 pub mod parse;
 pub mod settings;
+pub mod sso;
 pub mod types;
 
 pub use error::{ApiErrorBody, ErrorCode};

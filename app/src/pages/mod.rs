@@ -14,6 +14,7 @@ pub mod people;
 pub mod portal;
 pub mod security;
 pub mod settings;
+pub mod sso;
 pub mod technicians;
 pub mod tokens;
 pub mod tree;

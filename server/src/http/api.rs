@@ -43,10 +43,11 @@ use utoipa::OpenApi;
         crate::deployments::list, crate::deployments::create, crate::deployments::delete,
         crate::notifications::create, crate::notifications::inbox, crate::notifications::me_notifications, crate::notifications::mark_read, crate::notifications::mark_all_read,
         crate::http::health::healthz, crate::http::health::readyz,
+        crate::sso::get_sso, crate::sso::put_sso, crate::sso::delete_sso, crate::sso::discover,
     ),
     components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod)),
     modifiers(&ErrorResponses),
-    tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"), (name = "operations"))
+    tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"), (name = "operations"), (name = "sso"))
 )]
 pub struct ApiDoc;
 
@@ -74,6 +75,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::schedules::router())
         .merge(crate::deployments::router())
         .merge(crate::notifications::router())
+        .merge(crate::sso::router())
         .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/api/{*rest}", any(|| async { crate::http::error::ApiError::NotFound }))
         // Inside the API router so it sees the route's own body limit and runs per request.

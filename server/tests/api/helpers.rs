@@ -69,6 +69,9 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.tls = false;
     config.base_domain = "localhost".into();
     config.smtp_url = None;
+    // SSO: a key to seal client secrets with, and the loopback test provider over plain http.
+    config.secret_key = Some([0x5a; 32]);
+    config.sso_allow_http = true;
     tweak(&mut config);
     let db = Db::connect(&config.database_url).await.expect("database");
     let leptos_options = server::http::web::leptos_options(&config);

@@ -17,6 +17,7 @@ mod orgs;
 mod permissions;
 mod proofs;
 mod settings;
+mod sso;
 mod tags;
 mod notifications;
 mod people;
