@@ -8,6 +8,7 @@ pub mod access;
 pub mod api;
 pub mod error;
 pub mod parse;
+pub mod scim;
 pub mod settings;
 pub mod sso;
 pub mod types;

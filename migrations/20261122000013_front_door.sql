@@ -1,4 +1,4 @@
--- Single sign-on with OpenID Connect (issue 13). Portable SQL: SQLite and PostgreSQL.
+-- The tenant front door (issue 13): single sign-on, SCIM provisioning. Portable SQL: SQLite and PostgreSQL.
 
 -- An org's identity provider. Child tenants without their own use their nearest ancestor's,
 -- up to the org that owns the email domain. `client_secret` is sealed with AES-256-GCM under
@@ -41,3 +41,32 @@ CREATE TABLE sso_logins (
     expires_at      BIGINT NOT NULL
 );
 CREATE INDEX sso_logins_expires_idx ON sso_logins (expires_at);
+
+-- SCIM 2.0 bearer tokens of an org (shown once, stored as SHA-256).
+CREATE TABLE scim_tokens (
+    id           TEXT PRIMARY KEY,
+    org_id       TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    name         TEXT NOT NULL,
+    token_hash   TEXT NOT NULL,
+    prefix       TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    last_used_at BIGINT,
+    revoked_at   BIGINT
+);
+CREATE UNIQUE INDEX scim_tokens_hash_key ON scim_tokens (token_hash);
+CREATE INDEX scim_tokens_org_idx ON scim_tokens (org_id, created_at);
+
+-- What the directory said about a user that Tenantry has no column for: its `externalId`, its
+-- `displayName` as sent (NULL: removed), and whether `active` is assigned at all (a user whose
+-- `active` was removed is active). `users.status` stays the truth for sign-in.
+CREATE TABLE scim_users (
+    user_id         TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    org_id          TEXT NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    external_id     TEXT,
+    display_name    TEXT,
+    active_assigned BIGINT NOT NULL DEFAULT 1,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL
+);
+CREATE INDEX scim_users_org_idx ON scim_users (org_id, external_id);
