@@ -52,10 +52,17 @@ const IGNORED_ATTRIBUTES: &[&str] = &[
     "phonenumbers", "ims", "photos", "addresses", "groups", "entitlements", "roles", "x509certificates",
 ];
 
+/// `/api/v1/scim-tokens…`: part of the JSON API (its envelope, idempotency, CSRF).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/scim-tokens", get(list_tokens).post(create_token))
         .route("/api/v1/scim-tokens/{id}", delete(revoke_token))
+}
+
+/// `/scim/v2/…`: SCIM's own protocol, beside the API (its errors are SCIM error bodies, not
+/// the API's envelope).
+pub fn protocol_router() -> Router<AppState> {
+    Router::new()
         .route("/scim/v2/ServiceProviderConfig", get(service_provider_config))
         .route("/scim/v2/ResourceTypes", get(resource_types))
         .route("/scim/v2/ResourceTypes/{id}", get(resource_type))

@@ -138,9 +138,18 @@ async fn scim_keeps_to_the_orgs_domain_and_people_and_deactivation_ends_sessions
     }
     let r = scim(&app, Method::GET, "/scim/v2/Users?filter=userName%20eq%20%22ANN@acme.example%22", &acme, None).await;
     assert_eq!((r.body["totalResults"].clone(), r.body["Resources"][0]["id"].clone()), (json!(1), json!(ann)), "{}", r.text);
-    let r = scim(&app, Method::GET, "/scim/v2/Users?startIndex=2&count=2", &acme, None).await;
-    assert_eq!((r.body["totalResults"].clone(), r.body["itemsPerPage"].clone(), r.body["startIndex"].clone()), (json!(5), json!(2), json!(2)), "{}", r.text);
-    assert_eq!(r.body["Resources"][0]["userName"], "p0@acme.example");
+    // Pages of two walk all five, each once.
+    let mut seen = std::collections::BTreeSet::new();
+    for (start, expect) in [(1, 2), (3, 2), (5, 1), (7, 0)] {
+        let r = scim(&app, Method::GET, &format!("/scim/v2/Users?startIndex={start}&count=2"), &acme, None).await;
+        assert_eq!((r.body["totalResults"].clone(), r.body["itemsPerPage"].clone(), r.body["startIndex"].clone()), (json!(5), json!(expect), json!(start)), "{}", r.text);
+        for u in r.body["Resources"].as_array().unwrap() {
+            assert!(seen.insert(u["id"].as_str().unwrap().to_string()), "a user on two pages");
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    let r = scim(&app, Method::GET, "/scim/v2/Users?count=0", &acme, None).await;
+    assert_eq!((r.body["totalResults"].clone(), r.body["itemsPerPage"].clone()), (json!(5), json!(0)), "{}", r.text);
     scim_error(&scim(&app, Method::GET, "/scim/v2/Users?filter=title%20co%20%22x%22", &acme, None).await, 400);
 
     // Deactivating a person ends their sessions and API tokens at once.
