@@ -15,6 +15,11 @@
 import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
+// stdout carries only the ISSUER line (the test may stop reading after it); the provider's
+// own notices go to stderr, and a closed stdout is no reason to die.
+console.log = (...args) => console.error(...args);
+process.stdout.on('error', () => {});
+
 const clientId = process.env.OIDC_CLIENT_ID || 'tenantry';
 const clientSecret = process.env.OIDC_CLIENT_SECRET || 'tenantry-test-secret';
 const redirectUris = (process.env.OIDC_REDIRECT_URIS || '').split(',').map((s) => s.trim()).filter(Boolean);

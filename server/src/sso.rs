@@ -166,13 +166,15 @@ fn parse_issuer(config: &Config, raw: &str) -> std::result::Result<IssuerUrl, St
 }
 
 /// One HTTP client for talking to providers: no redirects (they would open the server to
-/// SSRF), a short timeout. Holds only connections, no state another process needs.
+/// SSRF), a short timeout, and no idle connections kept (a sign-in talks to a provider a few
+/// times a minute at most; a kept connection the provider has closed fails the next request).
 fn http_client() -> &'static openidconnect::reqwest::Client {
     static CLIENT: OnceLock<openidconnect::reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
         openidconnect::reqwest::Client::builder()
             .redirect(openidconnect::reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(10))
+            .pool_max_idle_per_host(0)
             .build()
             .expect("an HTTP client with default TLS settings builds")
     })
@@ -181,7 +183,7 @@ fn http_client() -> &'static openidconnect::reqwest::Client {
 /// The provider's discovery document and keys (fetched each time: a provider rotates its
 /// keys, and nothing is kept in one process that another would need).
 async fn discover_provider(issuer: &IssuerUrl) -> anyhow::Result<CoreProviderMetadata> {
-    CoreProviderMetadata::discover_async(issuer.clone(), http_client()).await.map_err(|e| anyhow::anyhow!("discovery at {}: {e}", issuer.as_str()))
+    CoreProviderMetadata::discover_async(issuer.clone(), http_client()).await.map_err(|e| anyhow::Error::new(e).context(format!("discovery at {}", issuer.as_str())))
 }
 
 /// Where the provider sends the browser back to: this host (the base domain, a tenant's
@@ -260,7 +262,7 @@ pub async fn set_provider(state: &AppState, admin: OrgAdmin<'_>, body: &PutSso) 
     let issuer = issuer.expect("checked");
     // Only a provider that answers discovery is stored: a typo shows now, not at sign-in.
     if let Err(e) = discover_provider(&issuer).await {
-        tracing::info!(error = %e, "SSO discovery failed");
+        tracing::info!(error = format!("{e:#}"), "SSO discovery failed");
         return Err(ApiError::field("issuer", format!("no OpenID Connect discovery document could be read at {}/.well-known/openid-configuration", issuer.as_str().trim_end_matches('/'))));
     }
     let key = secret_key(&state.config)?;
@@ -445,7 +447,7 @@ impl From<sqlx::Error> for Refused {
 
 /// Logs why the provider's side failed (the page only says that it did).
 fn failed(e: impl std::fmt::Display) -> Refused {
-    tracing::warn!(error = %e, "SSO sign-in refused");
+    tracing::warn!(error = format!("{e:#}"), "SSO sign-in refused");
     Refused::Failed
 }
 

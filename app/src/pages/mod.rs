@@ -13,6 +13,7 @@ pub mod overview;
 pub mod people;
 pub mod portal;
 pub mod security;
+pub mod scim;
 pub mod settings;
 pub mod sso;
 pub mod technicians;

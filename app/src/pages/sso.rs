@@ -2,6 +2,7 @@
 //! set or removed by its admins. The client secret is write-only: the page never sees it.
 use crate::client::{self, ApiFailure};
 use crate::layout::use_session;
+use crate::pages::scim::ScimTokens;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::Role;
@@ -146,5 +147,6 @@ pub fn SsoPage() -> impl IntoView {
                 " " <button class="btn danger" type="button" on:click=remove>"Remove"</button>
             </Show>
         </form>
+        <ScimTokens/>
     }
 }

@@ -44,6 +44,7 @@ use utoipa::OpenApi;
         crate::notifications::create, crate::notifications::inbox, crate::notifications::me_notifications, crate::notifications::mark_read, crate::notifications::mark_all_read,
         crate::http::health::healthz, crate::http::health::readyz,
         crate::sso::get_sso, crate::sso::put_sso, crate::sso::delete_sso, crate::sso::discover,
+        crate::scim::list_tokens, crate::scim::create_token, crate::scim::revoke_token,
     ),
     components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod)),
     modifiers(&ErrorResponses),
@@ -76,6 +77,7 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::deployments::router())
         .merge(crate::notifications::router())
         .merge(crate::sso::router())
+        .merge(crate::scim::router())
         .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/api/{*rest}", any(|| async { crate::http::error::ApiError::NotFound }))
         // Inside the API router so it sees the route's own body limit and runs per request.
@@ -92,6 +94,8 @@ pub fn build_app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(crate::http::health::router())
+        // SCIM's own protocol, outside the API's error envelope.
+        .merge(crate::scim::protocol_router())
         .merge(crate::http::web::pages(&state))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::client_ip::layer))
         .with_state(state)

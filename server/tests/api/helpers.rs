@@ -61,6 +61,10 @@ pub async fn spawn_app() -> TestApp {
 
 /// [`spawn_app`] with a configuration tweak (e.g. an SMTP server).
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    // `RUST_LOG=warn cargo test …` shows the server's log lines (why a sign-in was refused…).
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = Config::from_env();

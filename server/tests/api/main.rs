@@ -16,6 +16,7 @@ mod mfa;
 mod orgs;
 mod permissions;
 mod proofs;
+mod scim;
 mod settings;
 mod sso;
 mod tags;
