@@ -1,3 +1,6 @@
+// NOT YET RUN (the site build did not finish before the deadline of issue 13): named
+// `.pending.mjs` so `./dev test` skips it. Run it by name, fix what it finds, then rename it
+// to `sso.test.mjs`.
 // Issue 13 in the browser: an org admin sets up single sign-on against a real OpenID Connect
 // provider (the npm package `oidc-provider`, e2e/oidc/provider.mjs), people sign in
 // identity-first — email, then their org's provider — and land signed in (created at the
