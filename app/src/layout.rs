@@ -117,6 +117,9 @@ pub fn Shell() -> impl IntoView {
                 </Show>
                 <A href="/operations">"Operations"</A>
                 <A href="/settings">"Settings"</A>
+                <Show when=move || session.current.get().is_some_and(|c| c.can.manage_settings)>
+                    <A href="/sso">"Single sign-on"</A>
+                </Show>
                 <A href="/people">"People"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.audit)>
                     <A href="/audit">"Audit"</A>

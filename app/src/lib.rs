@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("import") view=pages::import::ImportPage/>
                     <Route path=path!("merge") view=pages::merge::MergePage/>
                     <Route path=path!("settings") view=pages::settings::SettingsPage/>
+                    <Route path=path!("sso") view=pages::sso::SsoPage/>
                     <Route path=path!("operations") view=pages::operations::OperationsPage/>
                     <Route path=path!("inbox") view=pages::inbox::InboxPage/>
                     <Route path=path!("people") view=pages::people::PeoplePage/>

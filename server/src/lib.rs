@@ -44,8 +44,12 @@ pub mod overview;
 pub mod people;
 /// Maintenance schedules.
 pub mod schedules;
+/// SCIM 2.0 provisioning per org: SCIM tokens and `/scim/v2`.
+pub mod scim;
 /// Inherited settings.
 pub mod settings;
+/// Single sign-on with OpenID Connect per org: providers, identity-first sign-in, JIT users.
+pub mod sso;
 /// The organizations tree, loaded a branch at a time.
 pub mod tags;
 pub mod tree;

@@ -8,7 +8,9 @@ pub mod access;
 pub mod api;
 pub mod error;
 pub mod parse;
+pub mod scim;
 pub mod settings;
+pub mod sso;
 pub mod types;
 
 pub use error::{ApiErrorBody, ErrorCode};

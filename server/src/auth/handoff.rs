@@ -69,7 +69,7 @@ fn nonce_cookie(state: &AppState, value: String) -> Cookie<'static> {
 /// else (a forged `Host`, a sibling subdomain served by someone else) falls back to the base
 /// domain, so the confirm step — which carries the browser's binding — never leaves this
 /// installation.
-async fn origin_of(state: &AppState, headers: &HeaderMap) -> Result<String> {
+pub(crate) async fn origin_of(state: &AppState, headers: &HeaderMap) -> Result<String> {
     let config = &state.config;
     let scheme = if config.tls { "https" } else { "http" };
     let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("").to_ascii_lowercase();

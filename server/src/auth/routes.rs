@@ -34,7 +34,7 @@ pub fn csrf_cookie_name(state: &AppState) -> &'static str {
 }
 
 /// Host-only (no Domain), whole site, Lax; `Secure` when served over TLS.
-fn cookie(name: &'static str, value: String, http_only: bool, secure: bool) -> Cookie<'static> {
+pub(crate) fn cookie(name: &'static str, value: String, http_only: bool, secure: bool) -> Cookie<'static> {
     let mut c = Cookie::new(name, value);
     c.set_path("/");
     c.set_http_only(http_only);
@@ -82,7 +82,14 @@ async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &s
         attempt.failed();
         return Err(ApiError::BadCredentials);
     }
-    Ok((user.expect("usable implies a user"), attempt))
+    let user = user.expect("usable implies a user");
+    // "SSO only": the password was right, but this org signs in with its provider. Said only
+    // after the check, so it tells nothing to someone who doesn't know the password.
+    if let Some(org_name) = crate::sso::password_refused(db, &user).await? {
+        attempt.release(db).await?;
+        return Err(ApiError::SsoRequired(org_name));
+    }
+    Ok((user, attempt))
 }
 
 /// Whether a user whose credential was right may have a session: active, and (unless a
@@ -126,6 +133,7 @@ async fn second_step(
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse, description = "signed in; sets the session cookie"),
               (status = 401, description = "email or password is incorrect (`unauthorized`); a second factor is needed and none was sent (`mfa_required`, `fields.methods` lists what would do: `totp`, `recovery_code`, `passkey` — a passkey signs in by itself through `/api/v1/auth/passkey/start` and `…/finish`); or the `otp` / `recovery_code` sent is wrong, expired or already used (`unauthorized` naming that field). No session is made."),
+              (status = 403, description = "`sso_required`: the password is right, but the account's org signs in with its identity provider only (the message names the org)"),
               (status = 422), (status = 429, description = "too many attempts for this account or address; wrong codes count too")))]
 #[tracing::instrument(skip_all)]
 pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, Json(body): Json<LoginRequest>) -> Result<impl IntoResponse> {
@@ -220,6 +228,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, jar: CookieJa
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
     responses((status = 201, body = TokenCreated, description = "the token, shown once"),
         (status = 401, description = "bad credentials; or `mfa_required` when the user has a second factor, or is under a sign-in policy that requires one, and sent no (or no usable) `otp` / `recovery_code`"),
+        (status = 403, description = "`sso_required`: the account's org signs in with its identity provider only"),
         (status = 422), (status = 429)))]
 #[tracing::instrument(skip_all)]
 pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body): Json<TokenRequest>) -> Result<impl IntoResponse> {

@@ -56,6 +56,10 @@ pub enum ApiError {
     /// enrolled) tried something other than enrolling.
     #[error("your organization requires a second factor: enrol one under Security first")]
     MfaEnrollmentRequired,
+    /// 403 `sso_required`: the password was right, but the account's org (`0`, its name)
+    /// signs in with its identity provider only.
+    #[error("{0} signs in with single sign-on: use \"Continue with {0}'s sign-in\" instead of a password")]
+    SsoRequired(String),
     /// 500: logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -111,6 +115,7 @@ impl ApiError {
             ApiError::MfaRequired { .. } => ErrorCode::MfaRequired,
             ApiError::BadCode { .. } | ApiError::BadPasskey { .. } => ErrorCode::Unauthorized,
             ApiError::MfaEnrollmentRequired => ErrorCode::MfaEnrollmentRequired,
+            ApiError::SsoRequired(_) => ErrorCode::SsoRequired,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
