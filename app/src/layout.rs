@@ -124,6 +124,7 @@ pub fn Shell() -> impl IntoView {
                 </Show>
                 <A href="/organizations">"Organizations"</A>
                 <A href="/assets">"Assets"</A>
+                <A href="/groups">"Groups"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.edit_assets)>
                     <A href="/import">"Import"</A>
                 </Show>
@@ -167,6 +168,16 @@ fn ContextBanner() -> impl IntoView {
                     "Acting in " <strong data-testid="context-org">{c.org.name.clone()}</strong>
                     " (" {c.org.kind.to_string()} ") as " <strong>{c.role.to_string()}</strong>
                     {outside.then(|| view! { <span>" — on behalf of " <strong>{c.home_org_name.clone()}</strong></span> })}
+                    {c.group_limit.clone().map(|groups| view! {
+                        <span data-testid="banner-groups">
+                            {if groups.is_empty() {
+                                " — limited to groups that no longer exist, so no assets are shown".to_string()
+                            } else {
+                                format!(" — you see only {}: {}", if groups.len() == 1 { "the group" } else { "the groups" },
+                                    groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(", "))
+                            }}
+                        </span>
+                    })}
                 </div>
             }
         })

@@ -5,7 +5,7 @@ use crate::confirm;
 use crate::layout::{js_encode, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{AddUser, CreateInvitation, Invitation, InvitationCreated, Member, OutboxMail, Page, UpdateMember};
+use shared::api::{AddUser, CreateInvitation, Group, GroupRef, Invitation, InvitationCreated, Member, OutboxMail, Page, UpdateMember};
 use shared::{Role, UserStatus};
 
 fn short_time(t: &str) -> String {
@@ -121,7 +121,7 @@ pub fn PeoplePage() -> impl IntoView {
                             let me = my_id() == Some(id);
                             let active = m.user.status == UserStatus::Active;
                             let role = m.role;
-                            let (for_role, for_status, for_remove) = (m.clone(), m.clone(), m.clone());
+                            let (for_role, for_status, for_remove, for_groups) = (m.clone(), m.clone(), m.clone(), m.clone());
                             let role_label = format!("Role of {}", m.user.name);
                             view! {
                                 <tr data-email=m.user.email.clone()>
@@ -141,6 +141,10 @@ pub fn PeoplePage() -> impl IntoView {
                                                 {role_options(role)}
                                             </select>
                                         </Show>
+                                        {(role == Role::Viewer).then(|| view! {
+                                            <GroupLimit member=for_groups.clone() can_edit=Signal::derive(move || is_admin() && !me)
+                                                on_saved=Callback::new(move |_| reload())/>
+                                        })}
                                     </td>
                                     <td data-label="Status"><span class=format!("badge {}", m.user.status)>{m.user.status.to_string()}</span></td>
                                     <td data-label="Second factor" data-testid="member-mfa">{if m.mfa.is_empty() { view! { <span class="muted">"password only"</span> }.into_any() } else { view! { <span class="badge active">{m.mfa.join(", ").replace("totp", "TOTP")}</span> }.into_any() }}</td>
@@ -168,6 +172,95 @@ pub fn PeoplePage() -> impl IntoView {
             <Invitations on_changed=move || version.update(|v| *v += 1)/>
             <AddPerson on_added=move || version.update(|v| *v += 1)/>
         </Show>
+    }
+}
+
+/// The groups of the current org (for limiting a viewer), loaded once per page.
+fn org_groups() -> LocalResource<Result<Vec<GroupRef>, ApiFailure>> {
+    let session = use_session();
+    LocalResource::new(move || {
+        let org = session.org_header();
+        async move {
+            client::get::<Page<Group>>("/api/v1/groups?limit=500", org)
+                .await
+                .map(|p| p.items.into_iter().map(|g| GroupRef { id: g.id, name: g.name }).collect())
+        }
+    })
+}
+
+/// "every group" or "only Front desk PCs, Lab".
+fn limit_text(limit: &Option<Vec<GroupRef>>) -> String {
+    match limit {
+        None => "sees every group".to_string(),
+        Some(groups) if groups.is_empty() => "sees no group (their groups were deleted)".to_string(),
+        Some(groups) => format!("sees only {}", groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(", ")),
+    }
+}
+
+/// Ticks for the groups a viewer is limited to; none ticked means every group.
+#[component]
+fn GroupPicker(groups: LocalResource<Result<Vec<GroupRef>, ApiFailure>>, chosen: RwSignal<Vec<uuid::Uuid>>) -> impl IntoView {
+    view! {
+        <fieldset class="group-picker" data-testid="group-picker">
+            <legend>"Limit to groups"</legend>
+            <Suspense fallback=|| view! { <span class="muted">"Loading groups…"</span> }>
+                {move || groups.get().map(|r| match r {
+                    Err(e) => view! { <span class="error">{e.message}</span> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <span class="muted">"This org has no groups yet (Groups page)."</span> }.into_any(),
+                    Ok(list) => list.into_iter().map(|g| {
+                        let id = g.id;
+                        view! {
+                            <label class="inline">
+                                <input type="checkbox" name="group" value=id.to_string() prop:checked=move || chosen.with(|c| c.contains(&id))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        chosen.update(|c| { c.retain(|x| *x != id); if on { c.push(id); } });
+                                    }/>
+                                {g.name.clone()}
+                            </label>
+                        }
+                    }).collect_view().into_any(),
+                })}
+            </Suspense>
+            <small class="muted">"None ticked: every group."</small>
+        </fieldset>
+    }
+}
+
+/// A viewer's limit in their People row, and (for admins) changing it.
+#[component]
+fn GroupLimit(member: Member, can_edit: Signal<bool>, on_saved: Callback<()>) -> impl IntoView {
+    let session = use_session();
+    let editing = RwSignal::new(false);
+    let chosen = RwSignal::new(member.group_limit.clone().unwrap_or_default().iter().map(|g| g.id).collect::<Vec<_>>());
+    let text = limit_text(&member.group_limit);
+    let id = member.user.id;
+    let who = member.user.name.clone();
+    let save = move |_| {
+        let org = session.org_header();
+        let body = UpdateMember { group_ids: Some(chosen.get_untracked()), ..Default::default() };
+        let who = who.clone();
+        leptos::task::spawn_local(async move {
+            confirm::outcome(match client::patch::<Member, _>(&format!("/api/v1/users/{id}"), org, &body).await {
+                Ok(m) => Ok(format!("{who} {}.", limit_text(&m.group_limit))),
+                Err(f) => Err(format!("Nothing changed: {}", f.fields.values().next().cloned().unwrap_or(f.message))),
+            });
+            editing.set(false);
+            on_saved.run(());
+        });
+    };
+    view! {
+        <div class="group-limit">
+            <small class="muted" data-testid="member-groups">{text}</small>
+            <Show when=move || can_edit.get() && !editing.get()>
+                <button class="btn small" type="button" data-testid="edit-groups" on:click=move |_| editing.set(true)>"Limit to groups…"</button>
+            </Show>
+            <Show when=move || editing.get()>
+                <GroupPicker groups=org_groups() chosen/>
+                <button class="btn small primary" type="button" data-testid="save-groups" on:click=save.clone()>"Save"</button>
+                <button class="btn small" type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+            </Show>
+        </div>
     }
 }
 
@@ -330,22 +423,28 @@ fn AddPerson(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let role = RwSignal::new("member".to_string());
     let password = RwSignal::new(String::new());
     let failure = RwSignal::new(None::<ApiFailure>);
+    let groups = org_groups();
+    let chosen = RwSignal::new(Vec::<uuid::Uuid>::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Ok(r) = role.get_untracked().parse::<Role>() else { return };
         let pw = password.get_untracked();
-        let body = AddUser { email: email.get_untracked(), name: name.get_untracked(), role: r, password: (!pw.is_empty()).then(|| pw.into()), group_ids: None };
+        let limit = chosen.get_untracked();
+        let group_ids = (r == Role::Viewer && !limit.is_empty()).then_some(limit);
+        let body = AddUser { email: email.get_untracked(), name: name.get_untracked(), role: r, password: (!pw.is_empty()).then(|| pw.into()), group_ids };
         let org = session.org_header();
         leptos::task::spawn_local(async move {
             match client::post::<Member, _>("/api/v1/users", org, &body).await {
                 Ok(m) => {
                     failure.set(None);
-                    confirm::done(format!("Added {} ({}) as {}.", m.user.name, m.user.email, with_article(m.role)));
+                    confirm::done(format!("Added {} ({}) as {}{}.", m.user.name, m.user.email, with_article(m.role),
+                        if m.group_limit.is_some() { format!(" who {}", limit_text(&m.group_limit)) } else { String::new() }));
                     // A fresh form: the next person starts from the default role, not the last one picked.
                     email.set(String::new());
                     name.set(String::new());
                     password.set(String::new());
                     role.set("member".to_string());
+                    chosen.set(Vec::new());
                     on_added();
                 }
                 Err(f) => failure.set(Some(f)),
@@ -368,6 +467,12 @@ fn AddPerson(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 <select name="role" prop:value=move || role.get() on:change=move |ev| role.set(event_target_value(&ev))>{role_options(Role::Member)}</select>
                 {err("role")}
             </label>
+            <Show when=move || role.get() == "viewer">
+                <div class="span-all">
+                    <GroupPicker groups chosen/>
+                    {err("group_ids")}
+                </div>
+            </Show>
             <label>"Password (optional)"
                 <input name="password" type="password" autocomplete="new-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
                 {err("password")}
