@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use crate::http::extract::Json;
-use shared::api::{Asset, AssetQuery, AssetSummary, CreateAsset, Group, GroupBody, ListQuery, MoveAssets, MoveResult, Page, UpdateAsset};
+use shared::api::{Asset, AssetQuery, AssetSummary, CreateAsset, Group, GroupAssets, GroupAssetsResult, GroupBody, ListQuery, MoveAssets, MoveResult, Page, UpdateAsset};
 use crate::notifications::{self, NewNotification};
 use shared::api::{DeliveryStatus, NotificationTarget, Severity};
 use shared::{AssetKind, Role};
@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/assets", get(list_assets).post(create_asset))
         .route("/api/v1/assets/summary", get(summary))
         .route("/api/v1/assets/move", post(move_assets))
+        .route("/api/v1/assets/group", post(group_assets))
         .route("/api/v1/assets/{id}", get(get_asset).patch(update_asset).delete(delete_asset))
         .route("/api/v1/groups", get(list_groups).post(create_group))
         .route("/api/v1/groups/{id}", get(get_group).patch(rename_group).delete(delete_group))
@@ -517,6 +518,64 @@ pub async fn move_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body):
     .await?;
     tx.commit().await?;
     Ok(Json(MoveResult { moved: n as i64, target_org_id: body.target_org_id, groups_cleared }))
+}
+
+#[utoipa::path(post, path = "/api/v1/assets/group", tag = "assets", request_body = GroupAssets, params(("X-Org-Id" = Option<String>, Header, description = "org context")),
+    responses((status = 200, body = GroupAssetsResult), (status = 403, description = "needs member"),
+        (status = 404, description = "an asset or the group isn't in this org; nothing changed"), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
+pub async fn group_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<GroupAssets>) -> Result<Json<GroupAssetsResult>> {
+    let group = match body.group_id {
+        Some(g) => Some(find_group(&state, &ctx, &g.to_string()).await?),
+        None => None,
+    };
+    let member = ctx.member()?;
+    let mut ids: Vec<String> = body.asset_ids.iter().map(|u| u.to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > 1000 {
+        return Err(ApiError::field("asset_ids", "must name 1 to 1000 assets"));
+    }
+    let mut tx = audit::begin(&state.db).await?;
+    let mut sql = Sql::new("SELECT id, name, group_id FROM assets WHERE org_id = ");
+    sql.bind(ctx.org_id()).push(" AND id IN (").in_list(&ids).push(")");
+    let rows = sql.query_as::<(String, String, Option<String>)>().fetch_all(&mut *tx).await?;
+    // Every asset must be here and visible to the caller (a member sees every group).
+    let scope = scope(&state, &ctx).await?;
+    if rows.len() != ids.len() || rows.iter().any(|r| !scope.allows(r.2.as_deref())) {
+        return Err(ApiError::NotFound);
+    }
+    let group_id = group.as_ref().map(|g| g.id.clone());
+    let changing: Vec<&(String, String, Option<String>)> = rows.iter().filter(|r| r.2 != group_id).collect();
+    if !changing.is_empty() {
+        let mut sql = Sql::new("UPDATE assets SET group_id = ");
+        match &group_id {
+            Some(g) => sql.bind(g),
+            None => sql.push("NULL"),
+        };
+        sql.push(", updated_at = ").bind(now_ms());
+        sql.push(" WHERE org_id = ").bind(ctx.org_id()).push(" AND id IN (").in_list(changing.iter().map(|r| r.0.as_str())).push(")");
+        sql.query().execute(&mut *tx).await?;
+        let mut names: Vec<&str> = changing.iter().map(|r| r.1.as_str()).collect();
+        names.sort_unstable();
+        let listed = if names.len() > 20 { format!("{}, …", names[..20].join(", ")) } else { names.join(", ") };
+        let n = changing.len();
+        let assets = if n == 1 { "1 asset".to_string() } else { format!("{n} assets") };
+        let summary = match &group {
+            Some(g) => format!("put {assets} in group {}: {listed}", g.name),
+            None => format!("took {assets} out of their groups: {listed}"),
+        };
+        audit::record(&mut tx, &member.actor(), Event {
+            org_id: Some(ctx.org_id()),
+            action: "asset.group",
+            object_type: "asset",
+            object_id: (n == 1).then_some(changing[0].0.as_str()),
+            summary,
+        })
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Json(GroupAssetsResult { changed: changing.len() as i64, group_id: body.group_id }))
 }
 
 #[derive(sqlx::FromRow)]

@@ -606,6 +606,24 @@ pub struct MoveResult {
     pub groups_cleared: i64,
 }
 
+/// `POST /api/v1/assets/group`: puts all of these assets of the current org into one group
+/// (or takes them out of their groups with `group_id: null`), or none of them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GroupAssets {
+    pub asset_ids: Vec<Uuid>,
+    pub group_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GroupAssetsResult {
+    /// How many assets changed group (assets already there count as not changed).
+    pub changed: i64,
+    pub group_id: Option<Uuid>,
+}
+
 /// `POST /api/v1/org/merge`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

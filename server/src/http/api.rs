@@ -32,7 +32,7 @@ use utoipa::OpenApi;
         crate::invitations::lookup, crate::invitations::accept, crate::mail::list,
         crate::audit::list,
         crate::assets::list_assets, crate::assets::create_asset, crate::assets::summary, crate::assets::get_asset,
-        crate::assets::update_asset, crate::assets::delete_asset, crate::assets::move_assets,
+        crate::assets::update_asset, crate::assets::delete_asset, crate::assets::move_assets, crate::assets::group_assets,
         crate::assets::list_groups, crate::assets::create_group, crate::assets::get_group, crate::assets::rename_group,
         crate::assets::delete_group, crate::merge::merge, crate::import::import, crate::import::tenants::import,
         crate::tree::roots, crate::tree::children,
