@@ -414,9 +414,7 @@ pub fn MspOnly(what: &'static str) -> impl IntoView {
 }
 
 /// "1 open alert", "2 open alerts".
-pub fn plural(n: i64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub use shared::plural;
 
 /// Percent-encodes a query value (letters, digits and `-_.~` pass through).
 pub fn js_encode(s: &str) -> String {

@@ -411,7 +411,7 @@ async fn alert_raised(state: &AppState, ctx: &OrgCtx, tx: &mut crate::db::Tx, na
         org_id: ctx.org_id(),
         target: NotificationTarget::Org,
         title: format!("{name} has {after} open alert{}", if after == 1 { "" } else { "s" }),
-        body: format!("Monitoring reports {after} open alert(s) on {name} in {}.", ctx.org.name),
+        body: format!("Monitoring reports {} on {name} in {}.", shared::plural(after, "open alert", "open alerts"), ctx.org.name),
         severity: Severity::Warning,
         created_by: None,
         about_asset: Some(group_id.map(str::to_string)),
@@ -419,7 +419,7 @@ async fn alert_raised(state: &AppState, ctx: &OrgCtx, tx: &mut crate::db::Tx, na
     .await?;
     let note = match sent.notification.status {
         DeliveryStatus::Held => "; alert notification held for Do Not Disturb".to_string(),
-        DeliveryStatus::Delivered => format!("; alert notification to {} member(s)", sent.notification.recipients),
+        DeliveryStatus::Delivered => format!("; alert notification to {}", shared::plural(sent.notification.recipients, "member", "members")),
     };
     Ok(AlertRaised { note, outbox_ids: sent.outbox_ids })
 }
@@ -505,7 +505,7 @@ pub async fn move_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body):
         action: "asset.move_out",
         object_type: "asset",
         object_id: (n == 1).then_some(ids[0].as_str()),
-        summary: format!("moved {n} asset(s) to {} ({}): {listed}", target.name, target.id),
+        summary: format!("moved {} to {} ({}): {listed}", shared::plural(n as i64, "asset", "assets"), target.name, target.id),
     })
     .await?;
     audit::record(&mut tx, &actor, Event {
@@ -513,7 +513,7 @@ pub async fn move_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body):
         action: "asset.move_in",
         object_type: "asset",
         object_id: (n == 1).then_some(ids[0].as_str()),
-        summary: format!("received {n} asset(s) from {} ({}): {listed}", ctx.org.name, ctx.org.id),
+        summary: format!("received {} from {} ({}): {listed}", shared::plural(n as i64, "asset", "assets"), ctx.org.name, ctx.org.id),
     })
     .await?;
     tx.commit().await?;

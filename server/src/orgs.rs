@@ -695,7 +695,7 @@ async fn drop_tags_below(su: Superuser<'_>, tx: &mut crate::db::Tx, org_id: &str
             action: "org.untag",
             object_type: "org",
             object_id: Some(org_id),
-            summary: format!("removed {} tag(s) of the old MSP: {org_name} moved to another MSP", done.rows_affected()),
+            summary: format!("removed {} of the old MSP: {org_name} moved to another MSP", shared::plural(done.rows_affected() as i64, "tag", "tags")),
         })
         .await?;
     }

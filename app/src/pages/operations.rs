@@ -139,7 +139,7 @@ fn Schedules() -> impl IntoView {
                         </select>{field_error(errors, "group_ids")}
                     </label>
                 </div>
-                <p class="muted">{move || format!("{} computer(s), {} group(s) targeted", chosen_assets.get().len(), chosen_groups.get().len())}</p>
+                <p class="muted">{move || format!("{}, {} targeted", crate::layout::plural(chosen_assets.get().len() as i64, "computer", "computers"), crate::layout::plural(chosen_groups.get().len() as i64, "group", "groups"))}</p>
                 <button class="btn primary" on:click=create>"Add schedule"</button>
                 {move || errors.get().filter(|e| e.fields.is_empty()).map(|e| view! { <p class="error">{e.message}</p> })}
             </Show>
@@ -322,7 +322,7 @@ fn SendNotification() -> impl IntoView {
             {move || errors.get().filter(|e| e.fields.is_empty()).map(|e| view! { <p class="error">{e.message}</p> })}
             {move || sent.get().map(|n| view! {
                 <p class="notice" data-testid="notify-result">{match n.status {
-                    DeliveryStatus::Delivered => format!("Delivered to {} inbox(es); {} mail(s) queued.", n.recipients, n.mails),
+                    DeliveryStatus::Delivered => format!("Delivered to {}; {} queued.", crate::layout::plural(n.recipients, "inbox", "inboxes"), crate::layout::plural(n.mails, "mail", "mails")),
                     DeliveryStatus::Held => format!("Held by Do Not Disturb until {}; it will be delivered then.", n.held_until.unwrap_or_default()),
                 }}</p>
             })}
