@@ -54,7 +54,7 @@ test('a group-limited viewer made in the UI sees only their group and no action 
   const seen = await kim.$$eval('[data-testid=assets-table] tbody tr td.primary a', (as) => as.map((a) => a.textContent).sort());
   assert.deepEqual(seen, [...chosen].sort());
   // Nothing they can't do is offered.
-  for (const hidden of ['[data-testid=new-asset]', '[data-testid=move-assets]', '[data-testid=group-assets]', '[data-testid=assets-table] input[type=checkbox]',
+  for (const hidden of ['[data-testid=asset-add]', '[data-testid=move-assets]', '[data-testid=group-assets]', '[data-testid=assets-table] input[type=checkbox]',
     'nav a[href="/import"]', 'nav a[href="/merge"]', 'nav a[href="/audit"]']) {
     assert.equal(await kim.$(hidden), null, `${hidden} is not shown to the viewer`);
   }

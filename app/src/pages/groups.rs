@@ -62,13 +62,11 @@ pub fn GroupsPage() -> impl IntoView {
                             let id = g.id;
                             let for_delete = g.clone();
                             let name = g.name.clone();
+                            let shown_name = g.name.clone();
                             view! {
                                 <tr data-group=g.name.clone()>
                                     <td class="primary">
-                                        <Show when=move || renaming.get() == Some(id) fallback={
-                                            let name = name.clone();
-                                            move || view! { <span>{name.clone()}</span> }
-                                        }>
+                                        <Show when=move || renaming.get() == Some(id) fallback=move || view! { <span>{shown_name.clone()}</span> }>
                                             <RenameGroup id name=name.clone() on_done=Callback::new(move |_| { renaming.set(None); reload(); })/>
                                         </Show>
                                     </td>
