@@ -154,7 +154,7 @@ pub fn ConfirmHost() -> impl IntoView {
         <dialog class="confirm" node_ref=dialog role="alertdialog" aria-modal="true" aria-labelledby="confirm-title"
             aria-describedby="confirm-detail" data-testid="confirm"
             // Escape: the browser fires `cancel`; treat it as "no" and keep the closing in our hands.
-            on:cancel=move |ev| { ev.prevent_default(); answer(false); }
+            on:cancel=move |ev: leptos::ev::Event| { ev.prevent_default(); answer(false); }
             on:keydown=keep_focus>
             <h2 id="confirm-title">{move || state.question.with(|q| q.as_ref().map(|q| q.title.clone()))}</h2>
             <p id="confirm-detail" data-testid="confirm-detail">{move || state.question.with(|q| q.as_ref().map(|q| q.detail.clone()))}</p>

@@ -178,9 +178,9 @@ fn CustomerPanel(customer: OrgEntry, on_changed: impl Fn() + Copy + Send + Sync 
             }
         });
     };
-    let customer_name = customer.name.clone();
+    let customer_name = StoredValue::new(customer.name.clone());
     let revoke = move |user: uuid::Uuid, who: String| {
-        let customer_name = customer_name.clone();
+        let customer_name = customer_name.get_value();
         confirm::ask(
             format!("Revoke {who}'s delegated access to {customer_name}?"),
             format!("{who} can no longer administer {customer_name} (unless another grant lets them)."),
