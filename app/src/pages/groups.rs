@@ -6,7 +6,7 @@ use crate::confirm;
 use crate::layout::{plural, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{Group, GroupBody, Page};
+use shared::api::{Group, GroupBody};
 use uuid::Uuid;
 
 #[component]
@@ -18,7 +18,7 @@ pub fn GroupsPage() -> impl IntoView {
     let groups = LocalResource::new(move || {
         let org = session.org_header();
         version.get();
-        async move { client::get::<Page<Group>>("/api/v1/groups?limit=500", org).await }
+        async move { client::assets::groups(org, &client::assets::first(500)).await }
     });
     let reload = move || version.update(|v| *v += 1);
     let renaming = RwSignal::new(None::<Uuid>);
@@ -36,7 +36,7 @@ pub fn GroupsPage() -> impl IntoView {
                 let (org, name) = (session.org_header(), name.clone());
                 let id = g.id;
                 leptos::task::spawn_local(async move {
-                    confirm::outcome(match client::delete(&format!("/api/v1/groups/{id}"), org).await {
+                    confirm::outcome(match client::assets::delete_group(org, id).await {
                         Ok(_) => Ok(format!("The group {name} is deleted.")),
                         Err(f) => Err(format!("{name} was not deleted: {}", f.message)),
                     });
@@ -102,7 +102,7 @@ fn NewGroup(on_created: Callback<()>) -> impl IntoView {
         let body = GroupBody { name: name.get_untracked() };
         let org = session.org_header();
         leptos::task::spawn_local(async move {
-            match client::post::<Group, _>("/api/v1/groups", org, &body).await {
+            match client::assets::create_group(org, &body).await {
                 Ok(g) => {
                     failure.set(None);
                     name.set(String::new());
@@ -136,7 +136,7 @@ fn RenameGroup(id: Uuid, name: String, on_done: Callback<()>) -> impl IntoView {
         let org = session.org_header();
         let old = name.clone();
         leptos::task::spawn_local(async move {
-            match client::patch::<Group, _>(&format!("/api/v1/groups/{id}"), org, &body).await {
+            match client::assets::rename_group(org, id, &body).await {
                 Ok(g) => {
                     confirm::done(format!("Renamed {old} to {}.", g.name));
                     on_done.run(());

@@ -2,10 +2,10 @@
 //! directly, invitations (invite, resend, revoke) and the outbox of mails not sent by SMTP.
 use crate::client::{self, ApiFailure};
 use crate::confirm;
-use crate::layout::{js_encode, use_session};
+use crate::layout::use_session;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{AddUser, CreateInvitation, Group, GroupRef, Invitation, InvitationCreated, Member, OutboxMail, Page, UpdateMember};
+use shared::api::{AddUser, CreateInvitation, GroupRef, InvitationCreated, ListQuery, Member, UpdateMember};
 use shared::{Role, UserStatus};
 
 fn short_time(t: &str) -> String {
@@ -39,17 +39,17 @@ pub fn PeoplePage() -> impl IntoView {
     let my_id = move || session.me.get().map(|m| m.user.id);
     let org_name = move || session.current.with_untracked(|c| c.as_ref().map(|c| c.org.name.clone()).unwrap_or_default());
     let people = LocalResource::new(move || {
-        let q = js_encode(&query.get());
+        let q = ListQuery { limit: Some(200), q: client::non_empty(query.get()), ..Default::default() };
         let org = session.org_header();
         version.get();
-        async move { client::get::<Page<Member>>(&format!("/api/v1/users?limit=200&q={q}"), org).await }
+        async move { client::people::members(org, &q).await }
     });
     let reload = move || version.update(|v| *v += 1);
     // Every change says how it ended in the one flash area, and the table shows the truth after.
     let change = move |id: uuid::Uuid, body: UpdateMember, success: String| {
         let org = session.org_header();
         leptos::task::spawn_local(async move {
-            confirm::outcome(match client::patch::<Member, _>(&format!("/api/v1/users/{id}"), org, &body).await {
+            confirm::outcome(match client::people::update(org, id, &body).await {
                 Ok(_) => Ok(success),
                 Err(f) => Err(format!("Nothing changed: {}", f.fields.values().next().cloned().unwrap_or(f.message))),
             });
@@ -95,7 +95,7 @@ pub fn PeoplePage() -> impl IntoView {
             let org_header = session.org_header();
             let (who, org) = (who.clone(), org.clone());
             leptos::task::spawn_local(async move {
-                confirm::outcome(match client::delete(&format!("/api/v1/users/{id}"), org_header).await {
+                confirm::outcome(match client::people::remove(org_header, id).await {
                     Ok(_) => Ok(format!("{who} was removed from {org}.")),
                     Err(f) => Err(format!("{who} was not removed: {}", f.fields.values().next().cloned().unwrap_or(f.message))),
                 });
@@ -181,7 +181,7 @@ fn org_groups() -> LocalResource<Result<Vec<GroupRef>, ApiFailure>> {
     LocalResource::new(move || {
         let org = session.org_header();
         async move {
-            client::get::<Page<Group>>("/api/v1/groups?limit=500", org)
+            client::assets::groups(org, &client::assets::first(500))
                 .await
                 .map(|p| p.items.into_iter().map(|g| GroupRef { id: g.id, name: g.name }).collect())
         }
@@ -241,7 +241,7 @@ fn GroupLimit(member: Member, can_edit: Signal<bool>, on_saved: Callback<()>) ->
         let body = UpdateMember { group_ids: Some(chosen.get_untracked()), ..Default::default() };
         let who = who.clone();
         leptos::task::spawn_local(async move {
-            confirm::outcome(match client::patch::<Member, _>(&format!("/api/v1/users/{id}"), org, &body).await {
+            confirm::outcome(match client::people::update(org, id, &body).await {
                 Ok(m) => Ok(format!("{who} {}.", limit_text(&m.group_limit))),
                 Err(f) => Err(format!("Nothing changed: {}", f.fields.values().next().cloned().unwrap_or(f.message))),
             });
@@ -283,12 +283,12 @@ fn Invitations(on_changed: impl Fn() + Copy + Send + Sync + 'static) -> impl Int
     let pending = LocalResource::new(move || {
         let org = session.org_header();
         version.get();
-        async move { client::get::<Page<Invitation>>("/api/v1/invitations?limit=200", org).await }
+        async move { client::people::invitations(org, &client::assets::first(200)).await }
     });
     let outbox = LocalResource::new(move || {
         let org = session.org_header();
         version.get();
-        async move { client::get::<Page<OutboxMail>>("/api/v1/outbox?limit=50", org).await }
+        async move { client::people::outbox(org, &client::assets::first(50)).await }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -296,7 +296,7 @@ fn Invitations(on_changed: impl Fn() + Copy + Send + Sync + 'static) -> impl Int
         let body = CreateInvitation { email: email.get_untracked(), role: r };
         let org = session.org_header();
         leptos::task::spawn_local(async move {
-            match client::post::<InvitationCreated, _>("/api/v1/invitations", org, &body).await {
+            match client::people::invite(org, &body).await {
                 Ok(created) => {
                     failure.set(None);
                     email.set(String::new());
@@ -312,7 +312,7 @@ fn Invitations(on_changed: impl Fn() + Copy + Send + Sync + 'static) -> impl Int
     let resend = move |id: uuid::Uuid| {
         let org = session.org_header();
         leptos::task::spawn_local(async move {
-            match client::post::<InvitationCreated, _>(&format!("/api/v1/invitations/{id}/resend"), org, &serde_json::json!({})).await {
+            match client::people::resend(org, id).await {
                 Ok(created) => link.set(Some(created)),
                 Err(f) => failure.set(Some(f)),
             }
@@ -329,7 +329,7 @@ fn Invitations(on_changed: impl Fn() + Copy + Send + Sync + 'static) -> impl Int
                 let org = session.org_header();
                 let to = to.clone();
                 leptos::task::spawn_local(async move {
-                    confirm::outcome(match client::delete(&format!("/api/v1/invitations/{id}"), org).await {
+                    confirm::outcome(match client::people::revoke_invitation(org, id).await {
                         Ok(_) => Ok(format!("The invitation for {to} is revoked.")),
                         Err(f) => Err(format!("The invitation for {to} was not revoked: {}", f.message)),
                     });
@@ -434,7 +434,7 @@ fn AddPerson(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
         let body = AddUser { email: email.get_untracked(), name: name.get_untracked(), role: r, password: (!pw.is_empty()).then(|| pw.into()), group_ids };
         let org = session.org_header();
         leptos::task::spawn_local(async move {
-            match client::post::<Member, _>("/api/v1/users", org, &body).await {
+            match client::people::add(org, &body).await {
                 Ok(m) => {
                     failure.set(None);
                     confirm::done(format!("Added {} ({}) as {}{}.", m.user.name, m.user.email, with_article(m.role),
