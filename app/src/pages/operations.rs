@@ -72,12 +72,17 @@ fn Schedules() -> impl IntoView {
             }
         });
     };
-    let remove = move |id: Uuid| {
-        let org = session.org_header();
-        leptos::task::spawn_local(async move {
-            if client::operations::delete_schedule(org, id).await.is_ok() {
+    let remove = move |id: Uuid, name: String| {
+        crate::confirm::ask(format!("Delete the schedule {name}?"), format!("{name} stops; its assets and groups keep their other schedules."), "Delete schedule", move || {
+            let org = session.org_header();
+            let name = name.clone();
+            leptos::task::spawn_local(async move {
+                crate::confirm::outcome(match client::operations::delete_schedule(org, id).await {
+                    Ok(_) => Ok(format!("The schedule {name} is deleted.")),
+                    Err(f) => Err(format!("{name} was not deleted: {}", f.message)),
+                });
                 version.update(|v| *v += 1);
-            }
+            });
         });
     };
     let pick = |list: RwSignal<Vec<Uuid>>, ev: leptos::ev::Event| {
@@ -95,6 +100,7 @@ fn Schedules() -> impl IntoView {
                             <tbody>
                                 {p.items.into_iter().map(|s| {
                                     let id = s.id;
+                                    let name = s.name.clone();
                                     let targets: Vec<String> = s.groups.iter().map(|g| format!("group {}", g.name)).chain(s.assets.iter().map(|a| a.name.clone())).collect();
                                     view! {
                                         <tr>
@@ -102,7 +108,10 @@ fn Schedules() -> impl IntoView {
                                             <td>{format!("{:?}", s.frequency).to_lowercase()}</td>
                                             <td>{format!("{}–{}", s.window_start, s.window_end)}</td>
                                             <td>{if targets.is_empty() { "—".to_string() } else { targets.join(", ") }}</td>
-                                            <td><Show when=can_edit><button class="btn ghost small" on:click=move |_| remove(id)>"Delete"</button></Show></td>
+                                            <td><Show when=can_edit><button class="btn ghost small" type="button" on:click={
+                                                let name = name.clone();
+                                                move |_| remove(id, name.clone())
+                                            }>"Delete"</button></Show></td>
                                         </tr>
                                     }
                                 }).collect_view()}
@@ -171,12 +180,17 @@ fn Deployments() -> impl IntoView {
             }
         });
     };
-    let remove = move |id: Uuid| {
-        let org = session.org_header();
-        leptos::task::spawn_local(async move {
-            if client::operations::delete_deployment(org, id).await.is_ok() {
+    let remove = move |id: Uuid, name: String| {
+        crate::confirm::ask(format!("Delete the deployment {name}?"), format!("{name} is no longer offered here (nor to child tenants that inherit it)."), "Delete deployment", move || {
+            let org = session.org_header();
+            let name = name.clone();
+            leptos::task::spawn_local(async move {
+                crate::confirm::outcome(match client::operations::delete_deployment(org, id).await {
+                    Ok(_) => Ok(format!("The deployment {name} is deleted.")),
+                    Err(f) => Err(format!("{name} was not deleted: {}", f.message)),
+                });
                 version.update(|v| *v += 1);
-            }
+            });
         });
     };
     view! {
@@ -189,13 +203,17 @@ fn Deployments() -> impl IntoView {
                             <tbody>
                                 {p.items.into_iter().map(|d| {
                                     let id = d.id;
+                                    let name = d.name.clone();
                                     let own = !d.inherited;
                                     view! {
                                         <tr>
                                             <td>{d.name.clone()}{d.inheritable.then(|| view! { <span class="badge child">"inherited by children"</span> })}</td>
                                             <td><code>{d.package.clone()}</code></td>
                                             <td>{if d.inherited { format!("inherited from {}", d.org_name) } else { "this tenant".into() }}</td>
-                                            <td><Show when=move || own && is_admin()><button class="btn ghost small" on:click=move |_| remove(id)>"Delete"</button></Show></td>
+                                            <td><Show when=move || own && is_admin()><button class="btn ghost small" type="button" on:click={
+                                                let name = name.clone();
+                                                move |_| remove(id, name.clone())
+                                            }>"Delete"</button></Show></td>
                                         </tr>
                                     }
                                 }).collect_view()}
