@@ -68,8 +68,8 @@ fn OpenOnOwnHost(org: uuid::Uuid, name: String) -> impl IntoView {
         });
     };
     view! {
-        <button class="open-host" type="button" data-testid="open-host" aria-label=format!("Open {name} on its own URL") on:click=open>
-            "Open on its own URL ↗"
+        <button class="open-host" type="button" data-testid="open-host" on:click=open>
+            "Open on its own URL" <span class="visually-hidden">{format!(" ({name})")}</span> " ↗"
         </button>
     }
 }
