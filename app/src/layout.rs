@@ -18,8 +18,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// The org the pages act in, as loaded (the one the banner names): pages render only once
+    /// it is, and a switch reaches them only when the new org has loaded — so a request never
+    /// goes to one org while the page still shows another's figures and rights.
     pub fn org_header(&self) -> Option<String> {
-        client::org_header(self.org.get())
+        client::org_header(self.current.with(|c| c.as_ref().map(|c| c.org.id)))
     }
 }
 
@@ -32,6 +35,14 @@ pub fn Shell() -> impl IntoView {
     let session = Session { me: RwSignal::new(None), org: RwSignal::new(None), current: RwSignal::new(None), not_found: RwSignal::new(false) };
     provide_context(session);
     provide_context(crate::pages::inbox::InboxVersion(RwSignal::new(0)));
+    crate::confirm::provide();
+    // The navigation on a phone: folded away until the menu button opens it.
+    let menu_open = RwSignal::new(false);
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
     let me = LocalResource::new(|| client::get::<Me>("/api/v1/me", None));
     Effect::new(move |_| {
         match me.get() {
@@ -86,6 +97,10 @@ pub fn Shell() -> impl IntoView {
     view! {
         <div class="app">
             <header class="topbar">
+                <button class="menu-button" type="button" data-testid="menu-button" aria-controls="sidenav"
+                    aria-expanded=move || menu_open.get().to_string() on:click=move |_| menu_open.update(|o| *o = !*o)>
+                    <span aria-hidden="true">"☰"</span>" Menu"
+                </button>
                 <a class="brand" href="/">"Tenantry"</a>
                 <OrgSwitcher/>
                 <div class="spacer"></div>
@@ -98,7 +113,7 @@ pub fn Shell() -> impl IntoView {
                     <button class="btn ghost" on:click=sign_out data-testid="sign-out">"Sign out"</button>
                 </Show>
             </header>
-            <nav class="sidenav">
+            <nav class="sidenav" id="sidenav" aria-label="Main" class:open=move || menu_open.get()>
                 <A href="/">"Portal"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.overview)>
                     <A href="/overview">"Overview"</A>
@@ -109,6 +124,7 @@ pub fn Shell() -> impl IntoView {
                 </Show>
                 <A href="/organizations">"Organizations"</A>
                 <A href="/assets">"Assets"</A>
+                <A href="/groups">"Groups"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.edit_assets)>
                     <A href="/import">"Import"</A>
                 </Show>
@@ -132,9 +148,12 @@ pub fn Shell() -> impl IntoView {
                 <ContextBanner/>
                 <Show when=move || session.me.get().is_some() fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     <Show when=move || !session.not_found.get() fallback=crate::pages::NotFound>
-                        <Outlet/>
+                        <Show when=move || session.current.get().is_some() fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                            <Outlet/>
+                        </Show>
                     </Show>
                 </Show>
+                <crate::confirm::ConfirmHost/>
             </main>
         </div>
     }
@@ -152,6 +171,16 @@ fn ContextBanner() -> impl IntoView {
                     "Acting in " <strong data-testid="context-org">{c.org.name.clone()}</strong>
                     " (" {c.org.kind.to_string()} ") as " <strong>{c.role.to_string()}</strong>
                     {outside.then(|| view! { <span>" — on behalf of " <strong>{c.home_org_name.clone()}</strong></span> })}
+                    {c.group_limit.clone().map(|groups| view! {
+                        <span data-testid="banner-groups">
+                            {if groups.is_empty() {
+                                " — limited to groups that no longer exist, so no assets are shown".to_string()
+                            } else {
+                                format!(" — you see only {}: {}", if groups.len() == 1 { "the group" } else { "the groups" },
+                                    groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(", "))
+                            }}
+                        </span>
+                    })}
                 </div>
             }
         })
@@ -159,7 +188,10 @@ fn ContextBanner() -> impl IntoView {
 }
 
 /// The org switcher: home first, then alphabetical; search runs on the server, so it stays
-/// instant with thousands of orgs; arrows, Enter and Escape work.
+/// instant with thousands of orgs. An ARIA combobox: the button opens a panel whose search box
+/// (`role=combobox`) owns the list (`role=listbox`); arrows move the active option
+/// (`aria-activedescendant`), Enter picks it, Escape or a click outside closes the panel and
+/// gives focus back to the button. The org acted in now is marked in the list.
 ///
 /// Every list shown carries the query it answers. An answer that arrives for a query that is
 /// no longer typed is dropped, and Enter pressed before the answer for what is typed now has
@@ -174,13 +206,24 @@ fn OrgSwitcher() -> impl IntoView {
     let shown = RwSignal::new(None::<(String, Result<Vec<OrgEntry>, ApiFailure>)>);
     // Enter was pressed while the list on screen belonged to an older query.
     let enter_pending = RwSignal::new(false);
+    let root = NodeRef::<leptos::html::Div>::new();
+    let button = NodeRef::<leptos::html::Button>::new();
+    let search = NodeRef::<leptos::html::Input>::new();
+    let close = move |give_focus_back: bool| {
+        open.set(false);
+        enter_pending.set(false);
+        query.set(String::new());
+        if give_focus_back {
+            if let Some(b) = button.get_untracked() {
+                let _ = b.focus();
+            }
+        }
+    };
     let choose = move |entry: OrgEntry| {
         let id = (!entry.is_home).then_some(entry.id);
         client::store_org(id);
         session.org.set(id);
-        open.set(false);
-        enter_pending.set(false);
-        query.set(String::new());
+        close(true);
     };
     let pick_highlighted = move || {
         let entry = shown.with_untracked(|s| match s {
@@ -212,11 +255,34 @@ fn OrgSwitcher() -> impl IntoView {
             }
         });
     });
+    // The search box gets focus as soon as the panel is there.
+    Effect::new(move |_| {
+        if let Some(input) = search.get() {
+            let _ = input.focus();
+        }
+    });
+    // A click anywhere outside the switcher closes it.
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let handle = window_event_listener(leptos::ev::mousedown, move |ev| {
+            if !open.get_untracked() {
+                return;
+            }
+            let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+            let inside = root.get_untracked().is_some_and(|r| r.contains(target.as_ref()));
+            if !inside {
+                close(false);
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
     let fresh = move || shown.with(|s| s.as_ref().is_some_and(|(q, _)| query.with(|now| now == q)));
     let items = move || shown.with(|s| match s {
         Some((_, Ok(list))) => list.clone(),
         _ => Vec::new(),
     });
+    let current_id = move || session.current.with(|c| c.as_ref().map(|c| c.org.id));
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let len = shown.with_untracked(|s| match s {
             Some((_, Ok(list))) => list.len(),
@@ -231,6 +297,14 @@ fn OrgSwitcher() -> impl IntoView {
                 ev.prevent_default();
                 highlighted.update(|h| *h = h.saturating_sub(1));
             }
+            "Home" if len > 0 => {
+                ev.prevent_default();
+                highlighted.set(0);
+            }
+            "End" if len > 0 => {
+                ev.prevent_default();
+                highlighted.set(len - 1);
+            }
             "Enter" => {
                 ev.prevent_default();
                 if fresh() {
@@ -240,26 +314,45 @@ fn OrgSwitcher() -> impl IntoView {
                 }
             }
             "Escape" => {
-                enter_pending.set(false);
-                open.set(false);
+                ev.prevent_default();
+                close(true);
             }
             _ => {}
         }
     };
+    let has_options = move || fresh() && !items().is_empty();
     view! {
-        <div class="switcher">
-            <button class="switcher-button" data-testid="org-switcher" on:click=move |_| { open.update(|o| *o = !*o); highlighted.set(0); enter_pending.set(false); }>
-                {move || session.current.get().map(|c| c.org.name.clone()).unwrap_or_else(|| "Choose org".into())}
-                <span class="caret">"▾"</span>
+        <div class="switcher" node_ref=root>
+            <button class="switcher-button" type="button" node_ref=button data-testid="org-switcher"
+                aria-haspopup="listbox" aria-expanded=move || open.get().to_string() aria-controls="org-switcher-panel"
+                on:click=move |_| {
+                    let now_open = !open.get_untracked();
+                    open.set(now_open);
+                    highlighted.set(0);
+                    enter_pending.set(false);
+                    if !now_open {
+                        query.set(String::new());
+                    }
+                }
+                on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Escape" && open.get_untracked() { close(true) }>
+                <span class="switcher-label">
+                    <span class="visually-hidden">"Acting in: "</span>
+                    {move || session.current.get().map(|c| c.org.name.clone()).unwrap_or_else(|| "Choose org".into())}
+                </span>
+                <span class="caret" aria-hidden="true">"▾"</span>
             </button>
             <Show when=move || open.get()>
-                <div class="switcher-panel">
-                    <input class="switcher-search" placeholder="Search orgs…" autofocus=true data-testid="org-search"
+                <div class="switcher-panel" id="org-switcher-panel">
+                    <input class="switcher-search" type="search" placeholder="Search orgs…" data-testid="org-search" node_ref=search
+                        role="combobox" aria-label="Search organizations" aria-autocomplete="list" aria-controls="org-results"
+                        aria-expanded=move || has_options().to_string()
+                        aria-activedescendant=move || has_options().then(|| format!("org-option-{}", highlighted.get()))
+                        autocomplete="off"
                         prop:value=move || query.get()
                         on:input=move |ev| { query.set(event_target_value(&ev)); highlighted.set(0); }
                         on:keydown=on_key/>
                     // `data-query` names the query the listed orgs answer; `aria-busy` says a newer one is on its way.
-                    <ul role="listbox" data-testid="org-results" class:stale=move || !fresh()
+                    <ul role="listbox" id="org-results" aria-label="Organizations" data-testid="org-results" class:stale=move || !fresh()
                         data-query=move || shown.with(|s| s.as_ref().map(|(q, _)| q.clone()))
                         aria-busy=move || (!fresh()).to_string()>
                         {move || {
@@ -270,16 +363,23 @@ fn OrgSwitcher() -> impl IntoView {
                                     Some(Some(message)) => message,
                                     _ => "No org matches".to_string(),
                                 };
-                                return view! { <li class="muted empty">{text}</li> }.into_any();
+                                return view! { <li class="muted empty" role="presentation">{text}</li> }.into_any();
                             }
+                            let current = current_id();
                             list.into_iter().enumerate().map(|(i, e)| {
                                 let entry = e.clone();
+                                let is_current = current == Some(e.id);
                                 view! {
-                                    <li class="switcher-item" role="option" class:active=move || highlighted.get() == i
+                                    <li class="switcher-item" role="option" id=format!("org-option-{i}") class:active=move || highlighted.get() == i
+                                        class:current=is_current aria-current=is_current.then_some("true")
                                         aria-selected=move || (highlighted.get() == i).to_string()
-                                        on:mousedown=move |_| choose(entry.clone())>
+                                        on:mousemove=move |_| if highlighted.get_untracked() != i { highlighted.set(i) }
+                                        on:mousedown=move |ev| { ev.prevent_default(); choose(entry.clone()) }>
                                         <span class="name">{e.name.clone()}</span>
-                                        <span class="meta">{if e.is_home { "home".to_string() } else { e.kind.to_string() }} " · " {e.role.to_string()}</span>
+                                        <span class="meta">
+                                            {is_current.then(|| view! { <span class="current-mark">"✓ current · "</span> })}
+                                            {if e.is_home { "home".to_string() } else { e.kind.to_string() }} " · " {e.role.to_string()}
+                                        </span>
                                     </li>
                                 }
                             }).collect_view().into_any()
@@ -291,10 +391,33 @@ fn OrgSwitcher() -> impl IntoView {
     }
 }
 
-/// "1 open alert", "2 open alerts".
-pub fn plural(n: i64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+/// What a page that exists only for MSPs shows while acting in a customer: what it is for,
+/// and the way back to the home org.
+#[component]
+pub fn MspOnly(what: &'static str) -> impl IntoView {
+    let session = use_session();
+    let back = move |_| {
+        client::store_org(None);
+        session.org.set(None);
+    };
+    move || {
+        session.current.get().map(|c| {
+            let home = c.home_org_name.clone();
+            view! {
+                <div class="card" data-testid="msp-only">
+                    <h1>{what}</h1>
+                    <p>{format!("This page is for MSP orgs; you are acting in {} ({}).", c.org.name, c.org.kind)}</p>
+                    {(c.org.kind != shared::OrgKind::Msp || c.acting_from_outside).then(|| view! {
+                        <button class="btn primary" type="button" data-testid="back-home" on:click=back>{format!("Back to {home}")}</button>
+                    })}
+                </div>
+            }
+        })
+    }
 }
+
+/// "1 open alert", "2 open alerts".
+pub use shared::plural;
 
 pub use crate::client::encode as js_encode;
 

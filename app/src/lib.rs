@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 pub mod client;
 pub mod components;
+mod confirm;
 mod layout;
 mod pages;
 mod webauthn;
@@ -52,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("organizations") view=pages::tree::OrganizationsPage/>
                     <Route path=path!("assets") view=pages::assets::AssetsPage/>
                     <Route path=path!("assets/:id") view=pages::asset_detail::AssetDetailPage/>
+                    <Route path=path!("groups") view=pages::groups::GroupsPage/>
                     <Route path=path!("import") view=pages::import::ImportPage/>
                     <Route path=path!("merge") view=pages::merge::MergePage/>
                     <Route path=path!("settings") view=pages::settings::SettingsPage/>

@@ -268,7 +268,7 @@ pub async fn release_held(db: &Db, now: i64) -> Result<Vec<String>, sqlx::Error>
             action: "notification.release",
             object_type: "notification",
             object_id: Some(&id),
-            summary: format!("Do Not Disturb ended: delivered \"{}\" to {count} member(s)", crate::settings::truncate(&title, 100)),
+            summary: format!("Do Not Disturb ended: delivered \"{}\" to {}", crate::settings::truncate(&title, 100), shared::plural(count as i64, "member", "members")),
         })
         .await?;
         tx.commit().await?;
@@ -360,7 +360,7 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
     let n = &sent.notification;
     let outcome = match n.status {
         DeliveryStatus::Held => format!("held for Do Not Disturb until {}", n.held_until.as_deref().unwrap_or("")),
-        DeliveryStatus::Delivered => format!("delivered to {} recipient(s), {} mail(s)", n.recipients, n.mails),
+        DeliveryStatus::Delivered => format!("delivered to {}, {}", shared::plural(n.recipients, "recipient", "recipients"), shared::plural(n.mails, "mail", "mails")),
     };
     audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(org_id),

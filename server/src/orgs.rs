@@ -694,7 +694,7 @@ async fn drop_tags_below(su: Superuser<'_>, tx: &mut crate::db::Tx, org_id: &str
             action: "org.untag",
             object_type: "org",
             object_id: Some(org_id),
-            summary: format!("removed {} tag(s) of the old MSP: {org_name} moved to another MSP", done.rows_affected()),
+            summary: format!("removed {} of the old MSP: {org_name} moved to another MSP", shared::plural(done.rows_affected() as i64, "tag", "tags")),
         })
         .await?;
     }
@@ -706,6 +706,20 @@ async fn drop_tags_below(su: Superuser<'_>, tx: &mut crate::db::Tx, org_id: &str
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn current_org(State(state): State<AppState>, ctx: OrgCtx) -> Result<Json<CurrentOrg>> {
     let home = load_org_api(&state.db, &ctx.caller.user.home_org_id).await?;
+    // A group-limited viewer's banner names their groups.
+    let group_limit = match crate::assets::scope(&state, &ctx).await? {
+        crate::access::GroupScope::All => None,
+        crate::access::GroupScope::Only(ids) => {
+            let mut sql = crate::db::sql::Sql::new("SELECT id, name FROM asset_groups WHERE org_id = ");
+            sql.bind(ctx.org_id()).push(" AND id IN (").in_list(&ids).push(") ORDER BY lower(name), id");
+            let rows = sql.query_as::<(String, String)>().fetch_all(&state.db.pool).await?;
+            let mut groups = Vec::with_capacity(rows.len());
+            for (id, name) in rows {
+                groups.push(shared::api::GroupRef { id: crate::db::decode("asset_groups.id", &id)?, name });
+            }
+            Some(groups)
+        }
+    };
     Ok(Json(CurrentOrg {
         org: ctx.org.to_api(ctx.path.effective_domain()),
         role: ctx.role,
@@ -713,6 +727,7 @@ pub async fn current_org(State(state): State<AppState>, ctx: OrgCtx) -> Result<J
         home_org_id: home.id,
         home_org_name: home.name,
         can: ctx.capabilities(),
+        group_limit,
     }))
 }
 

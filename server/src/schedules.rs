@@ -224,12 +224,12 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
         object_type: "schedule",
         object_id: Some(&id),
         summary: format!(
-            "created {} schedule {name} ({}–{}) for {} asset(s) and {} group(s)",
+            "created {} schedule {name} ({}–{}) for {} and {}",
             frequency.as_str(),
             start.as_deref().unwrap_or(""),
             end.as_deref().unwrap_or(""),
-            assets.len(),
-            groups.len()
+            shared::plural(assets.len() as i64, "asset", "assets"),
+            shared::plural(groups.len() as i64, "group", "groups")
         ),
     })
     .await?;
@@ -285,10 +285,10 @@ pub async fn update(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<S
         new.as_ref().is_none_or(|n| *n == ids(&old.iter().map(|t| t.id).collect::<Vec<_>>()))
     };
     if !same(&assets, &current.assets) {
-        changes.push(format!("{} target asset(s)", assets.as_ref().map_or(0, Vec::len)));
+        changes.push(shared::plural(assets.as_ref().map_or(0, Vec::len) as i64, "target asset", "target assets"));
     }
     if !same(&groups, &current.groups) {
-        changes.push(format!("{} target group(s)", groups.as_ref().map_or(0, Vec::len)));
+        changes.push(shared::plural(groups.as_ref().map_or(0, Vec::len) as i64, "target group", "target groups"));
     }
     if changes.is_empty() {
         return Ok(Json(current));

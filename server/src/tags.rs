@@ -146,7 +146,7 @@ pub async fn remove(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<S
     for user in &scoped {
         revoke_orphaned_invitations(&mut tx, &admin.actor(), admin.org_id(), user).await?;
     }
-    let ended = if scopes > 0 { format!("; {scopes} technician scope(s) on it ended") } else { String::new() };
+    let ended = if scopes > 0 { format!("; {} on it ended", shared::plural(scopes as i64, "technician scope", "technician scopes")) } else { String::new() };
     audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(admin.org_id()),
         action: "tag.delete",

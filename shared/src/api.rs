@@ -73,6 +73,18 @@ pub struct CurrentOrg {
     pub home_org_name: String,
     /// What the caller may do here, decided once by the server.
     pub can: Capabilities,
+    /// A group-limited viewer's groups here (they see only these and their assets); absent
+    /// when the caller sees every group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_limit: Option<Vec<GroupRef>>,
+}
+
+/// A group of assets named by id and name (e.g. in a viewer's limit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GroupRef {
+    pub id: Uuid,
+    pub name: String,
 }
 
 /// What the caller may do in the current org, computed once by the server from the access
@@ -282,6 +294,9 @@ pub struct Member {
     /// The member's second sign-in factors (`totp`, `passkey`); empty = password only.
     #[serde(default)]
     pub mfa: Vec<String>,
+    /// A group-limited viewer's groups here; absent when they see every group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_limit: Option<Vec<GroupRef>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -589,6 +604,24 @@ pub struct MoveResult {
     pub target_org_id: Uuid,
     /// Group assignments don't travel: groups belong to the source org.
     pub groups_cleared: i64,
+}
+
+/// `POST /api/v1/assets/group`: puts all of these assets of the current org into one group
+/// (or takes them out of their groups with `group_id: null`), or none of them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GroupAssets {
+    pub asset_ids: Vec<Uuid>,
+    pub group_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GroupAssetsResult {
+    /// How many assets changed group (assets already there count as not changed).
+    pub changed: i64,
+    pub group_id: Option<Uuid>,
 }
 
 /// `POST /api/v1/org/merge`.

@@ -1,6 +1,9 @@
 //! Assets and asset groups of the current org.
 use super::{ApiResult, delete, get, patch, post, query_string};
-use shared::api::{Asset, AssetQuery, AssetSummary, CreateAsset, Group, ListQuery, MoveAssets, MoveResult, Page, UpdateAsset};
+use shared::api::{
+    Asset, AssetQuery, AssetSummary, CreateAsset, Group, GroupAssets, GroupAssetsResult, GroupBody, ListQuery, MoveAssets, MoveResult, Page, UpdateAsset,
+};
+use uuid::Uuid;
 
 
 pub async fn list(org: Option<String>, query: &AssetQuery) -> ApiResult<Page<Asset>> {
@@ -28,6 +31,19 @@ pub async fn move_to(org: Option<String>, body: &MoveAssets) -> ApiResult<MoveRe
 
 pub async fn groups(org: Option<String>, query: &ListQuery) -> ApiResult<Page<Group>> {
     get(&format!("/api/v1/groups{}", query_string(query)), org).await
+}
+pub async fn create_group(org: Option<String>, body: &GroupBody) -> ApiResult<Group> {
+    post("/api/v1/groups", org, body).await
+}
+pub async fn rename_group(org: Option<String>, id: Uuid, body: &GroupBody) -> ApiResult<Group> {
+    patch(&format!("/api/v1/groups/{id}"), org, body).await
+}
+pub async fn delete_group(org: Option<String>, id: Uuid) -> ApiResult<()> {
+    delete(&format!("/api/v1/groups/{id}"), org).await
+}
+/// Puts assets into one group (or out of their groups), all or none.
+pub async fn put_in_group(org: Option<String>, body: &GroupAssets) -> ApiResult<GroupAssetsResult> {
+    post("/api/v1/assets/group", org, body).await
 }
 
 /// The first `limit` rows of a list: the pages show at most one page of 500.

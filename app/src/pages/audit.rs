@@ -18,7 +18,7 @@ pub fn AuditPage() -> impl IntoView {
         let org = session.org_header();
         async move { client::audit::list(org, &q).await }
     });
-    let csv_href = move || client::audit::csv_href(session.org.get().map(|o| o.to_string()), &query());
+    let csv_href = move || client::audit::csv_href(session.org_header(), &query());
     view! {
         <Title text="Audit"/>
         <div class="page-head">
@@ -26,20 +26,21 @@ pub fn AuditPage() -> impl IntoView {
             <a class="btn" href=csv_href download="audit.csv" data-testid="audit-csv">"Export CSV"</a>
         </div>
         <div class="filters">
-            <input placeholder="Actor email" prop:value=move || actor.get() on:input=move |ev| actor.set(event_target_value(&ev))/>
-            <input placeholder="Action, e.g. org.*" prop:value=move || action.get() on:input=move |ev| action.set(event_target_value(&ev))/>
+            <input aria-label="Actor email" placeholder="Actor email" prop:value=move || actor.get() on:input=move |ev| actor.set(event_target_value(&ev))/>
+            <input aria-label="Action" placeholder="Action, e.g. org.*" prop:value=move || action.get() on:input=move |ev| action.set(event_target_value(&ev))/>
             <label class="inline">"Since " <input type="date" prop:value=move || since.get() on:input=move |ev| since.set(event_target_value(&ev))/></label>
         </div>
         <Suspense fallback=|| view! { <Loading what="events"/> }>
             {move || events.get().map(|r| listed(r, "No events match.", |page| view! {
-                    <table class="table" data-testid="audit-table">
+                    <table class="table cards audit" data-testid="audit-table">
                         <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"What"</th></tr></thead>
                         <tbody>{page.items.into_iter().map(|e| view! {
                             <tr>
-                                <td>{e.at.replace('T', " ").chars().take(19).collect::<String>()}</td>
-                                <td>{e.actor_email.clone().unwrap_or_default()}</td>
-                                <td><code>{e.action.clone()}</code></td>
-                                <td>{e.summary.clone()}</td>
+                                // One line: "2026-11-29 23:12" (seconds and zone are in the CSV).
+                                <td class="when" data-label="When"><time datetime=e.at.clone()>{e.at.replace('T', " ").chars().take(16).collect::<String>()}</time></td>
+                                <td data-label="Who">{e.actor_email.clone().unwrap_or_else(|| "system".into())}</td>
+                                <td data-label="Action"><code>{e.action.clone()}</code></td>
+                                <td class="summary" data-label="What">{e.summary.clone()}</td>
                             </tr>
                         }).collect_view()}</tbody>
                     </table>

@@ -4,6 +4,7 @@ pub mod asset_detail;
 pub mod assets;
 pub mod audit;
 pub mod customers;
+pub mod groups;
 pub mod import;
 pub mod inbox;
 pub mod login;

@@ -72,12 +72,17 @@ fn Schedules() -> impl IntoView {
             }
         });
     };
-    let remove = move |id: Uuid| {
-        let org = session.org_header();
-        leptos::task::spawn_local(async move {
-            if client::operations::delete_schedule(org, id).await.is_ok() {
+    let remove = move |id: Uuid, name: String| {
+        crate::confirm::ask(format!("Delete the schedule {name}?"), format!("{name} stops; its assets and groups keep their other schedules."), "Delete schedule", move || {
+            let org = session.org_header();
+            let name = name.clone();
+            leptos::task::spawn_local(async move {
+                crate::confirm::outcome(match client::operations::delete_schedule(org, id).await {
+                    Ok(_) => Ok(format!("The schedule {name} is deleted.")),
+                    Err(f) => Err(format!("{name} was not deleted: {}", f.message)),
+                });
                 version.update(|v| *v += 1);
-            }
+            });
         });
     };
     let pick = |list: RwSignal<Vec<Uuid>>, ev: leptos::ev::Event| {
@@ -95,6 +100,7 @@ fn Schedules() -> impl IntoView {
                             <tbody>
                                 {p.items.into_iter().map(|s| {
                                     let id = s.id;
+                                    let name = s.name.clone();
                                     let targets: Vec<String> = s.groups.iter().map(|g| format!("group {}", g.name)).chain(s.assets.iter().map(|a| a.name.clone())).collect();
                                     view! {
                                         <tr>
@@ -102,7 +108,10 @@ fn Schedules() -> impl IntoView {
                                             <td>{format!("{:?}", s.frequency).to_lowercase()}</td>
                                             <td>{format!("{}–{}", s.window_start, s.window_end)}</td>
                                             <td>{if targets.is_empty() { "—".to_string() } else { targets.join(", ") }}</td>
-                                            <td><Show when=can_edit><button class="btn ghost small" on:click=move |_| remove(id)>"Delete"</button></Show></td>
+                                            <td><Show when=can_edit><button class="btn ghost small" type="button" on:click={
+                                                let name = name.clone();
+                                                move |_| remove(id, name.clone())
+                                            }>"Delete"</button></Show></td>
                                         </tr>
                                     }
                                 }).collect_view()}
@@ -134,7 +143,7 @@ fn Schedules() -> impl IntoView {
                         </select>{field_error(errors, "group_ids")}
                     </label>
                 </div>
-                <p class="muted">{move || format!("{} computer(s), {} group(s) targeted", chosen_assets.get().len(), chosen_groups.get().len())}</p>
+                <p class="muted">{move || format!("{}, {} targeted", crate::layout::plural(chosen_assets.get().len() as i64, "computer", "computers"), crate::layout::plural(chosen_groups.get().len() as i64, "group", "groups"))}</p>
                 <button class="btn primary" on:click=create>"Add schedule"</button>
                 <FormError errors=errors/>
             </Show>
@@ -171,12 +180,17 @@ fn Deployments() -> impl IntoView {
             }
         });
     };
-    let remove = move |id: Uuid| {
-        let org = session.org_header();
-        leptos::task::spawn_local(async move {
-            if client::operations::delete_deployment(org, id).await.is_ok() {
+    let remove = move |id: Uuid, name: String| {
+        crate::confirm::ask(format!("Delete the deployment {name}?"), format!("{name} is no longer offered here (nor to child tenants that inherit it)."), "Delete deployment", move || {
+            let org = session.org_header();
+            let name = name.clone();
+            leptos::task::spawn_local(async move {
+                crate::confirm::outcome(match client::operations::delete_deployment(org, id).await {
+                    Ok(_) => Ok(format!("The deployment {name} is deleted.")),
+                    Err(f) => Err(format!("{name} was not deleted: {}", f.message)),
+                });
                 version.update(|v| *v += 1);
-            }
+            });
         });
     };
     view! {
@@ -189,13 +203,17 @@ fn Deployments() -> impl IntoView {
                             <tbody>
                                 {p.items.into_iter().map(|d| {
                                     let id = d.id;
+                                    let name = d.name.clone();
                                     let own = !d.inherited;
                                     view! {
                                         <tr>
                                             <td>{d.name.clone()}{d.inheritable.then(|| view! { <span class="badge child">"inherited by children"</span> })}</td>
                                             <td><code>{d.package.clone()}</code></td>
                                             <td>{if d.inherited { format!("inherited from {}", d.org_name) } else { "this tenant".into() }}</td>
-                                            <td><Show when=move || own && is_admin()><button class="btn ghost small" on:click=move |_| remove(id)>"Delete"</button></Show></td>
+                                            <td><Show when=move || own && is_admin()><button class="btn ghost small" type="button" on:click={
+                                                let name = name.clone();
+                                                move |_| remove(id, name.clone())
+                                            }>"Delete"</button></Show></td>
                                         </tr>
                                     }
                                 }).collect_view()}
@@ -313,7 +331,7 @@ fn SendNotification() -> impl IntoView {
             <FormError errors=errors/>
             {move || sent.get().map(|n| view! {
                 <p class="notice" data-testid="notify-result">{match n.status {
-                    DeliveryStatus::Delivered => format!("Delivered to {} inbox(es); {} mail(s) queued.", n.recipients, n.mails),
+                    DeliveryStatus::Delivered => format!("Delivered to {}; {} queued.", crate::layout::plural(n.recipients, "inbox", "inboxes"), crate::layout::plural(n.mails, "mail", "mails")),
                     DeliveryStatus::Held => format!("Held by Do Not Disturb until {}; it will be delivered then.", n.held_until.unwrap_or_default()),
                 }}</p>
             })}

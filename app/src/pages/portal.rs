@@ -23,7 +23,7 @@ pub fn PortalPage() -> impl IntoView {
         <Title text="Portal"/>
         <div class="page-head">
             <h1>"Your tenants"</h1>
-            <input class="search" type="search" placeholder="Filter tenants…" data-testid="portal-search"
+            <input class="search" type="search" aria-label="Filter tenants" placeholder="Filter tenants…" data-testid="portal-search"
                 prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
         </div>
         <Suspense fallback=|| view! { <Loading what="tenants"/> }>
@@ -32,17 +32,21 @@ pub fn PortalPage() -> impl IntoView {
                         {page.items.into_iter().map(|e| {
                             let entry = e.clone();
                             view! {
-                                <button class="tile" data-testid="tile" data-slug=e.slug.clone() on:click=move |_| open(entry.clone())>
-                                    <span class="tile-name">{e.name.clone()}</span>
-                                    <span class="tile-meta">
-                                        <span class=format!("badge {}", e.kind)>{e.kind.to_string()}</span>
-                                        <span class="badge role">{e.role.to_string()}</span>
-                                        {e.is_home.then(|| view! { <span class="badge home">"home"</span> })}
-                                        {(e.status == shared::OrgStatus::Suspended).then(|| view! { <span class="badge suspended">"suspended"</span> })}
-                                    </span>
-                                    <span class="tile-url">{e.url.clone()}</span>
-                                    <OpenOnOwnHost org=e.id/>
-                                </button>
+                                // The tile opens the tenant here; "Open on its own URL" is a second,
+                                // separate button (a button inside a button can't be reached by keyboard).
+                                <div class="tile" data-testid="tile" data-slug=e.slug.clone()>
+                                    <button class="tile-main" type="button" on:click=move |_| open(entry.clone())>
+                                        <span class="tile-name">{e.name.clone()}</span>
+                                        <span class="tile-meta">
+                                            <span class=format!("badge {}", e.kind)>{e.kind.to_string()}</span>
+                                            <span class="badge role">{e.role.to_string()}</span>
+                                            {e.is_home.then(|| view! { <span class="badge home">"home"</span> })}
+                                            {(e.status == shared::OrgStatus::Suspended).then(|| view! { <span class="badge suspended">"suspended"</span> })}
+                                        </span>
+                                        <span class="tile-url">{e.url.clone()}</span>
+                                    </button>
+                                    <OpenOnOwnHost org=e.id name=e.name.clone()/>
+                                </div>
                             }
                         }).collect_view()}
                     </div>
@@ -54,14 +58,18 @@ pub fn PortalPage() -> impl IntoView {
 
 /// Opens the tenant on its own host, signed in (a one-time handoff; no second password).
 #[component]
-fn OpenOnOwnHost(org: uuid::Uuid) -> impl IntoView {
-    let open = move |ev: leptos::ev::MouseEvent| {
-        ev.stop_propagation();
+fn OpenOnOwnHost(org: uuid::Uuid, name: String) -> impl IntoView {
+    let open = move |_| {
         leptos::task::spawn_local(async move {
-            if let Ok(h) = client::auth::handoff(org).await {
-                client::go_to(&h.url);
+            match client::auth::handoff(org).await {
+                Ok(h) => client::go_to(&h.url),
+                Err(f) => crate::confirm::failed(format!("Couldn't open it on its own URL: {}", f.message)),
             }
         });
     };
-    view! { <span class="open-host" role="link" data-testid="open-host" on:click=open>"Open on its own URL ↗"</span> }
+    view! {
+        <button class="open-host" type="button" data-testid="open-host" on:click=open>
+            "Open on its own URL" <span class="visually-hidden">{format!(" ({name})")}</span> " ↗"
+        </button>
+    }
 }

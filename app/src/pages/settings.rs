@@ -241,6 +241,8 @@ fn FieldInput(field: Field, draft: RwSignal<Value>, errors: RwSignal<Option<ApiF
         })
     };
     let error = move || errors.get().and_then(|e| e.field(field.path).or_else(|| e.field(&format!("value.{}", field.path))));
+    // Several controls (days, widgets) are a group with a legend; one control has a label.
+    let grouped = matches!(field.input, Input::Days | Input::Widgets);
     let control = match field.input {
         Input::Bool => view! {
             <input type="checkbox" name=field.path prop:checked=move || read().as_bool().unwrap_or(false)
@@ -298,15 +300,15 @@ fn FieldInput(field: Field, draft: RwSignal<Value>, errors: RwSignal<Option<ApiF
                             view! {
                                 <li>
                                     {w.replace('_', " ")}
-                                    <button class="btn ghost small" disabled=i == 0 on:click=move |_| { let mut v = up.clone(); v.swap(i, i - 1); set(v); }>"↑"</button>
-                                    <button class="btn ghost small" disabled=i + 1 == n on:click=move |_| { let mut v = down.clone(); v.swap(i, i + 1); set(v); }>"↓"</button>
-                                    <button class="btn ghost small" on:click=move |_| { let mut v = remove.clone(); v.remove(i); set(v); }>"✕"</button>
+                                    <button class="btn ghost small" type="button" aria-label=format!("Move {} up", w.replace('_', " ")) disabled=i == 0 on:click=move |_| { let mut v = up.clone(); v.swap(i, i - 1); set(v); }>"↑"</button>
+                                    <button class="btn ghost small" type="button" aria-label=format!("Move {} down", w.replace('_', " ")) disabled=i + 1 == n on:click=move |_| { let mut v = down.clone(); v.swap(i, i + 1); set(v); }>"↓"</button>
+                                    <button class="btn ghost small" type="button" aria-label=format!("Remove {}", w.replace('_', " ")) on:click=move |_| { let mut v = remove.clone(); v.remove(i); set(v); }>"✕"</button>
                                 </li>
                             }
                         }).collect_view()
                     }}
                 </ol>
-                <select on:change=move |ev| {
+                <select aria-label="Add a widget" on:change=move |ev| {
                     let w = event_target_value(&ev);
                     let mut v = list();
                     if !w.is_empty() && !v.contains(&w) { v.push(w); set(v); }
@@ -317,10 +319,23 @@ fn FieldInput(field: Field, draft: RwSignal<Value>, errors: RwSignal<Option<ApiF
             }.into_any()
         }
     };
-    view! {
-        <label>{field.label}
-            {control}
-            {move || error().map(|m| view! { <span class="field-error">{m}</span> })}
-        </label>
+    let error_view = move || error().map(|m| view! { <span class="field-error">{m}</span> });
+    if grouped {
+        view! {
+            <fieldset class="field-group">
+                <legend>{field.label}</legend>
+                {control}
+                {error_view}
+            </fieldset>
+        }
+        .into_any()
+    } else {
+        view! {
+            <label>{field.label}
+                {control}
+                {error_view}
+            </label>
+        }
+        .into_any()
     }
 }

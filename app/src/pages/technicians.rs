@@ -11,6 +11,17 @@ use shared::api::Delegation;
 #[component]
 pub fn TechniciansPage() -> impl IntoView {
     let session = use_session();
+    let msp = move || session.current.with(|c| c.as_ref().is_some_and(|c| c.can.manage_customers));
+    view! {
+        <Show when=msp fallback=|| view! { <Title text="Technicians"/><crate::layout::MspOnly what="Technicians and their customers"/> }>
+            <Technicians/>
+        </Show>
+    }
+}
+
+#[component]
+fn Technicians() -> impl IntoView {
+    let session = use_session();
     let data = LocalResource::new(move || {
         let org = session.org_header();
         async move {

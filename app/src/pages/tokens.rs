@@ -52,13 +52,22 @@ pub fn TokensPage() -> impl IntoView {
             }
         });
     };
-    let revoke = move |id: uuid::Uuid| {
-        leptos::task::spawn_local(async move {
-            if let Err(f) = client::auth::revoke_token(id).await {
-                failure.set(Some(f));
-            }
-            version.update(|v| *v += 1);
-        });
+    let revoke = move |id: uuid::Uuid, name: String| {
+        crate::confirm::ask(
+            format!("Revoke the token {name}?"),
+            format!("Scripts using {name} stop working at once. This can't be undone; make a new token if they need one."),
+            "Revoke token",
+            move || {
+                let name = name.clone();
+                leptos::task::spawn_local(async move {
+                    crate::confirm::outcome(match client::auth::revoke_token(id).await {
+                        Ok(()) => Ok(format!("The token {name} is revoked.")),
+                        Err(f) => Err(format!("{name} was not revoked: {}", f.message)),
+                    });
+                    version.update(|v| *v += 1);
+                });
+            },
+        );
     };
     let err = move |field: &'static str| move || failure.get().and_then(|f| f.field(field)).map(|e| view! { <p class="field-error">{e}</p> });
     view! {
@@ -100,16 +109,17 @@ pub fn TokensPage() -> impl IntoView {
         <Suspense fallback=|| view! { <Loading what="tokens"/> }>
             {move || tokens.get().map(|r| listed(r, "No tokens.", |list| view! {
                     <table class="table" data-testid="tokens-table">
-                        <thead><tr><th>"Name"</th><th>"Starts with"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th></th></tr></thead>
+                        <thead><tr><th>"Name"</th><th>"Starts with"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                         <tbody>{list.into_iter().map(|t| {
                             let id = t.id;
+                            let name = t.name.clone();
                             view! { <tr>
                                 <td>{t.name.clone()}</td>
                                 <td><code>{format!("{}…", t.prefix)}</code></td>
                                 <td>{t.created_at.get(..10).unwrap_or("").to_string()}</td>
                                 <td>{t.expires_at.get(..10).unwrap_or("").to_string()}</td>
                                 <td>{t.last_used_at.clone().map(|x| x.get(..10).unwrap_or("").to_string()).unwrap_or_else(|| "never".into())}</td>
-                                <td><button class="btn small danger" on:click=move |_| revoke(id)>"Revoke"</button></td>
+                                <td><button class="btn small danger" type="button" on:click=move |_| revoke(id, name.clone())>"Revoke"</button></td>
                             </tr> }
                         }).collect_view()}</tbody>
                     </table>

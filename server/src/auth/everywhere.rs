@@ -30,7 +30,7 @@ pub async fn logout_all(State(state): State<AppState>, caller: Caller, jar: Cook
         action: "auth.logout_all",
         object_type: "session",
         object_id: Some(&caller.user.id),
-        summary: format!("{} signed out everywhere ({ended} session(s) ended)", caller.user.email),
+        summary: format!("{} signed out everywhere ({} ended)", caller.user.email, shared::plural(ended as i64, "session", "sessions")),
     })
     .await?;
     tx.commit().await?;

@@ -261,7 +261,10 @@ pub(crate) async fn write(tx: &mut Tx, rows: &[Row], progress: &Progress) -> Res
 
 pub(crate) fn summary(rows: usize, counts: &Counts) -> String {
     format!(
-        "imported {rows} asset rows into {} tenant(s): {} created, {} updated, {} unchanged, {} groups created",
-        counts.tenants, counts.created, counts.updated, counts.unchanged, counts.groups_created
+        "imported {} into {}: {} created, {} updated, {} unchanged, {} created",
+        shared::plural(rows as i64, "asset row", "asset rows"),
+        shared::plural(counts.tenants as i64, "tenant", "tenants"),
+        counts.created, counts.updated, counts.unchanged,
+        shared::plural(counts.groups_created as i64, "group", "groups")
     )
 }

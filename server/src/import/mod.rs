@@ -204,7 +204,7 @@ fn rejection(result: &ImportResult) -> ApiErrorDetail {
     let fields: BTreeMap<String, String> =
         result.errors.iter().take(50).map(|e| (format!("row {}", e.row), format!("{}: {}", e.field, e.message))).collect();
     let bad_rows = result.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len();
-    ApiErrorDetail { code: ErrorCode::Invalid, message: format!("{bad_rows} bad row(s); nothing was imported"), fields }
+    ApiErrorDetail { code: ErrorCode::Invalid, message: format!("{}; nothing was imported", shared::plural(bad_rows as i64, "bad row", "bad rows")), fields }
 }
 
 /// Sorts bad rows and keeps the first [`MAX_ERRORS`].
