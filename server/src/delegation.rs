@@ -1,5 +1,6 @@
 //! Delegated admin: an MSP admin grants a technician (a non-admin MSP member) admin access to
 //! one customer, optionally until a date. Endpoints `/api/v1/customers/{id}/delegations…`.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::audit::{self, Event};
 use crate::http::context::{OrgAdmin, OrgCtx};
 use crate::db::{now_ms, parse_time_or_date, parse_uuid, rfc3339};
@@ -9,17 +10,15 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::Path;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{CreateDelegation, Delegation};
 use shared::{OrgKind, Role};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/customers/{id}/delegations", get(list).post(grant))
-        .route("/api/v1/customers/{id}/delegations/{user_id}", delete(revoke))
-        .route("/api/v1/delegations", get(list_all))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, grant))
+        .routes(routes!(revoke))
+        .routes(routes!(list_all))
 }
 
 /// The customer `id` of the current org (an MSP the caller administers), or 404/403.

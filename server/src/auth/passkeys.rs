@@ -25,11 +25,9 @@ use crate::http::context::{AuthKind, Caller, request_meta};
 use crate::http::error::{ApiError, Result};
 use crate::http::extract::{Json, Path};
 use crate::http::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{patch, post};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
@@ -38,18 +36,19 @@ use serde::de::DeserializeOwned;
 use shared::api::{FreshProof, LoginResponse, PasskeyCredential, PasskeyInfo, PasskeyOptions, PasskeyRegistrationStart, PasskeyRename};
 use shared::settings::MfaMethod;
 use sqlx::AnyConnection;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use webauthn_rs::prelude::{
     DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn,
     WebauthnBuilder, WebauthnError,
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/me/passkeys/register/start", post(register_start))
-        .route("/api/v1/me/passkeys/register/finish", post(register_finish))
-        .route("/api/v1/me/passkeys/{id}", patch(rename).delete(remove))
-        .route("/api/v1/auth/passkey/start", post(sign_in_start))
-        .route("/api/v1/auth/passkey/finish", post(sign_in_finish))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_start))
+        .routes(routes!(register_finish))
+        .routes(routes!(rename, remove))
+        .routes(routes!(sign_in_start))
+        .routes(routes!(sign_in_finish))
 }
 
 /// How long a ceremony may take (also the timeout the browser is given).
