@@ -26,11 +26,9 @@ use crate::http::context::{AuthKind, Caller, request_meta};
 use crate::http::error::{ApiError, Result};
 use crate::http::extract::{Json, Path};
 use crate::http::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{patch, post};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
@@ -39,12 +37,13 @@ use serde::de::DeserializeOwned;
 use shared::api::{FreshProof, LoginResponse, PasskeyCredential, PasskeyInfo, PasskeyOptions, PasskeyRegistrationStart, PasskeyRename};
 use shared::settings::MfaMethod;
 use sqlx::AnyConnection;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use webauthn_rs::prelude::{
     DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn,
     WebauthnBuilder, WebauthnError,
 };
 
-pub fn router() -> OpenApiRouter<crate::http::state::AppState> {
+pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register_start))
         .routes(routes!(register_finish))
