@@ -1,8 +1,10 @@
 pub mod accept;
 pub mod apidocs;
+pub mod approvals;
 pub mod asset_detail;
 pub mod assets;
 pub mod audit;
+pub mod bulk;
 pub mod customers;
 pub mod import;
 pub mod inbox;
@@ -14,6 +16,7 @@ pub mod people;
 pub mod portal;
 pub mod security;
 pub mod settings;
+pub mod tag_ui;
 pub mod technicians;
 pub mod tokens;
 pub mod tree;

@@ -293,7 +293,7 @@ async fn check_proof(state: &AppState, caller: &Caller, proof: &FreshProof) -> R
 fn current_session(caller: &Caller) -> Option<&str> {
     match &caller.auth {
         AuthKind::Session { id_hash, .. } => Some(id_hash.as_str()),
-        AuthKind::Token { .. } => None,
+        AuthKind::Token { .. } | AuthKind::Approval => None,
     }
 }
 

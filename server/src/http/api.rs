@@ -38,13 +38,14 @@ use utoipa::OpenApi;
         crate::tree::roots, crate::tree::children,
         crate::tags::list, crate::tags::create, crate::tags::remove, crate::tags::tag_org, crate::tags::untag_org,
         crate::tags::get_scope, crate::tags::set_scope, crate::tags::revoke_scope,
+        crate::bulk::bulk, crate::approvals::list, crate::approvals::approve, crate::approvals::reject,
         crate::settings::list, crate::settings::get_one, crate::settings::set, crate::settings::revert,
         crate::schedules::list, crate::schedules::create, crate::schedules::get_one, crate::schedules::update, crate::schedules::delete,
         crate::deployments::list, crate::deployments::create, crate::deployments::delete,
         crate::notifications::create, crate::notifications::inbox, crate::notifications::me_notifications, crate::notifications::mark_read, crate::notifications::mark_all_read,
         crate::http::health::healthz, crate::http::health::readyz,
     ),
-    components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod)),
+    components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod, shared::settings::DelegationPolicy, shared::settings::Approvals)),
     modifiers(&ErrorResponses),
     tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"), (name = "operations"))
 )]
@@ -61,6 +62,8 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::orgs::router())
         .merge(crate::overview::router())
         .merge(crate::tags::router())
+        .merge(crate::bulk::router())
+        .merge(crate::approvals::router())
         .merge(crate::people::router())
         .merge(crate::delegation::router())
         .merge(crate::invitations::router())
@@ -135,6 +138,7 @@ pub async fn make_state(config: Config) -> anyhow::Result<AppState> {
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     tokio::spawn(crate::notifications::release_ticker(state.clone()));
     tokio::spawn(crate::http::idempotency::purge_ticker(state.clone()));
+    tokio::spawn(crate::delegation::ticker(state.clone()));
     let app = build_app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await
 }
