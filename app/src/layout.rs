@@ -301,17 +301,6 @@ pub fn plural(n: i64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Percent-encodes a query value (letters, digits and `-_.~` pass through).
-pub fn js_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+pub use crate::client::encode as js_encode;
 
-/// The API's message for one field of a failed request, shown under that field.
-pub fn field_error(errors: RwSignal<Option<ApiFailure>>, name: &'static str) -> impl Fn() -> Option<AnyView> + Send + Sync + Copy {
-    move || errors.get().and_then(|e| e.field(name)).map(|m| view! { <span class="field-error">{m}</span> }.into_any())
-}
+pub use crate::components::field_error;

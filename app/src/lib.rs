@@ -3,6 +3,7 @@
 // The pages' view types are deep; hydrating them needs more than the default query depth.
 #![recursion_limit = "256"]
 pub mod client;
+pub mod components;
 mod layout;
 mod pages;
 

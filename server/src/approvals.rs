@@ -19,21 +19,17 @@ use crate::http::context::{Caller, OrgCtx, org_for};
 use crate::http::error::{ApiError, Result};
 use crate::http::extract::{Json, Path, Query};
 use crate::http::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use utoipa_axum::{router::OpenApiRouter, routes};
 use serde::{Deserialize, Serialize};
 use shared::api::{Approval, ApprovalHeld, ApprovalQuery, ApprovalStatus, BulkRequest, MergeRequest, NotificationTarget, Severity, TechnicianScope};
 use shared::settings::{Approvals, SettingKey};
 use shared::{OrgKind, Role};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/approvals", get(list))
-        .route("/api/v1/approvals/{id}/approve", post(approve))
-        .route("/api/v1/approvals/{id}/reject", post(reject))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(approve)).routes(routes!(reject))
 }
 
 /// What an action that may need approval answers: done, or held for a second admin (202).

@@ -4,6 +4,7 @@
 //! Reading needs any role; a group-limited viewer sees only their groups (decided once, in
 //! [`crate::access::visible_groups`]). Creating and editing assets and groups needs `member`;
 //! deleting them and moving assets out of the org needs `admin` here and in the target.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::{GroupScope, visible_groups};
 use crate::audit::{self, Event};
 use crate::http::context::{OrgCtx, org_for};
@@ -14,22 +15,20 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{Asset, AssetQuery, AssetSummary, CreateAsset, Group, GroupBody, ListQuery, MoveAssets, MoveResult, Page, UpdateAsset};
 use crate::notifications::{self, NewNotification};
 use shared::api::{DeliveryStatus, NotificationTarget, Severity};
 use shared::{AssetKind, Role};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/assets", get(list_assets).post(create_asset))
-        .route("/api/v1/assets/summary", get(summary))
-        .route("/api/v1/assets/move", post(move_assets))
-        .route("/api/v1/assets/{id}", get(get_asset).patch(update_asset).delete(delete_asset))
-        .route("/api/v1/groups", get(list_groups).post(create_group))
-        .route("/api/v1/groups/{id}", get(get_group).patch(rename_group).delete(delete_group))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_assets, create_asset))
+        .routes(routes!(summary))
+        .routes(routes!(move_assets))
+        .routes(routes!(get_asset, update_asset, delete_asset))
+        .routes(routes!(list_groups, create_group))
+        .routes(routes!(get_group, rename_group, delete_group))
 }
 
 /// The most open alerts one asset can report. Bounded so that sums over an MSP's million

@@ -1,5 +1,6 @@
 //! The audit trail: one event per successful mutation, written in the mutation's own
 //! transaction, chained by SHA-256 so that an edited or deleted row is detectable.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::http::context::OrgCtx;
 use crate::db::sql::Sql;
 use crate::db::{Db, Tx, new_id, now_ms, parse_uuid, rfc3339};
@@ -7,7 +8,6 @@ use crate::http::error::{ApiError, Result};
 use axum::extract::State;
 use crate::http::extract::Query;
 use axum::response::{IntoResponse, Response};
-use axum::{Router, routing::get};
 use crate::http::extract::Json;
 use sha2::{Digest, Sha256};
 use shared::api::{AuditEvent, AuditQuery, Page};
@@ -222,8 +222,8 @@ fn to_api(r: EventRow) -> AuditEvent {
     }
 }
 
-pub fn router() -> Router<crate::http::state::AppState> {
-    Router::new().route("/api/v1/audit", get(list))
+pub fn router() -> OpenApiRouter<crate::http::state::AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 /// Events in the current org and its descendants, newest first. Admins only.

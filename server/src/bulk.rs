@@ -21,12 +21,11 @@ use crate::http::context::{OrgCtx, org_for};
 use crate::http::error::{ApiError, Result};
 use crate::http::extract::Json;
 use crate::http::state::AppState;
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use shared::api::{
@@ -37,8 +36,8 @@ use shared::settings::SettingKey;
 use shared::{OrgKind, OrgStatus};
 use tokio::sync::mpsc;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/bulk", post(bulk))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(bulk))
 }
 
 /// The most tenants one request may name.

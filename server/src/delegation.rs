@@ -7,6 +7,7 @@
 //! expired ones. Revoking or expiry also revokes what the technician made there with the
 //! power they lost: pending invitations and personal access tokens
 //! ([`crate::tags::revoke_orphans`]).
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::audit::{self, Event};
 use crate::http::context::{OrgAdmin, OrgCtx};
 use crate::db::{Db, now_ms, parse_time_or_date, parse_uuid, rfc3339};
@@ -16,8 +17,6 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::Path;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{CreateDelegation, Delegation};
 use shared::api::{NotificationTarget, Severity};
@@ -26,11 +25,11 @@ use shared::{OrgKind, Role};
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/customers/{id}/delegations", get(list).post(grant))
-        .route("/api/v1/customers/{id}/delegations/{user_id}", delete(revoke))
-        .route("/api/v1/delegations", get(list_all))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, grant))
+        .routes(routes!(revoke))
+        .routes(routes!(list_all))
 }
 
 /// The customer `id` of the current org (an MSP the caller administers), or 404/403.

@@ -5,6 +5,7 @@
 //! its ancestors, each with the org it comes from. Reading needs any role; creating and
 //! deleting need admin of the org that owns the deployment — an inherited one is changed
 //! where it was made (403 in the child, which can see it).
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::assets::name_text;
 use crate::audit::{self, Event};
 use crate::http::context::{OrgAdmin, OrgCtx};
@@ -15,15 +16,13 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{delete as delete_route, get};
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{CreateDeployment, Deployment, ListQuery, Page};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/deployments", get(list).post(create))
-        .route("/api/v1/deployments/{id}", delete_route(delete))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(delete))
 }
 
 #[derive(sqlx::FromRow)]

@@ -4,25 +4,24 @@
 //! home org), assets, groups, child tenants, schedules, deployments — into the target, then is deleted, all in one
 //! transaction. A dry run reports the plan and every conflict; blocking conflicts make the
 //! real run answer 409 without changing anything.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::load_path;
 use crate::approvals::Gate;
 use crate::audit::{self, Event};
 use crate::settings::effective_all;
 use crate::http::context::{Manager, OrgAdmin, OrgCtx, org_for};
 use crate::db::{Tx, now_ms, parse_uuid};
-use crate::http::error::{ApiError, Result};
+use crate::http::error::{ApiError, Result, Step};
 use crate::db::rows::OrgRow;
 use crate::http::state::AppState;
 use axum::extract::State;
-use axum::routing::post;
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{MergeConflict, MergePlan, MergeRequest};
 use shared::OrgKind;
 use sqlx::AnyConnection;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/org/merge", post(merge))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(merge))
 }
 
 async fn count(conn: &mut AnyConnection, sql: &str, org: &str) -> Result<i64> {
@@ -165,7 +164,7 @@ async fn apply(tx: &mut Tx, source: &str, target: &str) -> Result<()> {
         sqlx::query(&format!("UPDATE {table} SET org_id = $1 WHERE org_id = $2")).bind(target).bind(source).execute(&mut **tx).await?;
     }
     sqlx::query("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE parent_id = $3").bind(target).bind(now).bind(source).execute(&mut **tx).await?;
-    crate::db::counters::refresh(tx, &[source, target]).await?;
+    crate::db::counters::refresh(tx, &[source, target]).await.step("refreshing counters")?;
     Ok(())
 }
 
@@ -228,7 +227,7 @@ async fn merge_service(manager: Manager<'_>, into: OrgAdmin<'_>, state: &AppStat
     }
     let mut tx = audit::begin(&state.db).await?;
     // Planned inside the transaction, so what is checked is what gets moved.
-    let mut plan = plan(&mut *tx, source, target, &target_domain).await?;
+    let mut plan = plan(&mut *tx, source, target, &target_domain).await.step("planning the merge")?;
     let blocking: Vec<String> =
         plan.conflicts.iter().filter(|c| c.blocking).map(|c| format!("{} {}", c.kind, c.value)).collect();
     if !blocking.is_empty() {
@@ -237,7 +236,7 @@ async fn merge_service(manager: Manager<'_>, into: OrgAdmin<'_>, state: &AppStat
             message: format!("can't merge: {}; try a dry run for details", blocking.join(", ")),
         });
     }
-    apply(&mut tx, &source.id, &target.id).await?;
+    apply(&mut tx, &source.id, &target.id).await.step("moving the tenant's contents")?;
     let actor = manager.actor();
     audit::record(&mut tx, &actor, Event {
         org_id: Some(&target.id),
@@ -251,7 +250,7 @@ async fn merge_service(manager: Manager<'_>, into: OrgAdmin<'_>, state: &AppStat
         ),
     })
     .await?;
-    sqlx::query("DELETE FROM orgs WHERE id = $1").bind(&source.id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM orgs WHERE id = $1").bind(&source.id).execute(&mut *tx).await.step("deleting the merged tenant")?;
     audit::record(&mut tx, &actor, Event {
         org_id: source.parent_id.as_deref(),
         action: "org.delete",

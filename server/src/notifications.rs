@@ -17,6 +17,7 @@
 //! has ended — held, then delivered, never dropped — to the org's members at release time.
 //! It runs on every inbox read and once a minute in the server. User-, role- and
 //! group-targeted notifications are delivered at once, DND or not.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::{Grants, OrgPath, load_path};
 use crate::assets::name_text;
 use crate::audit::{self, Actor, Event};
@@ -29,8 +30,6 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{
     CreateNotification, DeliveryStatus, Inbox, InboxItem, InboxQuery, ListQuery, MarkedRead, Notification, NotificationTarget, Severity,
@@ -39,13 +38,13 @@ use shared::settings::{NotificationPreferences, SettingKey};
 use shared::{Role, UserStatus};
 use sqlx::AnyConnection;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/notifications", post(create))
-        .route("/api/v1/inbox", get(inbox))
-        .route("/api/v1/me/notifications", get(me_notifications))
-        .route("/api/v1/inbox/read-all", post(mark_all_read))
-        .route("/api/v1/inbox/{id}/read", post(mark_read))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(inbox))
+        .routes(routes!(me_notifications))
+        .routes(routes!(mark_all_read))
+        .routes(routes!(mark_read))
 }
 
 /// A notification to send in one org. `created_by` is `None` for the system (monitoring).

@@ -1,5 +1,6 @@
 //! Orgs: the tree (MSP → customers → child tenants), the switcher list, the current org,
 //! and an MSP's customers. Endpoints `/api/v1/orgs…`, `/api/v1/org`, `/api/v1/customers`.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::{Grants, OrgPath, load_path};
 use crate::approvals::Gate;
 use crate::audit::{self, Event};
@@ -12,20 +13,18 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{CreateOrg, CurrentOrg, ListQuery, Org, OrgEntry, Page, SetParent, UpdateOrg};
 use shared::{EmailDomain, OrgKind, OrgSlug, OrgStatus};
 use std::collections::HashMap;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/orgs", get(list_orgs).post(create_org))
-        .route("/api/v1/orgs/{id}", get(get_org).patch(update_org).delete(delete_org))
-        .route("/api/v1/orgs/{id}/parent", put(set_parent))
-        .route("/api/v1/org", get(current_org))
-        .route("/api/v1/customers", get(list_customers).post(create_customer))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orgs, create_org))
+        .routes(routes!(get_org, update_org, delete_org))
+        .routes(routes!(set_parent))
+        .routes(routes!(current_org))
+        .routes(routes!(list_customers, create_customer))
 }
 
 /// One org as the API shows it, with its effective email domain.

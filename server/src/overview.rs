@@ -1,6 +1,7 @@
 //! The MSP dashboard overview: one row per managed customer (its child tenants rolled up),
 //! computed by SQL over the per-org counters in a handful of queries — never a per-customer
 //! loop, never a scan of the assets table.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::http::context::OrgCtx;
 use crate::db::rfc3339;
 use crate::db::sql::Sql;
@@ -8,14 +9,12 @@ use crate::http::error::{ApiError, Result};
 use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::Query;
-use axum::routing::get;
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{Overview, OverviewQuery, OverviewRow, OverviewTotals};
 use shared::{OrgKind, Role};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/overview", get(overview))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(overview))
 }
 
 #[derive(sqlx::FromRow)]

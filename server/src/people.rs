@@ -1,5 +1,6 @@
 //! People in the current org: list, add directly, change role or status, remove.
 //! Endpoints `/api/v1/users…`.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::auth::{password, session};
 use crate::audit::{self, Event};
 use crate::http::context::{OrgCtx, Superuser};
@@ -11,18 +12,16 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{get, patch};
-use axum::Router;
 use crate::http::extract::Json;
 use shared::access::may_grant;
 use shared::api::{AddUser, ListQuery, Member, Page, UpdateMember};
 use crate::invitations::parse_invitee;
 use shared::{Role, UserStatus};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/users", get(list_members).post(add_user))
-        .route("/api/v1/users/{id}", patch(update_member).delete(remove_member))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_members, add_user))
+        .routes(routes!(update_member, remove_member))
 }
 
 #[derive(sqlx::FromRow)]

@@ -4,6 +4,7 @@
 //! an id from elsewhere is refused exactly like one that doesn't exist. Reading needs any
 //! role (a group-limited viewer sees only the targets in their groups); creating, changing
 //! and deleting need admin.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::GroupScope;
 use crate::assets::name_text;
 use crate::audit::{self, Event};
@@ -15,18 +16,16 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{CreateSchedule, Frequency, ListQuery, Page, Schedule, ScheduleTarget, UpdateSchedule};
 use shared::settings::parse_hhmm;
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/schedules", get(list).post(create))
-        .route("/api/v1/schedules/{id}", get(get_one).patch(update).delete(delete))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, update, delete))
 }
 
 type ScheduleRow = (String, String, String, String, String, String, i64, i64);

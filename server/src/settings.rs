@@ -4,6 +4,7 @@
 //! stored: they are resolved on every read by [`shared::settings::resolve`] over the org's
 //! path to the root, so a change at a parent reaches every child that doesn't override at
 //! once. Reading needs any role in the org; overriding and reverting need admin.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::OrgPath;
 use crate::audit::{self, Event};
 use crate::http::context::{OrgAdmin, OrgCtx};
@@ -12,18 +13,16 @@ use crate::http::error::{ApiError, Result};
 use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::Path;
-use axum::routing::get;
-use axum::Router;
 use crate::http::extract::Json;
 use serde::de::DeserializeOwned;
 use shared::settings::{EffectiveSetting, PathOverride, SetSetting, SettingKey, Settings, resolve};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/settings", get(list))
-        .route("/api/v1/settings/{key}", get(get_one).put(set).delete(revert))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get_one, set, revert))
 }
 
 /// The effective value of every key for the org at the head of `path`, each with its source.

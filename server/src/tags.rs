@@ -3,6 +3,7 @@
 //! non-admin MSP member admin on every customer except a list, or on every org carrying a tag
 //! (`/api/v1/technicians/{user_id}/scope`). The current org is the MSP; changes need an admin
 //! of it and are audited there. What a scope grants is decided by `shared::access::access`.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::Grants;
 use crate::approvals::Gate;
 use crate::audit::{self, Event};
@@ -12,20 +13,18 @@ use crate::http::context::{OrgAdmin, OrgCtx};
 use crate::http::error::{ApiError, Result};
 use crate::http::extract::{Json, Path};
 use crate::http::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, put};
 use shared::api::{CreateTag, OrgEntry, Tag, TechnicianScope};
 use shared::{OrgKind, Role};
 use std::collections::HashMap;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tags", get(list).post(create))
-        .route("/api/v1/tags/{id}", delete(remove))
-        .route("/api/v1/orgs/{id}/tags/{tag_id}", put(tag_org).delete(untag_org))
-        .route("/api/v1/technicians/{user_id}/scope", get(get_scope).put(set_scope).delete(revoke_scope))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(remove))
+        .routes(routes!(tag_org, untag_org))
+        .routes(routes!(get_scope, set_scope, revoke_scope))
 }
 
 /// The current org, which must be an MSP (404 otherwise, like a path that isn't there).

@@ -1,11 +1,12 @@
 //! Assets of the current org: search and filter, pick several, move them to another tenant
 //! the user administers. Everything goes through `/api/v1/assets…`, so a group-limited viewer
 //! sees here exactly what the API shows them.
-use crate::client;
-use crate::layout::{js_encode, plural, use_session};
+use crate::client::{self, non_empty};
+use crate::components::{Loading, listed};
+use crate::layout::{plural, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{Asset, AssetSummary, MoveAssets, MoveResult, OrgEntry, Page};
+use shared::api::{AssetQuery, ListQuery, MoveAssets};
 use shared::{AssetKind, Role};
 use uuid::Uuid;
 
@@ -20,27 +21,22 @@ pub fn AssetsPage() -> impl IntoView {
     let target = RwSignal::new(String::new());
     let outcome = RwSignal::new(None::<Result<String, String>>);
     let assets = LocalResource::new(move || {
-        let path = format!(
-            "/api/v1/assets?limit=500&q={}&kind={}&online={}",
-            js_encode(&query.get()),
-            js_encode(&kind.get()),
-            js_encode(&online.get())
-        );
+        let filter = AssetQuery { q: non_empty(query.get()), kind: non_empty(kind.get()), online: non_empty(online.get()), limit: Some(500), ..Default::default() };
         let org = session.org_header();
         version.get();
-        async move { client::get::<Page<Asset>>(&path, org).await }
+        async move { client::assets::list(org, &filter).await }
     });
     let summary = LocalResource::new(move || {
         let org = session.org_header();
         version.get();
-        async move { client::get::<AssetSummary>("/api/v1/assets/summary", org).await }
+        async move { client::assets::summary(org).await }
     });
     let is_admin = move || session.current.get().is_some_and(|c| c.can.manage_assets);
     // Move targets: other orgs where the user is admin (the server checks again).
     let targets = LocalResource::new(move || {
         let here = session.current.get().map(|c| c.org.id);
         async move {
-            client::get::<Page<OrgEntry>>("/api/v1/orgs?limit=500", None)
+            client::orgs::accessible(&ListQuery { limit: Some(500), ..Default::default() })
                 .await
                 .map(|p| p.items.into_iter().filter(|o| o.role == Role::Admin && Some(o.id) != here).collect::<Vec<_>>())
         }
@@ -62,7 +58,7 @@ pub fn AssetsPage() -> impl IntoView {
         let body = MoveAssets { asset_ids: selected.get_untracked(), target_org_id };
         let org = session.org_header();
         leptos::task::spawn_local(async move {
-            match client::post::<MoveResult, _>("/api/v1/assets/move", org, &body).await {
+            match client::assets::move_to(org, &body).await {
                 Ok(r) => {
                     let cleared = match r.groups_cleared {
                         0 => String::new(),
@@ -115,13 +111,10 @@ pub fn AssetsPage() -> impl IntoView {
         </Show>
         {move || outcome.get().map(|o| match o {
             Ok(msg) => view! { <p class="notice" data-testid="move-result">{msg}</p> }.into_any(),
-            Err(msg) => view! { <p class="error" data-testid="move-result">{msg}</p> }.into_any(),
+            Err(msg) => view! { <p class="error" role="alert" data-testid="move-result">{msg}</p> }.into_any(),
         })}
-        <Suspense fallback=|| view! { <p class="muted">"Loading assets…"</p> }>
-            {move || assets.get().map(|r| match r {
-                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                Ok(page) if page.items.is_empty() => view! { <p class="empty">"No assets here."</p> }.into_any(),
-                Ok(page) => view! {
+        <Suspense fallback=|| view! { <Loading what="assets"/> }>
+            {move || assets.get().map(|r| listed(r, "No assets here.", |page| view! {
                     <table class="table" data-testid="assets-table">
                         <thead><tr><th></th><th>"Name"</th><th>"Kind"</th><th>"Group"</th><th>"OS"</th><th>"Address"</th><th>"Status"</th><th>"Alerts"</th></tr></thead>
                         <tbody>
@@ -142,8 +135,7 @@ pub fn AssetsPage() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                }.into_any(),
-            })}
+            }))}
         </Suspense>
     }
 }

@@ -1,9 +1,10 @@
 //! The audit trail of the current org, with filters and CSV export.
-use crate::client;
-use crate::layout::{js_encode, use_session};
+use crate::client::{self, non_empty};
+use crate::components::{Loading, listed};
+use crate::layout::use_session;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{AuditEvent, Page};
+use shared::api::AuditQuery;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -11,17 +12,13 @@ pub fn AuditPage() -> impl IntoView {
     let actor = RwSignal::new(String::new());
     let action = RwSignal::new(String::new());
     let since = RwSignal::new(String::new());
-    let query = move || format!("actor={}&action={}&since={}", js_encode(&actor.get()), js_encode(&action.get()), js_encode(&since.get()));
+    let query = move || AuditQuery { actor: non_empty(actor.get()), action: non_empty(action.get()), since: non_empty(since.get()), ..Default::default() };
     let events = LocalResource::new(move || {
-        let q = query();
+        let q = AuditQuery { limit: Some(200), ..query() };
         let org = session.org_header();
-        async move { client::get::<Page<AuditEvent>>(&format!("/api/v1/audit?limit=200&{q}"), org).await }
+        async move { client::audit::list(org, &q).await }
     });
-    // A download can't carry the X-Org-Id header, so the link names the org in the query.
-    let csv_href = move || {
-        let org = session.org.get().map(|o| format!("&org_id={o}")).unwrap_or_default();
-        format!("/api/v1/audit?format=csv&{}{org}", query())
-    };
+    let csv_href = move || client::audit::csv_href(session.org.get().map(|o| o.to_string()), &query());
     view! {
         <Title text="Audit"/>
         <div class="page-head">
@@ -33,11 +30,8 @@ pub fn AuditPage() -> impl IntoView {
             <input placeholder="Action, e.g. org.*" prop:value=move || action.get() on:input=move |ev| action.set(event_target_value(&ev))/>
             <label class="inline">"Since " <input type="date" prop:value=move || since.get() on:input=move |ev| since.set(event_target_value(&ev))/></label>
         </div>
-        <Suspense fallback=|| view! { <p class="muted">"Loading events…"</p> }>
-            {move || events.get().map(|r| match r {
-                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                Ok(page) if page.items.is_empty() => view! { <p class="empty">"No events match."</p> }.into_any(),
-                Ok(page) => view! {
+        <Suspense fallback=|| view! { <Loading what="events"/> }>
+            {move || events.get().map(|r| listed(r, "No events match.", |page| view! {
                     <table class="table" data-testid="audit-table">
                         <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"What"</th></tr></thead>
                         <tbody>{page.items.into_iter().map(|e| view! {
@@ -49,8 +43,7 @@ pub fn AuditPage() -> impl IntoView {
                             </tr>
                         }).collect_view()}</tbody>
                     </table>
-                }.into_any(),
-            })}
+            }))}
         </Suspense>
     }
 }

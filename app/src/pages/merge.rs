@@ -5,7 +5,7 @@ use crate::client;
 use crate::layout::{plural, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{MergePlan, MergeRequest, OrgEntry, Page};
+use shared::api::{MergePlan, MergeRequest};
 use shared::{OrgKind, Role};
 use uuid::Uuid;
 
@@ -23,7 +23,7 @@ pub fn MergePage() -> impl IntoView {
     let targets = LocalResource::new(move || {
         let me = here().map(|o| o.id);
         async move {
-            client::get::<Page<OrgEntry>>("/api/v1/orgs?limit=500", None).await.map(|p| {
+            client::orgs::accessible(&client::assets::first(500)).await.map(|p| {
                 p.items.into_iter().filter(|o| o.role == Role::Admin && o.kind != OrgKind::Msp && Some(o.id) != me).collect::<Vec<_>>()
             })
         }
@@ -42,7 +42,7 @@ pub fn MergePage() -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             let body = MergeRequest { into_org_id, dry_run };
-            match client::post::<MergePlan, _>("/api/v1/org/merge", org, &body).await {
+            match client::orgs::merge(org, &body).await {
                 Ok(p) if dry_run => plan.set(Some(p)),
                 Ok(p) => {
                     let name = target_name().unwrap_or_default();

@@ -1,17 +1,18 @@
 //! The MSP user portal: every tenant you can open, as tiles.
 use crate::client;
-use crate::layout::{js_encode, use_session};
+use crate::layout::use_session;
+use crate::components::{Loading, listed};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{OrgEntry, Page};
+use shared::api::{ListQuery, OrgEntry};
 
 #[component]
 pub fn PortalPage() -> impl IntoView {
     let session = use_session();
     let query = RwSignal::new(String::new());
     let orgs = LocalResource::new(move || {
-        let q = js_encode(&query.get());
-        async move { client::get::<Page<OrgEntry>>(&format!("/api/v1/orgs?limit=200&q={q}"), None).await }
+        let q = ListQuery { q: client::non_empty(query.get()), limit: Some(200), ..Default::default() };
+        async move { client::orgs::accessible(&q).await }
     });
     let open = move |e: OrgEntry| {
         let id = (!e.is_home).then_some(e.id);
@@ -25,11 +26,8 @@ pub fn PortalPage() -> impl IntoView {
             <input class="search" type="search" placeholder="Filter tenants…" data-testid="portal-search"
                 prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
         </div>
-        <Suspense fallback=|| view! { <p class="muted">"Loading tenants…"</p> }>
-            {move || orgs.get().map(|r| match r {
-                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                Ok(page) if page.items.is_empty() => view! { <p class="empty">"No tenant matches."</p> }.into_any(),
-                Ok(page) => view! {
+        <Suspense fallback=|| view! { <Loading what="tenants"/> }>
+            {move || orgs.get().map(|r| listed(r, "No tenant matches.", |page| view! {
                     <div class="tiles" data-testid="portal-tiles">
                         {page.items.into_iter().map(|e| {
                             let entry = e.clone();
@@ -49,20 +47,9 @@ pub fn PortalPage() -> impl IntoView {
                         }).collect_view()}
                     </div>
                     {page.next_cursor.map(|_| view! { <p class="muted">"Showing the first 200 — type to narrow down."</p> })}
-                }.into_any(),
-            })}
+                }))}
         </Suspense>
     }
-}
-
-#[derive(serde::Serialize)]
-struct HandoffRequest {
-    org_id: uuid::Uuid,
-}
-
-#[derive(serde::Deserialize)]
-struct HandoffUrl {
-    url: String,
 }
 
 /// Opens the tenant on its own host, signed in (a one-time handoff; no second password).
@@ -71,7 +58,7 @@ fn OpenOnOwnHost(org: uuid::Uuid) -> impl IntoView {
     let open = move |ev: leptos::ev::MouseEvent| {
         ev.stop_propagation();
         leptos::task::spawn_local(async move {
-            if let Ok(h) = client::post::<HandoffUrl, _>("/api/v1/auth/handoff", None, &HandoffRequest { org_id: org }).await {
+            if let Ok(h) = client::auth::handoff(org).await {
                 client::go_to(&h.url);
             }
         });

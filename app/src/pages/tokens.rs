@@ -1,9 +1,10 @@
 //! The signed-in person's API tokens: create (the secret is shown once), list, revoke.
 use crate::client::{self, ApiFailure};
 use crate::layout::use_session;
+use crate::components::{Loading, listed};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{TokenCreated, TokenInfo, TokenRequest};
+use shared::api::{TokenCreated, TokenRequest};
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
@@ -11,7 +12,7 @@ pub fn TokensPage() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let tokens = LocalResource::new(move || {
         version.get();
-        async move { client::get::<Vec<TokenInfo>>("/api/v1/tokens", None).await }
+        async move { client::auth::tokens().await }
     });
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -33,7 +34,7 @@ pub fn TokensPage() -> impl IntoView {
             recovery_code: None,
         };
         leptos::task::spawn_local(async move {
-            match client::post::<TokenCreated, _>("/api/v1/auth/token", None, &body).await {
+            match client::auth::create_token(&body).await {
                 Ok(t) => {
                     failure.set(None);
                     created.set(Some(t));
@@ -53,7 +54,7 @@ pub fn TokensPage() -> impl IntoView {
     };
     let revoke = move |id: uuid::Uuid| {
         leptos::task::spawn_local(async move {
-            if let Err(f) = client::delete(&format!("/api/v1/tokens/{id}"), None).await {
+            if let Err(f) = client::auth::revoke_token(id).await {
                 failure.set(Some(f));
             }
             version.update(|v| *v += 1);
@@ -96,11 +97,8 @@ pub fn TokensPage() -> impl IntoView {
             {move || failure.get().filter(|f| f.fields.is_empty()).map(|f| view! { <p class="error">{if f.status == 401 { "That password is not right.".to_string() } else { f.message }}</p> })}
             <button class="btn primary" type="submit">"Create token"</button>
         </form>
-        <Suspense fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
-            {move || tokens.get().map(|r| match r {
-                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                Ok(list) if list.is_empty() => view! { <p class="empty">"No tokens."</p> }.into_any(),
-                Ok(list) => view! {
+        <Suspense fallback=|| view! { <Loading what="tokens"/> }>
+            {move || tokens.get().map(|r| listed(r, "No tokens.", |list| view! {
                     <table class="table" data-testid="tokens-table">
                         <thead><tr><th>"Name"</th><th>"Starts with"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th></th></tr></thead>
                         <tbody>{list.into_iter().map(|t| {
@@ -115,8 +113,7 @@ pub fn TokensPage() -> impl IntoView {
                             </tr> }
                         }).collect_view()}</tbody>
                     </table>
-                }.into_any(),
-            })}
+                }))}
         </Suspense>
     }
 }

@@ -21,6 +21,7 @@
 //! our own hosts (O is stored server-side and must be one of this installation's hosts, so
 //! step 2 is never an open redirect). A base-domain cookie would be simpler, but browsers
 //! treat `Domain=localhost` as host-only, which would break the default local setup.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{hash_secret, random_secret, session};
 use crate::audit::{self, Actor, Event};
 use crate::http::context::{AuthKind, Caller, org_for, request_meta};
@@ -32,8 +33,7 @@ use crate::http::extract::Query;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
+use axum::routing::get;
 use crate::http::extract::Json;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -41,9 +41,9 @@ use serde::Deserialize;
 
 const LIFETIME_MS: i64 = 60_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/handoff", post(create))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
         .route("/auth/handoff", get(redeem))
         .route("/auth/handoff/confirm", get(confirm))
 }

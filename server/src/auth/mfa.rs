@@ -7,6 +7,7 @@
 //!
 //! Times come from the server's [`Clock`], so tests compute codes at a time they pin. A used
 //! time step is stored and never accepted again (no replay, even of a code still valid).
+use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{hash_secret, password, ratelimit, session};
 use crate::access::OrgPath;
 use crate::audit::{self, Actor, Event};
@@ -17,8 +18,7 @@ use crate::db::rows::UserRow;
 use crate::http::state::{AppState, Clock};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use rand::Rng;
 use shared::api::{FreshProof, MfaStatus, RecoveryCodes, TotpConfirm, TotpEnrollment, TotpStart};
 use shared::settings::{MfaMethod, SignInPolicy};
@@ -26,12 +26,12 @@ use shared::OrgKind;
 use sqlx::AnyConnection;
 use totp_rs::{Algorithm, Secret, TOTP};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/me/mfa", get(status))
-        .route("/api/v1/me/mfa/totp", post(start_totp).delete(remove_totp))
-        .route("/api/v1/me/mfa/totp/confirm", post(confirm_totp))
-        .route("/api/v1/me/mfa/recovery_codes", post(regenerate_recovery_codes))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(status))
+        .routes(routes!(start_totp, remove_totp))
+        .routes(routes!(confirm_totp))
+        .routes(routes!(regenerate_recovery_codes))
 }
 
 const ISSUER: &str = "Tenantry";

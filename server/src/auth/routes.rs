@@ -1,4 +1,5 @@
 //! Sign-in, sign-out, who-am-I, and personal access tokens.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{mfa, password, ratelimit, session, token};
 use crate::audit::{self, Actor, Event};
 use crate::http::context::{AuthKind, Caller, request_meta};
@@ -11,22 +12,20 @@ use crate::http::extract::Path;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
-use axum::Router;
 use crate::http::extract::Json;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use shared::api::{LoginRequest, LoginResponse, Me, TokenCreated, TokenInfo, TokenRequest};
 use shared::UserStatus;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/auth/token", post(create_token))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/tokens", get(list_tokens))
-        .route("/api/v1/tokens/{id}", delete(revoke_token))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(create_token))
+        .routes(routes!(me))
+        .routes(routes!(list_tokens))
+        .routes(routes!(revoke_token))
 }
 
 /// The readable companion cookie carrying the CSRF token for the page's scripts.

@@ -158,6 +158,21 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// Names the step of a service that failed, so a 500's log line says where it broke
+/// (`merging: moving assets: …`). Client-facing answers (404, 409, 503, …) pass unchanged.
+pub trait Step<T> {
+    fn step(self, what: &'static str) -> Result<T>;
+}
+
+impl<T, E: Into<ApiError>> Step<T> for std::result::Result<T, E> {
+    fn step(self, what: &'static str) -> Result<T> {
+        self.map_err(|e| match e.into() {
+            ApiError::Internal(e) => ApiError::Internal(e.context(what)),
+            other => other,
+        })
+    }
+}
+
 impl From<shared::FieldError> for ApiError {
     fn from(e: shared::FieldError) -> Self {
         ApiError::BadRequest(e.0)
