@@ -118,9 +118,11 @@ pub fn Shell() -> impl IntoView {
                 <Show when=move || session.current.get().is_some_and(|c| c.can.overview)>
                     <A href="/overview">"Overview"</A>
                     <A href="/customers">"Customers"</A>
+                    <A href="/bulk">"Bulk actions"</A>
                 </Show>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.manage_customers)>
                     <A href="/technicians">"Technicians"</A>
+                    <A href="/approvals">"Approvals"</A>
                 </Show>
                 <A href="/organizations">"Organizations"</A>
                 <A href="/assets">"Assets"</A>
@@ -201,6 +203,10 @@ fn OrgSwitcher() -> impl IntoView {
     let session = use_session();
     let open = RwSignal::new(false);
     let query = RwSignal::new(String::new());
+    // A tag of the current MSP to narrow the list to (`""`: all).
+    let tag = RwSignal::new(String::new());
+    // What a list answers: the query, plus the tag when one is chosen.
+    let key_of = |q: &str, t: &str| if t.is_empty() { q.to_string() } else { format!("{q} #{t}") };
     let highlighted = RwSignal::new(0usize);
     // The list on screen and the query it belongs to.
     let shown = RwSignal::new(None::<(String, Result<Vec<OrgEntry>, ApiFailure>)>);
@@ -237,18 +243,19 @@ fn OrgSwitcher() -> impl IntoView {
     // One request per (open, query) change; only the answer to the query typed now is kept.
     Effect::new(move |_| {
         let q = query.get();
+        let t = tag.get();
         if !open.get() {
             shown.set(None);
             return;
         }
         leptos::task::spawn_local(async move {
-            let answer = client::get::<Page<OrgEntry>>(&format!("/api/v1/orgs?limit=50&q={}", js_encode(&q)), None)
-                .await
-                .map(|p| p.items);
-            if !open.get_untracked() || query.with_untracked(|now| *now != q) {
+            let url = format!("/api/v1/orgs?limit=50&q={}{}", js_encode(&q), crate::pages::tag_ui::tag_param(&t));
+            let answer = client::get::<Page<OrgEntry>>(&url, None).await.map(|p| p.items);
+            let key = key_of(&q, &t);
+            if !open.get_untracked() || key_of(&query.get_untracked(), &tag.get_untracked()) != key {
                 return;
             }
-            shown.set(Some((q, answer)));
+            shown.set(Some((key, answer)));
             if enter_pending.get_untracked() {
                 enter_pending.set(false);
                 pick_highlighted();
@@ -277,7 +284,7 @@ fn OrgSwitcher() -> impl IntoView {
         });
         on_cleanup(move || handle.remove());
     }
-    let fresh = move || shown.with(|s| s.as_ref().is_some_and(|(q, _)| query.with(|now| now == q)));
+    let fresh = move || shown.with(|s| s.as_ref().is_some_and(|(k, _)| *k == key_of(&query.get(), &tag.get())));
     let items = move || shown.with(|s| match s {
         Some((_, Ok(list))) => list.clone(),
         _ => Vec::new(),
@@ -351,6 +358,7 @@ fn OrgSwitcher() -> impl IntoView {
                         prop:value=move || query.get()
                         on:input=move |ev| { query.set(event_target_value(&ev)); highlighted.set(0); }
                         on:keydown=on_key/>
+                    <crate::pages::tag_ui::TagFilter value=tag/>
                     // `data-query` names the query the listed orgs answer; `aria-busy` says a newer one is on its way.
                     <ul role="listbox" id="org-results" aria-label="Organizations" data-testid="org-results" class:stale=move || !fresh()
                         data-query=move || shown.with(|s| s.as_ref().map(|(q, _)| q.clone()))
@@ -375,7 +383,7 @@ fn OrgSwitcher() -> impl IntoView {
                                         aria-selected=move || (highlighted.get() == i).to_string()
                                         on:mousemove=move |_| if highlighted.get_untracked() != i { highlighted.set(i) }
                                         on:mousedown=move |ev| { ev.prevent_default(); choose(entry.clone()) }>
-                                        <span class="name">{e.name.clone()}</span>
+                                        <span class="name">{e.name.clone()}<crate::pages::tag_ui::TagChips tags=e.tags.clone()/></span>
                                         <span class="meta">
                                             {is_current.then(|| view! { <span class="current-mark">"✓ current · "</span> })}
                                             {if e.is_home { "home".to_string() } else { e.kind.to_string() }} " · " {e.role.to_string()}

@@ -50,6 +50,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("overview") view=pages::overview::OverviewPage/>
                     <Route path=path!("customers") view=pages::customers::CustomersPage/>
                     <Route path=path!("technicians") view=pages::technicians::TechniciansPage/>
+                    <Route path=path!("bulk") view=pages::bulk::BulkPage/>
+                    <Route path=path!("approvals") view=pages::approvals::ApprovalsPage/>
                     <Route path=path!("organizations") view=pages::tree::OrganizationsPage/>
                     <Route path=path!("assets") view=pages::assets::AssetsPage/>
                     <Route path=path!("assets/:id") view=pages::asset_detail::AssetDetailPage/>

@@ -373,6 +373,7 @@ pub async fn accept(State(state): State<AppState>, parts: Parts, jar: CookieJar,
         home_org_id: Some(org_id.clone()),
         request_id: Some(request_id),
         ip: Some(ip),
+        note: None,
     };
     audit::record(&mut tx, &actor, Event {
         org_id: Some(&org_id),

@@ -20,6 +20,10 @@ pub mod auth;
 pub mod tree_limits;
 
 // Capabilities, one module each.
+/// Four-eyes approvals: actions an MSP holds for a second admin.
+pub mod approvals;
+/// Bulk actions over many tenants of an MSP, with a dry run.
+pub mod bulk;
 /// Managed assets and their groups; moving assets between tenants.
 pub mod assets;
 /// Delegated admin of a customer to a technician.

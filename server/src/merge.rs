@@ -6,6 +6,7 @@
 //! real run answer 409 without changing anything.
 use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::load_path;
+use crate::approvals::Gate;
 use crate::audit::{self, Event};
 use crate::settings::effective_all;
 use crate::http::context::{Manager, OrgAdmin, OrgCtx, org_for};
@@ -169,10 +170,16 @@ async fn apply(tx: &mut Tx, source: &str, target: &str) -> Result<()> {
 
 #[utoipa::path(post, path = "/api/v1/org/merge", tag = "orgs", request_body = MergeRequest, params(("X-Org-Id" = Option<String>, Header, description = "the org to merge away")),
     responses((status = 200, body = MergePlan, description = "the plan (dry run) or what was merged"),
+        (status = 202, body = shared::api::ApprovalHeld, description = "the MSP's `approvals` setting lists `org.merge`: held for a second admin, with the dry run's plan"),
         (status = 403, description = "needs admin of both orgs and of the org that manages this one"),
         (status = 404, description = "target not visible"), (status = 409, description = "blocking conflicts; nothing changed"), (status = 422)))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
-pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<MergeRequest>) -> Result<Json<MergePlan>> {
+pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<MergeRequest>) -> Result<Gate<Json<MergePlan>>> {
+    Ok(merge_as(&state, &ctx, &body).await?.map(Json))
+}
+
+/// `POST /api/v1/org/merge` in `ctx` (also as an approved request's requester).
+pub(crate) async fn merge_as(state: &AppState, ctx: &OrgCtx, body: &MergeRequest) -> Result<Gate<MergePlan>> {
     let _admin = ctx.admin()?;
     let source = &ctx.org;
     if source.kind() == OrgKind::Msp {
@@ -180,9 +187,21 @@ pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<
     }
     // Merging ends the source org, so it takes the same power as deleting it.
     let manager = ctx.manager(format!("only whoever manages {} can merge it away", source.name))?;
-    let into = org_for(&state, &ctx.caller, &body.into_org_id.to_string()).await?;
+    let into = org_for(state, &ctx.caller, &body.into_org_id.to_string()).await?;
     let into_admin = into.admin().map_err(|_| ApiError::Forbidden(format!("merging into {} needs the admin role there", into.org.name)))?;
-    merge_service(manager, into_admin, &state, body.dry_run).await.map(Json)
+    if !body.dry_run {
+        if let Some(need) = crate::approvals::needed(state, &ctx.caller, ctx.path.msp_id(), "org.merge").await? {
+            let plan = merge_service(manager, into_admin, state, true).await?;
+            if plan.conflicts.iter().any(|c| c.blocking) {
+                return Err(ApiError::Conflict { field: "into_org_id", message: "can't merge: there are blocking conflicts; try a dry run for details".into() });
+            }
+            let summary = format!("merge {} into {}", source.name, into.org.name);
+            let held = crate::approvals::Held::OrgMerge { org_id: source.id.clone(), request: body.clone() };
+            let preview = serde_json::to_value(&plan).unwrap_or_default();
+            return Ok(Gate::Held(crate::approvals::hold(state, &ctx.caller, need, held, summary, preview).await?));
+        }
+    }
+    merge_service(manager, into_admin, state, body.dry_run).await.map(Gate::Done)
 }
 
 /// Merges the manager's org into `into` (or plans it, on a dry run): needs admin from above

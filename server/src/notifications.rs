@@ -21,7 +21,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::{Grants, OrgPath, load_path};
 use crate::assets::name_text;
 use crate::audit::{self, Actor, Event};
-use crate::http::context::{Caller, OrgCtx};
+use crate::http::context::{Caller, OrgAdmin, OrgCtx};
 use crate::db::{Db, Tx, new_id, parse_uuid, rfc3339};
 use crate::http::error::{ApiError, FieldErrors, Result};
 use crate::mail::{self, Mail};
@@ -313,14 +313,28 @@ fn describe(t: &NotificationTarget) -> String {
 #[tracing::instrument(skip(state, ctx, body), fields(org = %ctx.org.id))]
 pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<CreateNotification>) -> Result<(StatusCode, Json<Notification>)> {
     let admin = ctx.admin()?;
+    let body = check(&body, "")?;
+    let sent = create_service(admin, &state, body, false).await?;
+    Ok((StatusCode::CREATED, Json(sent.expect("not a dry run"))))
+}
+
+/// A notification's fields, checked and trimmed; errors are named `{prefix}title`, `{prefix}body`.
+pub fn check(body: &CreateNotification, prefix: &str) -> Result<CreateNotification> {
     let mut errors = FieldErrors::default();
-    let title = name_text(&mut errors, "title", &body.title, 200);
+    let title = name_text(&mut errors, &format!("{prefix}title"), &body.title, 200);
     if body.body.chars().count() > 5000 {
-        errors.add("body", "must be at most 5000 characters");
+        errors.add(&format!("{prefix}body"), "must be at most 5000 characters");
     }
     errors.finish()?;
-    let org_id = admin.ctx().org_id();
-    // A target outside the org answers like one that doesn't exist.
+    Ok(CreateNotification { target: body.target.clone(), title: title.expect("checked"), body: body.body.trim().to_string(), severity: body.severity })
+}
+
+/// Sends a [`check`]ed notification in the admin's org, with its audit event, and hands its
+/// mails to SMTP; on a dry run only checks the target (`None`). A user or group target
+/// outside the org is 404, like one that doesn't exist.
+pub async fn create_service(admin: OrgAdmin<'_>, state: &AppState, body: CreateNotification, dry_run: bool) -> Result<Option<Notification>> {
+    let ctx = admin.ctx();
+    let org_id = ctx.org_id();
     match &body.target {
         NotificationTarget::User { user_id } => {
             let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
@@ -344,14 +358,17 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
         }
         NotificationTarget::Org | NotificationTarget::Role { .. } => {}
     }
+    if dry_run {
+        return Ok(None);
+    }
     let now = state.clock.now_ms();
     let target = body.target.clone();
     let mut tx = audit::begin(&state.db).await?;
     let sent = send(&mut tx, &ctx.path, NewNotification {
         org_id,
         target: body.target,
-        title: title.expect("checked"),
-        body: body.body.trim().to_string(),
+        title: body.title,
+        body: body.body,
         severity: body.severity,
         created_by: Some(&ctx.caller.user.id),
         about_asset: None,
@@ -372,9 +389,9 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
     .await?;
     tx.commit().await?;
     for id in &sent.outbox_ids {
-        mail::deliver(&state, id).await;
+        mail::deliver(state, id).await;
     }
-    Ok((StatusCode::CREATED, Json(sent.notification)))
+    Ok(Some(sent.notification))
 }
 
 type InboxRow = (String, String, String, String, String, String, String, String, i64, Option<i64>);

@@ -2,6 +2,7 @@
 //! and an MSP's customers. Endpoints `/api/v1/orgs…`, `/api/v1/org`, `/api/v1/customers`.
 use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::{Grants, OrgPath, load_path};
+use crate::approvals::Gate;
 use crate::audit::{self, Event};
 use crate::http::context::{Caller, Manager, OrgAdmin, OrgCtx, Superuser, org_for};
 use crate::db::sql::Sql;
@@ -540,6 +541,20 @@ pub async fn update_org(State(state): State<AppState>, caller: Caller, Path(id):
     Ok(Json(update_org_service(admin, &state, change).await?))
 }
 
+/// Suspends or reactivates the manager's org, as `PATCH /api/v1/orgs/{id}` `{status}` does; on
+/// a dry run only says whether it would change. Returns whether it changed.
+pub async fn set_status(manager: Manager<'_>, state: &AppState, status: OrgStatus, dry_run: bool) -> Result<bool> {
+    // Whoever manages an org administers it too; the proof says so.
+    let admin = manager.ctx().admin()?;
+    if manager.ctx().org.status() == status {
+        return Ok(false);
+    }
+    if !dry_run {
+        update_org_service(admin, state, OrgChange { name: None, status: Some((manager, status)) }).await?;
+    }
+    Ok(true)
+}
+
 /// A validated change to an org: a new name (admin), a new status (manager).
 struct OrgChange<'a> {
     name: Option<String>,
@@ -573,25 +588,40 @@ async fn update_org_service(admin: OrgAdmin<'_>, state: &AppState, change: OrgCh
 }
 
 #[utoipa::path(delete, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)),
-    responses((status = 204, description = "the org and all its data are gone"), (status = 403), (status = 404)))]
+    responses((status = 204, description = "the org and all its data are gone"),
+        (status = 202, body = shared::api::ApprovalHeld, description = "the MSP's `approvals` setting lists `org.delete`: held for a second admin"),
+        (status = 403), (status = 404)))]
 #[tracing::instrument(skip_all, fields(user = %caller.user.id))]
-pub async fn delete_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
-    let target = org_for(&state, &caller, &id).await?;
+pub async fn delete_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Gate<StatusCode>> {
+    delete_as(&state, &caller, &id).await
+}
+
+/// `DELETE /api/v1/orgs/{id}` for `caller` (also an approved request's requester).
+pub(crate) async fn delete_as(state: &AppState, caller: &Caller, id: &str) -> Result<Gate<StatusCode>> {
+    let target = org_for(state, caller, id).await?;
     let manager = target.manager(format!("only whoever manages {} can delete it", target.org.name))?;
-    delete_org_service(manager, &state).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let row = &target.org;
+    // Deleting your own home (or anything above it) would delete you mid-request.
+    let mut conn = state.db.pool.acquire().await?;
+    let home = load_path(&mut conn, &caller.user.home_org_id).await?;
+    drop(conn);
+    if home.is_some_and(|h| h.contains(&row.id)) {
+        return Err(ApiError::Forbidden("you can't delete the org you belong to".into()));
+    }
+    let msp = target.path.msp_id().filter(|m| *m != row.id);
+    if let Some(need) = crate::approvals::needed(state, caller, msp, "org.delete").await? {
+        let summary = format!("delete {} {} ({}) and all its data", row.kind, row.name, row.slug);
+        let preview = serde_json::json!({"org_id": row.id, "name": row.name, "kind": row.kind, "slug": row.slug});
+        let held = crate::approvals::Held::OrgDelete { org_id: row.id.clone() };
+        return Ok(Gate::Held(crate::approvals::hold(state, caller, need, held, summary, preview).await?));
+    }
+    delete_org_service(manager, state).await?;
+    Ok(Gate::Done(StatusCode::NO_CONTENT))
 }
 
 /// Deletes the org and everything in it.
 async fn delete_org_service(manager: Manager<'_>, state: &AppState) -> Result<()> {
     let row = &manager.ctx().org;
-    // Deleting your own home (or anything above it) would delete you mid-request.
-    let mut conn = state.db.pool.acquire().await?;
-    let home = load_path(&mut conn, &manager.caller().user.home_org_id).await?;
-    drop(conn);
-    if home.is_some_and(|h| h.contains(&row.id)) {
-        return Err(ApiError::Forbidden("you can't delete the org you belong to".into()));
-    }
     let mut tx = audit::begin(&state.db).await?;
     // Foreign keys cascade through child tenants, users at home there, memberships, sessions,
     // tokens, delegations and everything else that names the org.

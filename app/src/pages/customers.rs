@@ -3,6 +3,7 @@
 use crate::client::{self, ApiFailure};
 use crate::confirm;
 use crate::layout::{js_encode, use_session};
+use crate::pages::tag_ui::{TagChips, TagFilter, tag_param};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::api::{CreateDelegation, Delegation, Member, Org, OrgEntry, Page, UpdateOrg};
@@ -30,12 +31,14 @@ pub fn CustomersPage() -> impl IntoView {
 fn Customers() -> impl IntoView {
     let session = use_session();
     let query = RwSignal::new(String::new());
+    let tag = RwSignal::new(String::new());
     let version = RwSignal::new(0u32);
     let customers = LocalResource::new(move || {
         let q = js_encode(&query.get());
+        let tag = tag_param(&tag.get());
         let org = session.org_header();
         version.get();
-        async move { client::get::<Page<OrgEntry>>(&format!("/api/v1/customers?limit=500&q={q}"), org).await }
+        async move { client::get::<Page<OrgEntry>>(&format!("/api/v1/customers?limit=500&q={q}{tag}"), org).await }
     });
     let selected = RwSignal::new(None::<OrgEntry>);
     let is_admin = move || session.current.get().is_some_and(|c| c.can.manage_customers);
@@ -45,6 +48,7 @@ fn Customers() -> impl IntoView {
             <h1>"Customers"</h1>
             <input class="search" type="search" aria-label="Search customers" placeholder="Search customers…" data-testid="customer-search"
                 prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
+            <TagFilter value=tag/>
         </div>
         <Show when=is_admin>
             <AddCustomer on_added=move || version.update(|v| *v += 1)/>
@@ -61,7 +65,7 @@ fn Customers() -> impl IntoView {
                                 let pick = c.clone();
                                 view! {
                                     <tr data-slug=c.slug.clone()>
-                                        <td>{c.name.clone()}</td>
+                                        <td>{c.name.clone()}<TagChips tags=c.tags.clone()/></td>
                                         <td><code>{c.slug.clone()}</code></td>
                                         <td><span class=format!("badge {}", c.status)>{c.status.to_string()}</span></td>
                                         <td>{c.role.to_string()}</td>

@@ -1,8 +1,10 @@
 pub mod accept;
 pub mod apidocs;
+pub mod approvals;
 pub mod asset_detail;
 pub mod assets;
 pub mod audit;
+pub mod bulk;
 pub mod customers;
 pub mod groups;
 pub mod import;
@@ -17,6 +19,7 @@ pub mod security;
 pub mod scim;
 pub mod settings;
 pub mod sso;
+pub mod tag_ui;
 pub mod technicians;
 pub mod tokens;
 pub mod tree;

@@ -2,6 +2,7 @@
 //! online/offline per customer, sort, filter and search.
 use crate::client;
 use crate::layout::{js_encode, use_session};
+use crate::pages::tag_ui::tag_param;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::api::Overview;
@@ -28,8 +29,9 @@ fn Overview() -> impl IntoView {
     let query = RwSignal::new(String::new());
     let sort = RwSignal::new("name".to_string());
     let status = RwSignal::new(String::new());
+    let tag = RwSignal::new(String::new());
     let data = LocalResource::new(move || {
-        let url = format!("/api/v1/overview?limit=100&q={}&sort={}&status={}", js_encode(&query.get()), sort.get(), status.get());
+        let url = format!("/api/v1/overview?limit=100&q={}&sort={}&status={}{}", js_encode(&query.get()), sort.get(), status.get(), tag_param(&tag.get()));
         let org = session.org_header();
         async move { client::get::<Overview>(&url, org).await }
     });
@@ -58,6 +60,7 @@ fn Overview() -> impl IntoView {
                     <option value="active">"Active"</option>
                     <option value="suspended">"Suspended"</option>
                 </select>
+                <crate::pages::tag_ui::TagFilter value=tag/>
             </div>
         </div>
         <Suspense fallback=|| view! { <p class="muted">"Loading the overview…"</p> }>

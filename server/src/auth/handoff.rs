@@ -222,7 +222,7 @@ pub async fn redeem(State(state): State<AppState>, parts: Parts, jar: CookieJar,
     let ua = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     // Only a full (not enrol-only) session can ask for a handoff, so this one is full too.
     let new = session::create(&mut tx, &user.id, &ip, ua, false).await?;
-    let actor = Actor { user_id: Some(user.id.clone()), email: Some(user.email.clone()), home_org_id: Some(user.home_org_id.clone()), request_id: Some(request_id), ip: Some(ip) };
+    let actor = Actor { user_id: Some(user.id.clone()), email: Some(user.email.clone()), home_org_id: Some(user.home_org_id.clone()), request_id: Some(request_id), ip: Some(ip), note: None };
     audit::record(&mut tx, &actor, Event { org_id: Some(&org_id), action: "auth.login", object_type: "session", object_id: Some(&user.id), summary: format!("{} arrived on {slug} by handoff", user.email) }).await?;
     tx.commit().await?;
     let jar = super::routes::session_cookies(&state, jar, new);

@@ -349,7 +349,7 @@ pub(crate) async fn check_proof(state: &AppState, caller: &Caller, jar: &CookieJ
 pub(crate) fn current_session(caller: &Caller) -> Option<&str> {
     match &caller.auth {
         AuthKind::Session { id_hash, .. } => Some(id_hash.as_str()),
-        AuthKind::Token { .. } => None,
+        AuthKind::Token { .. } | AuthKind::Approval => None,
     }
 }
 

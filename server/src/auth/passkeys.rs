@@ -16,7 +16,6 @@
 //! - Adding or removing one takes a fresh proof ([`mfa::check_proof`]: the password, a TOTP
 //!   code, or an assertion by another passkey) and ends the user's other sessions. Every
 //!   enrolment, rename, removal and passkey sign-in is an audit event.
-use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{hash_secret, mfa, random_secret, ratelimit, routes, session};
 use crate::audit::{self, Actor, Event};
 use crate::config::Config;

@@ -153,6 +153,7 @@ pub(crate) async fn sign_in(state: &AppState, parts: &Parts, jar: CookieJar, bod
         home_org_id: Some(user.home_org_id.clone()),
         request_id: Some(request_id),
         ip: Some(ip.clone()),
+        note: None,
     };
     let tx = audit::begin(&state.db).await?;
     let (mut tx, _step, attempt) = second_step(&state, tx, attempt, &user, body.otp.as_deref(), body.recovery_code.as_deref(), &actor).await?;
@@ -226,7 +227,9 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, jar: CookieJa
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
+    params(("X-Org-Id" = Option<String>, Header, description = "the org the token is made in: when the maker's role there ends or is lowered (a delegation revoked or expired), the token is revoked")),
     responses((status = 201, body = TokenCreated, description = "the token, shown once"),
+        (status = 404, description = "X-Org-Id names an org the user can't open"),
         (status = 401, description = "bad credentials; or `mfa_required` when the user has a second factor, or is under a sign-in policy that requires one, and sent no (or no usable) `otp` / `recovery_code`"),
         (status = 403, description = "`sso_required`: the account's org signs in with its identity provider only"),
         (status = 422), (status = 429)))]
@@ -250,6 +253,7 @@ pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body
         home_org_id: Some(user.home_org_id.clone()),
         request_id: Some(request_id),
         ip: Some(ip),
+        note: None,
     };
     let tx = audit::begin(&state.db).await?;
     let (mut tx, step, attempt) = second_step(&state, tx, attempt, &user, body.otp.as_deref(), body.recovery_code.as_deref(), &actor).await?;
@@ -260,14 +264,38 @@ pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body
         attempt.release(&state.db).await?;
         return Err(ApiError::MfaRequired { methods: vec![shared::settings::MfaMethod::Totp.as_str()] });
     }
+    // Made while acting in an org (X-Org-Id): remember where and with which role, so the token
+    // is revoked when that access ends (a delegation revoked or expired).
+    let acting_org = parts.headers.get(crate::http::context::ORG_HEADER).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty());
+    let acting = match acting_org {
+        None => None,
+        Some(org_id) => {
+            let path = match uuid::Uuid::parse_str(org_id) {
+                Ok(id) => crate::access::load_path(&mut tx, &id.to_string()).await?,
+                Err(_) => None,
+            };
+            let grants = crate::access::Grants::load_with(&mut tx, &user).await?;
+            match path.as_ref().and_then(|p| grants.role_in(p).map(|r| (p.nodes[0].id.clone(), r))) {
+                Some(found) => Some(found),
+                None => {
+                    drop(tx);
+                    attempt.release(&state.db).await?;
+                    return Err(ApiError::NotFound);
+                }
+            }
+        }
+    };
     attempt.succeeded(&mut tx).await?;
-    let created = token::create(&mut tx, &user.id, &name, days).await?;
+    let created = token::create(&mut tx, &user.id, &name, days, acting.as_ref().map(|(o, r)| (o.as_str(), *r))).await?;
     audit::record(&mut tx, &actor, Event {
         org_id: Some(&user.home_org_id),
         action: "token.create",
         object_type: "api_token",
         object_id: Some(&created.id.to_string()),
-        summary: format!("{} created the token \"{}\"", user.email, name),
+        summary: match &acting {
+            Some((org, role)) => format!("{} created the token \"{}\" acting as {role} in org {org}", user.email, name),
+            None => format!("{} created the token \"{}\"", user.email, name),
+        },
     })
     .await?;
     tx.commit().await?;
@@ -280,7 +308,7 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me
     let home_org = load_org_api(&state.db, &caller.user.home_org_id).await?;
     let (csrf_token, mfa_enrollment_required) = match caller.auth {
         AuthKind::Session { csrf_token, mfa_pending, .. } => (Some(csrf_token), mfa_pending),
-        AuthKind::Token { .. } => (None, false),
+        AuthKind::Token { .. } | AuthKind::Approval => (None, false),
     };
     Ok(Json(Me { is_superuser: caller.user.is_superuser(), user: caller.user.to_api(), home_org, csrf_token, mfa_enrollment_required }))
 }

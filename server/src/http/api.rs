@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tenantry API", version = "1", description = "Multi-tenant MSP portal. Authenticate with the session cookie (plus `X-CSRF-Token` on writes) or `Authorization: Bearer <token>`. Org-scoped endpoints act in the org named by `X-Org-Id`, else the tenant subdomain, else your home org. Every POST/PUT/PATCH/DELETE under /api/v1 takes an optional `Idempotency-Key` header (1-255 visible characters, per user, kept 24 h): a repeat with the same request gets the first answer back (`Idempotent-Replayed: true`) without doing the work again; the same key with another request is 422; a repeat whose first answer is not available is 409 (`Idempotency-Status: in-flight` - retry, or `completed` - done, answer lost). A database that is unavailable or read-only (a failover) answers 503 with `Retry-After`."),
-    components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod)),
+    components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod, shared::settings::DelegationPolicy, shared::settings::Approvals)),
     tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"), (name = "operations"), (name = "sso"))
 )]
 pub struct ApiDoc;
@@ -35,6 +35,8 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::orgs::router())
         .merge(crate::overview::router())
         .merge(crate::tags::router())
+        .merge(crate::bulk::router())
+        .merge(crate::approvals::router())
         .merge(crate::people::router())
         .merge(crate::delegation::router())
         .merge(crate::invitations::router())
@@ -121,6 +123,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     crate::http::web::check_site(&state.leptos_options);
     tokio::spawn(crate::notifications::release_ticker(state.clone()));
     tokio::spawn(crate::http::idempotency::purge_ticker(state.clone()));
+    tokio::spawn(crate::delegation::ticker(state.clone()));
     let app = build_app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await
 }
