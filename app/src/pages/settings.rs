@@ -266,7 +266,7 @@ fn FieldInput(field: Field, draft: RwSignal<Value>, errors: RwSignal<Option<ApiF
     };
     let error = move || errors.get().and_then(|e| e.field(field.path).or_else(|| e.field(&format!("value.{}", field.path))));
     // Several controls (days, widgets) are a group with a legend; one control has a label.
-    let grouped = matches!(field.input, Input::Days | Input::Widgets);
+    let grouped = matches!(field.input, Input::Checklist(_) | Input::Widgets);
     let control = match field.input {
         Input::Bool => view! {
             <input type="checkbox" name=field.path prop:checked=move || read().as_bool().unwrap_or(false)
