@@ -181,7 +181,7 @@ impl FromRequestParts<AppState> for ScimCaller {
             sqlx::query("UPDATE scim_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(&id).execute(&state.db.pool).await?;
         }
         let (request_id, ip) = request_meta(parts);
-        let actor = Actor { user_id: None, email: Some(format!("scim:{name}")), home_org_id: Some(org_id.clone()), request_id: Some(request_id), ip: Some(ip) };
+        let actor = Actor { user_id: None, email: Some(format!("scim:{name}")), home_org_id: Some(org_id.clone()), request_id: Some(request_id), ip: Some(ip), note: None };
         let base_url = base_url(state, parts).await?;
         Ok(ScimCaller { org_id, path, actor, base_url })
     }

@@ -268,6 +268,7 @@ fn browser_only(caller: &Caller) -> Result<()> {
     match caller.auth {
         AuthKind::Session { .. } => Ok(()),
         AuthKind::Token { .. } => Err(ApiError::Forbidden("passkeys are added in the browser; sign in with it".into())),
+        AuthKind::Approval => Err(ApiError::Forbidden("passkeys are added by their owner in the browser".into())),
     }
 }
 
@@ -542,6 +543,7 @@ pub async fn sign_in_finish(
         home_org_id: Some(user.home_org_id.clone()),
         request_id: Some(request_id),
         ip: Some(ip.clone()),
+        note: None,
     };
     let now = state.clock.now_ms();
     let mut tx = audit::begin(&state.db).await?;

@@ -91,6 +91,7 @@ impl Caller {
             auth: AuthKind::Approval,
             request_id: approver.request_id.clone(),
             ip: approver.ip.clone(),
+            authz: approver.authz.clone(),
             approved_by: Some(approver.user.email.clone()),
             bulk_run: None,
         })
