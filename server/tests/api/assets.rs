@@ -510,6 +510,7 @@ async fn assets_go_into_a_group_all_or_none_in_one_audited_step() {
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
 
     // Both into the group: only the one that wasn't there changes, one audit row says so.
+    let before = app.audit_count().await;
     let r = app.post("/api/v1/assets/group", root.clone(), Some(&w.acme), json!({"asset_ids": [a, b], "group_id": desk})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["changed"], 1);
