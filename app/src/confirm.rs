@@ -32,13 +32,21 @@ pub struct Ui {
     flash: RwSignal<Option<Flash>>,
 }
 
+thread_local! {
+    // The page's one `Ui`, for calls from a spawned task (an API answer arriving), which has no
+    // reactive owner to find the context through. The browser runs one page per thread.
+    static PAGE_UI: std::cell::Cell<Option<Ui>> = const { std::cell::Cell::new(None) };
+}
+
 fn ui() -> Ui {
-    expect_context::<Ui>()
+    use_context::<Ui>().or_else(|| PAGE_UI.with(|u| u.get())).expect("confirm::provide() runs in the app shell")
 }
 
 /// Makes [`ask`], [`done`] and [`failed`] work below the caller; [`ConfirmHost`] shows them.
 pub fn provide() {
-    provide_context(Ui { question: RwSignal::new(None), flash: RwSignal::new(None) });
+    let ui = Ui { question: RwSignal::new(None), flash: RwSignal::new(None) };
+    PAGE_UI.with(|u| u.set(Some(ui)));
+    provide_context(ui);
 }
 
 /// Asks `title` (with `detail`) and runs `on_yes` only if the person confirms with `action`.
