@@ -150,7 +150,7 @@ pub fn Shell() -> impl IntoView {
                 <ContextBanner/>
                 <Show when=move || session.me.get().is_some() fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     <Show when=move || !session.not_found.get() fallback=crate::pages::NotFound>
-                        <Show when=move || session.current.get().is_some() || session.me.with(|m| m.as_ref().is_some_and(|m| m.mfa_enrollment_required)) fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        <Show when=move || session.current.get().is_some() || (session.me.with(|m| m.is_some()) && crate::pages::security::is_current_page()) fallback=|| view! { <p class="muted">"Loading…"</p> }>
                             <Outlet/>
                         </Show>
                     </Show>
