@@ -21,7 +21,6 @@ use crate::http::context::{OrgCtx, org_for};
 use crate::http::error::{ApiError, Result};
 use crate::http::extract::Json;
 use crate::http::state::AppState;
-use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
@@ -307,11 +306,5 @@ pub async fn bulk(State(state): State<AppState>, ctx: OrgCtx, headers: HeaderMap
         };
         let _ = tx.send(last);
     });
-    let lines = futures_util::stream::unfold(rx, |mut rx| async move {
-        let event = rx.recv().await?;
-        let mut line = serde_json::to_vec(&event).unwrap_or_default();
-        line.push(b'\n');
-        Some((Ok::<_, std::convert::Infallible>(Bytes::from(line)), rx))
-    });
-    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(lines)).into_response())
+    Ok(crate::http::ndjson::response(rx))
 }

@@ -28,7 +28,7 @@ use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, delete, get, post};
+use axum::routing::{any, get, post};
 use serde_json::{Map, Value, json};
 use shared::UserStatus;
 use shared::scim::{CreateScimToken, ScimToken, ScimTokenCreated};

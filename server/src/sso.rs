@@ -32,7 +32,6 @@ use crate::http::state::AppState;
 use crate::invitations::parse_invitee;
 use aes_gcm::aead::{Aead, Payload};
 use aes_gcm::{Aes256Gcm, KeyInit, Nonce as GcmNonce};
-use axum::Router;
 use axum::extract::State;
 use axum::extract::rejection::QueryRejection;
 use axum::http::StatusCode;

@@ -26,7 +26,7 @@ use crate::http::context::OrgCtx;
 use crate::http::error::{ApiError, Result, Step};
 use crate::http::state::AppState;
 use axum::extract::State;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -245,13 +245,7 @@ where
         };
         let _ = tx.send(last);
     });
-    let lines = futures_util::stream::unfold(rx, |mut rx| async move {
-        let event = rx.recv().await?;
-        let mut line = serde_json::to_vec(&event).unwrap_or_default();
-        line.push(b'\n');
-        Some((Ok::<_, std::convert::Infallible>(Bytes::from(line)), rx))
-    });
-    ([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(lines)).into_response()
+    crate::http::ndjson::response(rx)
 }
 
 /// What an import body holds: (tenant rows, asset rows).
