@@ -1170,6 +1170,35 @@ pub struct FreshProof {
     pub passkey: Option<serde_json::Value>,
 }
 
+/// `POST /api/v1/tokens`: a personal access token made from a signed-in browser session,
+/// confirmed by a fresh proof. For a user with a second factor (or under a sign-in policy)
+/// the proof must be that factor — `otp` or `passkey` — not the password; this is how a user
+/// whose only factor is a passkey gets a token (`POST /api/v1/auth/token` can't run a
+/// WebAuthn ceremony).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SessionTokenRequest {
+    /// A label to recognize the token by, e.g. "backup script".
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, pattern = "\\S", max_length = 100))]
+    pub name: String,
+    /// Lifetime in days, 1–365; default 90.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 365))]
+    pub expires_in_days: Option<u32>,
+    /// The password (only for a user without a second factor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// A current TOTP code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
+    /// A WebAuthn assertion (`PublicKeyCredential.toJSON()`) by one of the caller's passkeys,
+    /// answering `POST /api/v1/auth/passkey/start` in this browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub passkey: Option<serde_json::Value>,
+}
+
 /// `POST /api/v1/me/passkeys/register/start`: the new passkey's name and a fresh proof.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

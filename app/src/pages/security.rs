@@ -37,6 +37,9 @@ pub fn SecurityPage() -> impl IntoView {
     let codes = RwSignal::new(None::<Vec<String>>);
     let failure = RwSignal::new(None::<ApiFailure>);
     let busy = RwSignal::new(false);
+    // The passkeys section's last success ("… added"): kept here, because a success reloads
+    // the status and so rebuilds that section, which would drop a notice of its own.
+    let passkey_notice = RwSignal::new(None::<String>);
 
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -198,7 +201,7 @@ pub fn SecurityPage() -> impl IntoView {
                     </section>
                 }.into_any(),
             })}
-            {move || status.get().and_then(Result::ok).map(|s| view! { <Passkeys list=s.passkeys version/> })}
+            {move || status.get().and_then(Result::ok).map(|s| view! { <Passkeys list=s.passkeys version notice=passkey_notice/> })}
         </Suspense>
     }
 }
@@ -220,14 +223,14 @@ fn field_error(failure: RwSignal<Option<Failure>>, field: &'static str) -> impl 
 }
 
 /// The passkeys section: the list (name, added, last used; rename, remove) and adding one.
-/// Adding or removing takes a fresh proof: the password, or one of the passkeys.
+/// Adding or removing takes a fresh proof: the password, or one of the passkeys. `notice`
+/// belongs to the page: it outlives this section, which is rebuilt when the list reloads.
 #[component]
-fn Passkeys(list: Vec<PasskeyInfo>, version: RwSignal<u32>) -> impl IntoView {
+fn Passkeys(list: Vec<PasskeyInfo>, version: RwSignal<u32>, notice: RwSignal<Option<String>>) -> impl IntoView {
     let session = use_session();
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let failure = RwSignal::new(None::<Failure>);
-    let notice = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let has_passkeys = !list.is_empty();
     let add = move |with_passkey: bool| {

@@ -1,10 +1,13 @@
 //! The signed-in person's API tokens: create (the secret is shown once), list, revoke.
+//! A token is confirmed with the password (and the authenticator code when one is needed),
+//! or — for someone with a passkey — with the passkey alone (`POST /api/v1/tokens`).
 use crate::client::{self, ApiFailure};
+use crate::webauthn::{self, Failure};
 use crate::layout::use_session;
 use crate::components::{Loading, listed};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{TokenCreated, TokenRequest};
+use shared::api::{MfaStatus, SessionTokenRequest, TokenCreated, TokenRequest};
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
@@ -22,6 +25,40 @@ pub fn TokensPage() -> impl IntoView {
     let needs_code = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiFailure>);
     let created = RwSignal::new(None::<TokenCreated>);
+    // Whether the person has a passkey: then it alone confirms a new token.
+    let has_passkey = LocalResource::new(|| async { client::get::<MfaStatus>("/api/v1/me/mfa", None).await.is_ok_and(|s| !s.passkeys.is_empty()) });
+    let passkey_failure = RwSignal::new(None::<Failure>);
+    let passkey_busy = RwSignal::new(false);
+    let done = move |t: TokenCreated| {
+        failure.set(None);
+        passkey_failure.set(None);
+        created.set(Some(t));
+        name.set(String::new());
+        password.set(String::new());
+        otp.set(String::new());
+        version.update(|v| *v += 1);
+    };
+    let with_passkey = move |_| {
+        passkey_busy.set(true);
+        passkey_failure.set(None);
+        let name = name.get_untracked();
+        let expires_in_days = days.get_untracked().trim().parse().ok();
+        leptos::task::spawn_local(async move {
+            let made = match webauthn::proof().await {
+                Ok(proof) => {
+                    let body = SessionTokenRequest { name, expires_in_days, passkey: proof.passkey, ..SessionTokenRequest::default() };
+                    client::post::<TokenCreated, _>("/api/v1/tokens", None, &body).await.map_err(Failure::Api)
+                }
+                Err(f) => Err(f),
+            };
+            match made {
+                Ok(t) => done(t),
+                Err(Failure::Api(f)) if f.fields.contains_key("name") || f.fields.contains_key("expires_in_days") => failure.set(Some(f)),
+                Err(f) => passkey_failure.set(Some(f)),
+            }
+            passkey_busy.set(false);
+        });
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let email = session.me.get_untracked().map(|m| m.user.email).unwrap_or_default();
@@ -35,16 +72,10 @@ pub fn TokensPage() -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             match client::auth::create_token(&body).await {
-                Ok(t) => {
-                    failure.set(None);
-                    created.set(Some(t));
-                    name.set(String::new());
-                    password.set(String::new());
-                    otp.set(String::new());
-                    version.update(|v| *v += 1);
-                }
+                Ok(t) => done(t),
                 Err(f) => {
-                    if f.fields.contains_key("methods") || f.fields.contains_key("otp") {
+                    let methods = f.field("methods").unwrap_or_default();
+                    if methods.split(',').any(|m| m == "totp") || f.fields.contains_key("otp") {
                         needs_code.set(true);
                     }
                     failure.set(Some(f));
@@ -103,8 +134,20 @@ pub fn TokensPage() -> impl IntoView {
                     {err("otp")}
                 </label>
             </Show>
+            {move || failure.get().and_then(|f| f.field("methods")).filter(|m| !m.split(',').any(|m| m == "totp")).map(|_| view! {
+                <p class="error" data-testid="token-needs-passkey">"Your second factor is a passkey: confirm with it (Create with a passkey instead)."</p>
+            })}
             {move || failure.get().filter(|f| f.fields.is_empty()).map(|f| view! { <p class="error">{if f.status == 401 { "That password is not right.".to_string() } else { f.message }}</p> })}
-            <button class="btn primary" type="submit">"Create token"</button>
+            <p>
+                <button class="btn primary" type="submit">"Create token"</button>
+                <Show when=move || has_passkey.get().unwrap_or(false)>
+                    " "
+                    <button class="btn" type="button" on:click=with_passkey disabled=move || passkey_busy.get() data-testid="create-token-passkey">
+                        {move || if passkey_busy.get() { "Waiting for your passkey…" } else { "Create with a passkey instead" }}
+                    </button>
+                </Show>
+            </p>
+            {move || passkey_failure.get().and_then(|f| f.message()).map(|m| view! { <p class="error" role="alert" data-testid="token-passkey-error">{m}</p> })}
         </form>
         <Suspense fallback=|| view! { <Loading what="tokens"/> }>
             {move || tokens.get().map(|r| listed(r, "No tokens.", |list| view! {

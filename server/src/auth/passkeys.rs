@@ -488,7 +488,7 @@ pub async fn sign_in_start(State(state): State<AppState>, jar: CookieJar) -> Res
 #[utoipa::path(post, path = "/api/v1/auth/passkey/finish", tag = "auth", request_body = PasskeyCredential,
     responses((status = 200, body = LoginResponse, description = "signed in (a passkey with user verification is multi-factor by itself); sets the session cookie"),
         (status = 401, description = "the passkey was not accepted: unknown, its signature or challenge wrong, or no user verification (`fields.credential` says which). Counts against the sign-in limit."),
-        (status = 403, description = "the sign-in policy of the user's organization doesn't accept passkeys"),
+        (status = 403, description = "the sign-in policy of the user's organization doesn't accept passkeys; or `sso_required`: the account's org signs in with its identity provider only (the message names the org)"),
         (status = 422, description = "`ceremony`: no challenge in this browser (expired, used, or never started); `credential`: not an assertion"),
         (status = 429, description = "too many failed attempts for this account or address")))]
 #[tracing::instrument(skip_all)]
@@ -529,6 +529,12 @@ pub async fn sign_in_finish(
     if !routes::may_sign_in(&state, &user).await? {
         attempt.failed();
         return Err(refused("belongs to an account that can't sign in".into()));
+    }
+    // "SSO only" turns every sign-in of Tenantry's own off for the org, passkeys included
+    // (the provider decides who may come in). Said only after the check, as for passwords.
+    if let Some(org_name) = crate::sso::password_refused(&state.db, &user).await? {
+        attempt.release(&state.db).await?;
+        return Err(ApiError::SsoRequired(org_name));
     }
     let mut conn = state.db.pool.acquire().await?;
     let allowed = mfa::policy_binding(&mut conn, &user).await?;

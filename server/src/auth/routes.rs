@@ -15,7 +15,7 @@ use axum::response::IntoResponse;
 use crate::http::extract::Json;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use shared::api::{LoginRequest, LoginResponse, Me, TokenCreated, TokenInfo, TokenRequest};
+use shared::api::{FreshProof, LoginRequest, LoginResponse, Me, SessionTokenRequest, TokenCreated, TokenInfo, TokenRequest};
 use shared::UserStatus;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(create_token))
         .routes(routes!(me))
-        .routes(routes!(list_tokens))
+        .routes(routes!(list_tokens, create_own_token))
         .routes(routes!(revoke_token))
 }
 
@@ -236,16 +236,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, jar: CookieJa
 #[tracing::instrument(skip_all)]
 pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body): Json<TokenRequest>) -> Result<impl IntoResponse> {
     let (request_id, ip) = request_meta(&parts);
-    let mut errors = FieldErrors::default();
-    let name = body.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 100 {
-        errors.add("name", "must be 1 to 100 characters");
-    }
-    let days = body.expires_in_days.unwrap_or(token::DEFAULT_DAYS);
-    if !(1..=365).contains(&days) {
-        errors.add("expires_in_days", "must be between 1 and 365");
-    }
-    errors.finish()?;
+    let (name, days) = token_fields(&body.name, body.expires_in_days)?;
     let (user, attempt) = check_credentials(&state, &ip, &body.email, body.password.expose()).await?;
     let actor = Actor {
         user_id: Some(user.id.clone()),
@@ -264,40 +255,127 @@ pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body
         attempt.release(&state.db).await?;
         return Err(ApiError::MfaRequired { methods: vec![shared::settings::MfaMethod::Totp.as_str()] });
     }
-    // Made while acting in an org (X-Org-Id): remember where and with which role, so the token
-    // is revoked when that access ends (a delegation revoked or expired).
-    let acting_org = parts.headers.get(crate::http::context::ORG_HEADER).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty());
-    let acting = match acting_org {
-        None => None,
-        Some(org_id) => {
-            let path = match uuid::Uuid::parse_str(org_id) {
-                Ok(id) => crate::access::load_path(&mut tx, &id.to_string()).await?,
-                Err(_) => None,
-            };
-            let grants = crate::access::Grants::load_with(&mut tx, &user).await?;
-            match path.as_ref().and_then(|p| grants.role_in(p).map(|r| (p.nodes[0].id.clone(), r))) {
-                Some(found) => Some(found),
-                None => {
-                    drop(tx);
-                    attempt.release(&state.db).await?;
-                    return Err(ApiError::NotFound);
-                }
-            }
+    let acting = match acting_in(&mut tx, &user, &parts.headers).await {
+        Ok(acting) => acting,
+        Err(e) => {
+            drop(tx);
+            attempt.release(&state.db).await?;
+            return Err(e);
         }
     };
     attempt.succeeded(&mut tx).await?;
-    let created = token::create(&mut tx, &user.id, &name, days, acting.as_ref().map(|(o, r)| (o.as_str(), *r))).await?;
-    audit::record(&mut tx, &actor, Event {
+    let created = issue_token(&mut tx, &actor, &user, &name, days, acting, "").await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The token's name and lifetime, checked (422 naming the field).
+fn token_fields(name: &str, expires_in_days: Option<u32>) -> Result<(String, u32)> {
+    let mut errors = FieldErrors::default();
+    let name = name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 100 {
+        errors.add("name", "must be 1 to 100 characters");
+    }
+    let days = expires_in_days.unwrap_or(token::DEFAULT_DAYS);
+    if !(1..=365).contains(&days) {
+        errors.add("expires_in_days", "must be between 1 and 365");
+    }
+    errors.finish()?;
+    Ok((name, days))
+}
+
+/// The org a token is made in (`X-Org-Id`) and the maker's role there, remembered so the token
+/// is revoked when that access ends (a delegation revoked or expired). No header: `None`; an
+/// org the user can't open: 404.
+async fn acting_in(tx: &mut crate::db::Tx, user: &UserRow, headers: &axum::http::HeaderMap) -> Result<Option<(String, shared::Role)>> {
+    let Some(org_id) = headers.get(crate::http::context::ORG_HEADER).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let path = match uuid::Uuid::parse_str(org_id) {
+        Ok(id) => crate::access::load_path(&mut **tx, &id.to_string()).await?,
+        Err(_) => None,
+    };
+    let grants = crate::access::Grants::load_with(&mut **tx, user).await?;
+    path.as_ref().and_then(|p| grants.role_in(p).map(|r| (p.nodes[0].id.clone(), r))).map(Some).ok_or(ApiError::NotFound)
+}
+
+/// Makes the token and its audit event in `tx`; `how` ends the event's summary.
+async fn issue_token(
+    tx: &mut crate::db::Tx,
+    actor: &Actor,
+    user: &UserRow,
+    name: &str,
+    days: u32,
+    acting: Option<(String, shared::Role)>,
+    how: &str,
+) -> Result<TokenCreated> {
+    let created = token::create(tx, &user.id, name, days, acting.as_ref().map(|(o, r)| (o.as_str(), *r))).await?;
+    audit::record(tx, actor, Event {
         org_id: Some(&user.home_org_id),
         action: "token.create",
         object_type: "api_token",
         object_id: Some(&created.id.to_string()),
         summary: match &acting {
-            Some((org, role)) => format!("{} created the token \"{}\" acting as {role} in org {org}", user.email, name),
-            None => format!("{} created the token \"{}\"", user.email, name),
+            Some((org, role)) => format!("{} created the token \"{name}\" acting as {role} in org {org}{how}", user.email),
+            None => format!("{} created the token \"{name}\"{how}", user.email),
         },
     })
     .await?;
+    Ok(created)
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", request_body = SessionTokenRequest,
+    params(("X-Org-Id" = Option<String>, Header, description = "the org the token is made in (as for `POST /api/v1/auth/token`)")),
+    responses((status = 201, body = TokenCreated, description = "the token, shown once. Made from a signed-in browser session with a fresh proof: a user with a second factor (or under a sign-in policy) confirms with that factor (`otp`, or `passkey`: an assertion answering `POST /api/v1/auth/passkey/start` in this browser), others with the password. The way to a token for a user whose only factor is a passkey."),
+        (status = 401), (status = 403, description = "not a browser session (a token can't make tokens), or missing CSRF token"),
+        (status = 404, description = "X-Org-Id names an org the user can't open"),
+        (status = 422, description = "`name` or `expires_in_days` invalid; the proof missing or wrong (`password`, `otp`, `passkey`); a password where a second factor is needed (`otp` / `passkey` name what would do); `ceremony`: no passkey challenge in this browser"),
+        (status = 429, description = "too many failed proofs for this account or address")))]
+#[tracing::instrument(skip_all, fields(user = %caller.user.id))]
+pub async fn create_own_token(
+    State(state): State<AppState>,
+    parts: Parts,
+    caller: Caller,
+    jar: CookieJar,
+    Json(body): Json<SessionTokenRequest>,
+) -> Result<(StatusCode, Json<TokenCreated>)> {
+    if !matches!(caller.auth, AuthKind::Session { .. }) {
+        return Err(ApiError::Forbidden("tokens are made from a signed-in browser session, or with POST /api/v1/auth/token".into()));
+    }
+    let (name, days) = token_fields(&body.name, body.expires_in_days)?;
+    // The factors that count for this user (under a policy, those it allows). With any, the
+    // password is not enough: a token outlives the session, so it takes the second factor.
+    let mut conn = state.db.pool.acquire().await?;
+    let allowed = mfa::policy_binding(&mut conn, &caller.user).await?;
+    let factors = mfa::Factors::load(&mut conn, &caller.user.id).await?.only(allowed.as_deref());
+    drop(conn);
+    let otp = body.otp.filter(|c| !c.trim().is_empty());
+    let passkey = body.passkey.filter(|v| !v.is_null());
+    let (proof, how) = if factors.any() || allowed.is_some() {
+        let otp = otp.filter(|_| factors.totp);
+        let passkey = passkey.filter(|_| factors.passkeys > 0);
+        if otp.is_none() && passkey.is_none() {
+            let mut errors = FieldErrors::default();
+            if factors.passkeys > 0 {
+                errors.add("passkey", "is required: confirm with one of your passkeys (a second factor; the password is not enough)");
+            }
+            if factors.totp {
+                errors.add("otp", "is required: the current code from your authenticator app (a second factor; the password is not enough)");
+            }
+            if !factors.any() {
+                errors.add("otp", "is required, but you have no second factor yet: add one on the Security page");
+            }
+            return Err(errors.finish().unwrap_err());
+        }
+        let how = if otp.is_some() { " (confirmed with an authenticator code)" } else { " (confirmed with a passkey)" };
+        (FreshProof { password: None, otp, passkey }, how)
+    } else {
+        (FreshProof { password: body.password, otp, passkey }, "")
+    };
+    mfa::check_proof(&state, &caller, &jar, &proof).await?;
+    let mut tx = audit::begin(&state.db).await?;
+    let acting = acting_in(&mut tx, &caller.user, &parts.headers).await?;
+    let created = issue_token(&mut tx, &caller.own_actor(), &caller.user, &name, days, acting, how).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
 }

@@ -254,7 +254,8 @@ async fn the_msp_policy_forces_enrolment_for_its_staff_and_when_asked_for_its_cu
     app.add_user(&w.root, &w.msp, staff, "member").await;
     app.add_user(&w.root, &w.acme, customer_user, "member").await;
     app.add_user(&w.root, &w.foreign, foreign_user, "member").await;
-    // The other MSP requires MFA for its customers too: it must not reach Contoso's.
+    // The other MSP has a setting of its own (off); Contoso's must not reach its customers
+    // (checked below; the other way round in `another_msps_policy_binds_only_its_own_people`).
     let r = app.put("/api/v1/settings/sign_in_policy", Auth::Session(&w.root), Some(&w.other_msp), json!({"value": {"require_mfa": false}})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let bad = app.put("/api/v1/settings/sign_in_policy", Auth::Session(&w.root), Some(&w.msp), json!({"value": {"require_mfa": "yes"}})).await;
@@ -310,6 +311,35 @@ async fn the_msp_policy_forces_enrolment_for_its_staff_and_when_asked_for_its_cu
     assert_eq!((row(&w.acme), row(&w.globex), o.body["totals"]["protected_users"].clone()), (json!(1), json!(0), json!(1)), "{}", o.text);
     app.clock.set(t0 + 30_000);
     let t = app.post("/api/v1/auth/token", Auth::None, None, json!({"email": staff, "password": PASSWORD, "name": "script", "otp": code_at(&secret, t0 + 30_000)})).await;
+    assert_eq!(t.status, StatusCode::CREATED, "{}", t.text);
+}
+
+#[tokio::test]
+async fn another_msps_policy_binds_only_its_own_people() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    app.add_user(&w.root, &w.msp, "tech@contoso.example", "member").await;
+    app.add_user(&w.root, &w.acme, "user@acme.example", "member").await;
+    app.add_user(&w.root, &w.other_msp, "tech@umbrella.example", "member").await;
+    app.add_user(&w.root, &w.foreign, "user@initech.example", "member").await;
+    let r = app.put("/api/v1/settings/sign_in_policy", Auth::Session(&w.root), Some(&w.other_msp), json!({"value": {"require_mfa": true, "apply_to_customers": true}})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let bound = |email: &'static str| {
+        let app = &app;
+        async move {
+            let (r, _) = app.login_raw(email, PASSWORD, None).await;
+            assert_eq!(r.status, StatusCode::OK, "{email}: {}", r.text);
+            r.body["mfa_enrollment_required"].as_bool().unwrap()
+        }
+    };
+    assert!(bound("tech@umbrella.example").await, "its staff");
+    assert!(bound("user@initech.example").await, "its customer's users");
+    assert!(!bound("tech@contoso.example").await, "not another MSP's staff");
+    assert!(!bound("user@acme.example").await, "nor another MSP's customers");
+    // Tokens follow the same lines.
+    let t = app.post("/api/v1/auth/token", Auth::None, None, json!({"email": "user@initech.example", "password": PASSWORD, "name": "script"})).await;
+    assert_eq!((t.status, t.body["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("mfa_required")), "{}", t.text);
+    let t = app.post("/api/v1/auth/token", Auth::None, None, json!({"email": "user@acme.example", "password": PASSWORD, "name": "script"})).await;
     assert_eq!(t.status, StatusCode::CREATED, "{}", t.text);
 }
 

@@ -379,3 +379,123 @@ async fn passkeys_satisfy_the_sign_in_policy_unless_it_leaves_them_out() {
     assert_eq!(login.body["mfa_enrollment_required"], true);
     assert!(session.is_some());
 }
+
+#[tokio::test]
+async fn passkeys_are_refused_like_passwords_where_the_org_signs_in_with_sso_only() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    app.add_user(&w.root, &w.acme, "ada@acme.example", "admin").await;
+    app.add_user(&w.root, &w.globex, "gus@globex.example", "member").await;
+    let at = origin(&app, "http", "localhost");
+    // Both add a passkey while passwords still work.
+    let (mut ada, ada_id) = Browser::sign_in(&app, "ada@acme.example").await;
+    let mut ada_key = SoftPasskey::new(true);
+    let ada_cred = register(&app, &mut ada, &mut ada_key, &at, "Laptop", json!({"password": PASSWORD})).await;
+    let (mut gus, gus_id) = Browser::sign_in(&app, "gus@globex.example").await;
+    let mut gus_key = SoftPasskey::new(true);
+    let gus_cred = register(&app, &mut gus, &mut gus_key, &at, "Phone", json!({"password": PASSWORD})).await;
+
+    // Acme turns on its identity provider with "SSO only".
+    let idp = crate::sso::start_idp(&app, &["127.0.0.1"]).await;
+    let r = ada.send(&app, Method::PUT, "/api/v1/sso", Some(crate::sso::provider_body(&idp, "member", true))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    // Ada's passkey no longer signs in: the same answer as for her password, and no session.
+    let mut fresh = Browser::default();
+    let answer = assertion(&app, &mut fresh, &mut ada_key, &at, &ada_cred, &ada_id, true).await;
+    let r = fresh.post(&app, "/api/v1/auth/passkey/finish", json!({"credential": answer})).await;
+    assert_eq!((r.status, r.body["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("sso_required")), "{}", r.text);
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("Acme"), "{}", r.text);
+    assert!(fresh.cookie("tenantry_session").is_none());
+    assert_eq!(fresh.send(&app, Method::GET, "/api/v1/me", None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.audit_actions("auth.login.passkey").await, 0);
+    // A refusal by policy is not a failed attempt: the limit is untouched.
+    for _ in 0..ratelimit::PER_ACCOUNT + 1 {
+        let answer = assertion(&app, &mut fresh, &mut ada_key, &at, &ada_cred, &ada_id, true).await;
+        let r = fresh.post(&app, "/api/v1/auth/passkey/finish", json!({"credential": answer})).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    }
+
+    // Another org's passkey still signs in.
+    let mut other = Browser::default();
+    let answer = assertion(&app, &mut other, &mut gus_key, &at, &gus_cred, &gus_id, true).await;
+    let r = other.post(&app, "/api/v1/auth/passkey/finish", json!({"credential": answer})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+/// How many live tokens the browser's user has.
+async fn token_count(app: &TestApp, b: &mut Browser) -> usize {
+    b.send(app, Method::GET, "/api/v1/tokens", None).await.body.as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn passkeys_alone_confirm_a_token_from_the_browser_for_a_policy_bound_user() {
+    let (app, w, mut admin, _) = with_user("alice@contoso.example").await;
+    app.add_user(&w.root, &w.msp, "tom@contoso.example", "member").await;
+    app.add_user(&w.root, &w.globex, "gus@globex.example", "member").await;
+    let r = admin.send(&app, Method::PUT, "/api/v1/settings/sign_in_policy", Some(json!({"value": {"require_mfa": true}}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let at = origin(&app, "http", "localhost");
+    let mut alice_key = SoftPasskey::new(true);
+    let alice_cred = register(&app, &mut admin, &mut alice_key, &at, "Alice's laptop", json!({"password": PASSWORD})).await;
+
+    // Tom's only factor is a passkey.
+    let (mut tom, tom_id) = Browser::sign_in(&app, "tom@contoso.example").await;
+    let mut key = SoftPasskey::new(true);
+    let cred = register(&app, &mut tom, &mut key, &at, "Laptop", json!({"password": PASSWORD})).await;
+
+    // The password endpoint keeps its contract: without a second factor, 401 mfa_required.
+    let r = app.post("/api/v1/auth/token", Auth::None, None, json!({"email": "tom@contoso.example", "password": PASSWORD, "name": "backup"})).await;
+    assert_eq!((r.status, r.body["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("mfa_required")), "{}", r.text);
+    assert_eq!(r.body["error"]["fields"]["methods"], "passkey", "{}", r.text);
+
+    // From his browser session, the password is not enough either: the passkey is named.
+    let r = tom.post(&app, "/api/v1/tokens", json!({"name": "backup", "password": PASSWORD})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["error"]["fields"]["passkey"].is_string() && r.body["error"]["fields"]["otp"].is_null(), "{}", r.text);
+    // Bad fields change nothing; unknown fields are refused.
+    let r = tom.post(&app, "/api/v1/tokens", json!({"name": " ", "expires_in_days": 0})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["error"]["fields"]["name"].is_string() && r.body["error"]["fields"]["expires_in_days"].is_string(), "{}", r.text);
+    let r = tom.post(&app, "/api/v1/tokens", json!({"name": "backup", "email": "tom@contoso.example"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    // Someone else's passkey is not his proof.
+    let answer = assertion(&app, &mut tom, &mut alice_key, &at, &alice_cred, &tom_id, true).await;
+    let r = tom.post(&app, "/api/v1/tokens", json!({"name": "backup", "passkey": answer})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["error"]["fields"]["passkey"].is_string(), "{}", r.text);
+    // Not signed in: 401.
+    let r = app.post("/api/v1/tokens", Auth::None, None, json!({"name": "backup"})).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    assert_eq!(token_count(&app, &mut tom).await, 0);
+    assert_eq!(app.audit_actions("token.create").await, 0);
+
+    // His passkey, answering a challenge of this browser: the token, made in the org he acts in.
+    let answer = assertion(&app, &mut tom, &mut key, &at, &cred, &tom_id, true).await;
+    let r = tom.post(&app, "/api/v1/tokens", json!({"name": "backup", "expires_in_days": 30, "passkey": answer})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let token = r.body["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("tnt_"));
+    assert_eq!(r.body["name"], "backup");
+    let me = app.get("/api/v1/me", Auth::Bearer(&token), None).await;
+    assert_eq!((me.status, me.body["user"]["email"].as_str()), (StatusCode::OK, Some("tom@contoso.example")), "{}", me.text);
+    assert_eq!(token_count(&app, &mut tom).await, 1);
+    assert_eq!(app.audit_actions("token.create").await, 1);
+    // The same answer again: its challenge is spent.
+    let r = tom.post(&app, "/api/v1/tokens", json!({"name": "again", "passkey": answer})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["error"]["fields"]["ceremony"].is_string(), "{}", r.text);
+    // A token can't make tokens (it has no browser to prove anything in).
+    let r = app.post("/api/v1/tokens", Auth::Bearer(&token), None, json!({"name": "child"})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert_eq!(token_count(&app, &mut tom).await, 1);
+
+    // Someone without a factor and outside any policy confirms with the password.
+    let (mut gus, _) = Browser::sign_in(&app, "gus@globex.example").await;
+    let r = gus.post(&app, "/api/v1/tokens", json!({"name": "report", "password": "wrong password"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["error"]["fields"]["password"].is_string(), "{}", r.text);
+    let r = gus.post(&app, "/api/v1/tokens", json!({"name": "report", "password": PASSWORD})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(server::audit::verify(&app.db).await.unwrap(), Ok(app.audit_count().await));
+}

@@ -9,18 +9,18 @@ use serde_json::{Value, json};
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-const CLIENT_ID: &str = "tenantry";
+pub(crate) const CLIENT_ID: &str = "tenantry";
 const CLIENT_SECRET: &str = "tenantry-test-secret-8d1f";
 
 /// The provider process (killed when dropped) and its issuer URL.
-struct Idp {
-    issuer: String,
+pub(crate) struct Idp {
+    pub(crate) issuer: String,
     _process: tokio::process::Child,
 }
 
 /// Starts `oidc-provider` with one client whose redirect URIs are the app's callback on each
 /// of `hosts` (`127.0.0.1`, tenant subdomains of `localhost`).
-async fn start_idp(app: &TestApp, hosts: &[&str]) -> Idp {
+pub(crate) async fn start_idp(app: &TestApp, hosts: &[&str]) -> Idp {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../e2e/oidc/provider.mjs");
     let port = app.addr.port();
     let uris: Vec<String> = hosts.iter().map(|h| format!("http://{h}:{port}/auth/sso/callback")).collect();
@@ -127,7 +127,7 @@ async fn role_in(app: &TestApp, user: &str, org: &str) -> Option<String> {
     sqlx::query_scalar("SELECT role FROM memberships WHERE user_id = $1 AND org_id = $2").bind(user).bind(org).fetch_optional(&app.db.pool).await.unwrap()
 }
 
-fn provider_body(idp: &Idp, role: &str, sso_only: bool) -> Value {
+pub(crate) fn provider_body(idp: &Idp, role: &str, sso_only: bool) -> Value {
     json!({"issuer": idp.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "default_role": role, "sso_only": sso_only})
 }
 
