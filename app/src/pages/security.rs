@@ -283,7 +283,7 @@ fn Passkeys(list: Vec<PasskeyInfo>, version: RwSignal<u32>, notice: RwSignal<Opt
                     </ul>
                 }.into_any()
             }}
-            {move || notice.get().map(|m| view! { <p role="status" data-testid="passkey-notice">{m}</p> })}
+            {move || notice.get().map(|m| view! { <p class="notice" role="status" data-testid="passkey-notice">{m}</p> })}
             <form style="max-width: 420px" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); add(false); } data-testid="add-passkey">
                 <h3>"Add a passkey"</h3>
                 <label>"Name"
