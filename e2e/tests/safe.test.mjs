@@ -82,6 +82,11 @@ test('removing a person, changing a role and disabling ask first, name whom and 
   await page.click('[data-testid=confirm-yes]');
   await page.waitForSelector('[data-testid=flash] >> text=is now a member of Contoso MSP');
   assert.equal((await api(page, '/api/v1/users?q=bob')).items[0].role, 'member');
+  // A role change is cheap to take back: Undo gives the role Bob had.
+  await page.click('[data-testid=flash] [data-testid=undo]');
+  await page.waitForSelector('[data-testid=flash] >> text=is an admin of Contoso MSP again');
+  assert.equal((await api(page, '/api/v1/users?q=bob')).items[0].role, 'admin');
+  await page.waitForFunction((sel) => document.querySelector(sel)?.value === 'admin', `${bob} select[name=role]`);
   await context.close();
 });
 
@@ -139,7 +144,7 @@ test('merge offers only valid targets: never the tenant itself or one of its own
   const { context, page } = await pageAs(env, 'alice@contoso.example');
   await switchTo(page, 'acme', 'Acme Corp');
   await page.click('nav >> text=Merge tenant');
-  await page.waitForSelector('[data-testid=merge-target] option[value]:not([value=""])');
+  await page.waitForSelector('[data-testid=merge-target] option[value]:not([value=""])', { state: 'attached' });
   const offered = await page.$$eval('[data-testid=merge-target] option', (os) => os.map((o) => o.textContent));
   const all = (await api(page, '/api/v1/orgs?limit=500')).items;
   const acme = all.find((o) => o.slug === 'acme-contoso');
