@@ -30,6 +30,10 @@ pub enum Flash {
 pub struct Ui {
     question: RwSignal<Option<Question>>,
     flash: RwSignal<Option<Flash>>,
+    /// The page the flash is meant for when it was said just before opening that page.
+    flash_for: RwSignal<Option<String>>,
+    /// What the flash's "Undo" does, when the action it reports can be taken back cheaply.
+    undo: RwSignal<Option<Callback<()>>>,
 }
 
 thread_local! {
@@ -44,7 +48,7 @@ fn ui() -> Ui {
 
 /// Makes [`ask`], [`done`] and [`failed`] work below the caller; [`ConfirmHost`] shows them.
 pub fn provide() {
-    let ui = Ui { question: RwSignal::new(None), flash: RwSignal::new(None) };
+    let ui = Ui { question: RwSignal::new(None), flash: RwSignal::new(None), flash_for: RwSignal::new(None), undo: RwSignal::new(None) };
     PAGE_UI.with(|u| u.set(Some(ui)));
     provide_context(ui);
 }
@@ -73,12 +77,33 @@ pub fn ask_or(
 
 /// Says that an action succeeded.
 pub fn done(message: impl Into<String>) {
-    ui().flash.set(Some(Flash::Done(message.into())));
+    let ui = ui();
+    ui.undo.set(None);
+    ui.flash.set(Some(Flash::Done(message.into())));
+}
+
+/// Says that an action succeeded, with an "Undo" button that runs `undo` (which says how
+/// that ended in turn). For changes that are cheap to take back: a role, a move.
+pub fn done_with_undo(message: impl Into<String>, undo: impl Fn() + Send + Sync + 'static) {
+    let ui = ui();
+    ui.undo.set(Some(Callback::new(move |_| undo())));
+    ui.flash.set(Some(Flash::Done(message.into())));
+}
+
+/// Says that an action succeeded on the page at `path`, which the app opens next (an action
+/// whose object is gone afterwards, like a merged tenant).
+pub fn done_at(path: impl Into<String>, message: impl Into<String>) {
+    let ui = ui();
+    ui.undo.set(None);
+    ui.flash_for.set(Some(path.into()));
+    ui.flash.set(Some(Flash::Done(message.into())));
 }
 
 /// Says that an action failed and changed nothing.
 pub fn failed(message: impl Into<String>) {
-    ui().flash.set(Some(Flash::Failed(message.into())));
+    let ui = ui();
+    ui.undo.set(None);
+    ui.flash.set(Some(Flash::Failed(message.into())));
 }
 
 /// Says how an action ended: `Ok(message)` or the failure's message.
@@ -154,7 +179,10 @@ pub fn ConfirmHost() -> impl IntoView {
     Effect::new(move |previous: Option<String>| {
         let path = location.pathname.get();
         if previous.is_some_and(|p| p != path) {
-            state.flash.set(None);
+            if state.flash_for.get_untracked().as_deref() != Some(path.as_str()) {
+                state.flash.set(None);
+            }
+            state.flash_for.set(None);
         }
         path
     });
@@ -182,6 +210,10 @@ pub fn ConfirmHost() -> impl IntoView {
                 view! {
                     <div class=class data-testid="flash">
                         <span>{text}</span>
+                        {state.undo.get_untracked().map(|undo| view! {
+                            <button class="btn small" type="button" data-testid="undo"
+                                on:click=move |_| { state.undo.set(None); state.flash.set(None); undo.run(()); }>"Undo"</button>
+                        })}
                         <button class="btn ghost small" type="button" aria-label="Dismiss message" on:click=move |_| state.flash.set(None)>"×"</button>
                     </div>
                 }

@@ -1,8 +1,14 @@
 //! The signed-in app shell: header (brand, org switcher, user), navigation, and the banner
 //! that says which org you are acting in.
+//!
+//! The org is in the address: every org-scoped page lives under `/o/{slug}/…`, so a link can
+//! be shared, back/forward return to the org they showed, and two tabs work in two orgs. Pages
+//! about the signed-in person (`/`, `/tokens`, `/security`, …) act in the org this tab last
+//! showed (the home org at first). On a tenant's own host the org is always that tenant.
 use crate::client::{self, ApiFailure};
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
+use leptos_router::hooks::{use_location, use_navigate};
 use shared::api::{CurrentOrg, Me, OrgEntry, Page};
 use uuid::Uuid;
 
@@ -10,11 +16,50 @@ use uuid::Uuid;
 #[derive(Clone, Copy)]
 pub struct Session {
     pub me: RwSignal<Option<Me>>,
-    /// `None` until chosen: the home org.
+    /// The org this tab acts in on pages whose address names none (`None`: the home org, or
+    /// the tenant whose host this is). Follows the last `/o/{slug}` page; kept per tab, in memory.
     pub org: RwSignal<Option<Uuid>>,
     pub current: RwSignal<Option<CurrentOrg>>,
-    /// The org this page's host (or stored choice) names is missing or not yours.
+    /// The org the address (or this page's host) names is missing or not yours.
     pub not_found: RwSignal<bool>,
+}
+
+/// The org an address names: `/o/acme-contoso/assets` → `acme-contoso`.
+pub fn slug_in_path(path: &str) -> Option<&str> {
+    path.strip_prefix("/o/")?.split('/').next().filter(|s| !s.is_empty())
+}
+
+/// The page of an org an address shows, without the org and the object: `/o/acme/assets/42`
+/// → `assets` (the same page in another org; the object is that org's own).
+fn page_in_path(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/o/")?;
+    Some(rest.split('/').nth(1).unwrap_or(""))
+}
+
+/// The router's navigation as a `Copy` handle, for event handlers and answers that arrive later.
+#[derive(Clone, Copy)]
+pub struct Go(StoredValue<Box<dyn Fn(&str, leptos_router::NavigateOptions)>, LocalStorage>);
+
+impl Go {
+    pub fn new() -> Self {
+        let navigate = use_navigate();
+        Go(StoredValue::new_local(Box::new(navigate)))
+    }
+
+    /// Opens `href` in this tab, as a new entry of its history.
+    pub fn to(&self, href: &str) {
+        self.0.with_value(|n| n(href, Default::default()));
+    }
+
+    /// Opens `href` in place of the page shown now (back skips it).
+    pub fn replace(&self, href: &str) {
+        self.0.with_value(|n| n(href, leptos_router::NavigateOptions { replace: true, ..Default::default() }));
+    }
+}
+
+/// The address of `page` (e.g. `"assets"`, `""` for the org's first page) in the org `slug`.
+pub fn org_href(slug: &str, page: &str) -> String {
+    if page.is_empty() { format!("/o/{slug}") } else { format!("/o/{slug}/{page}") }
 }
 
 impl Session {
@@ -23,6 +68,11 @@ impl Session {
     /// goes to one org while the page still shows another's figures and rights.
     pub fn org_header(&self) -> Option<String> {
         client::org_header(self.current.with(|c| c.as_ref().map(|c| c.org.id)))
+    }
+
+    /// The address of `page` (`"assets"`, `"assets/<id>"`, …) in the org acted in now.
+    pub fn href(&self, page: &str) -> String {
+        self.current.with(|c| c.as_ref().map(|c| org_href(&c.org.slug, page))).unwrap_or_else(|| "/".into())
     }
 }
 
@@ -38,10 +88,22 @@ pub fn Shell() -> impl IntoView {
     crate::confirm::provide();
     // The navigation on a phone: folded away until the menu button opens it.
     let menu_open = RwSignal::new(false);
-    let location = leptos_router::hooks::use_location();
+    let pathname = use_location().pathname;
     Effect::new(move |_| {
-        location.pathname.track();
+        pathname.track();
         menu_open.set(false);
+    });
+    // The org the address names, if it names one.
+    let slug = Memo::new(move |_| pathname.with(|p| slug_in_path(p).map(str::to_string)));
+    // Another org in the address: its pages wait until it has loaded (never one org's page
+    // with another's figures and rights).
+    Effect::new(move |_| {
+        if let Some(s) = slug.get() {
+            if session.current.with_untracked(|c| c.as_ref().is_some_and(|c| c.org.slug != s)) {
+                session.current.set(None);
+            }
+            session.not_found.set(false);
+        }
     });
     let me = LocalResource::new(|| client::get::<Me>("/api/v1/me", None));
     Effect::new(move |_| {
@@ -51,30 +113,35 @@ pub fn Shell() -> impl IntoView {
                 if m.mfa_enrollment_required && !crate::pages::security::is_current_page() {
                     client::go_to("/security");
                 }
-                session.org.set(client::stored_org());
                 session.me.set(Some(m));
             }
             Some(Err(ApiFailure { status: 401, .. })) => client::go_to("/login"),
             _ => {}
         }
     });
-    // Load the current org whenever the choice changes; a stale stored choice falls back home.
+    // Load the org the address names, else the one this tab acts in; a tab's org that is gone
+    // (merged, deleted) falls back home.
     let current = LocalResource::new(move || {
-        let org = session.org.get();
+        let slug = slug.get();
+        let org = if slug.is_none() { session.org.get() } else { None };
         let ready = session.me.get().is_some();
         async move {
             if !ready {
                 return None;
             }
-            match client::get::<CurrentOrg>("/api/v1/org", client::org_header(org)).await {
+            let answer = match &slug {
+                Some(s) => client::get::<CurrentOrg>(&format!("/api/v1/org?slug={}", client::encode(s)), None).await,
+                None => client::get::<CurrentOrg>("/api/v1/org", client::org_header(org)).await,
+            };
+            match answer {
                 Ok(c) => Some(c),
-                Err(_) if org.is_some() => {
-                    client::store_org(None);
+                Err(_) if slug.is_none() && org.is_some() => {
                     session.org.set(None);
                     None
                 }
                 Err(ApiFailure { status: 404, .. }) => {
-                    // On a tenant host: the tenant doesn't exist or isn't yours — same page either way.
+                    // The address (or this tenant host) names an org that doesn't exist or isn't
+                    // yours — the same page either way.
                     session.not_found.set(true);
                     None
                 }
@@ -84,16 +151,20 @@ pub fn Shell() -> impl IntoView {
     });
     Effect::new(move |_| {
         if let Some(c) = current.get().flatten() {
+            // Pages without an org in their address go on in the org this tab showed last.
+            if !c.on_own_host && session.org.get_untracked() != Some(c.org.id) {
+                session.org.set(Some(c.org.id));
+            }
             session.current.set(Some(c));
         }
     });
     let sign_out = move |_| {
         leptos::task::spawn_local(async move {
             let _ = client::post::<serde_json::Value, _>("/api/v1/auth/logout", None, &serde_json::json!({})).await;
-            client::store_org(None);
             client::go_to("/login");
         });
     };
+    let to = move |page: &'static str| move || session.href(page);
     view! {
         <div class="app">
             <header class="topbar">
@@ -115,33 +186,35 @@ pub fn Shell() -> impl IntoView {
             </header>
             <nav class="sidenav" id="sidenav" aria-label="Main" class:open=move || menu_open.get()>
                 <A href="/">"Portal"</A>
+                // The org's pages, in the org acted in now.
                 <Show when=move || session.current.get().is_some_and(|c| c.can.overview)>
-                    <A href="/overview">"Overview"</A>
-                    <A href="/customers">"Customers"</A>
-                    <A href="/bulk">"Bulk actions"</A>
+                    <A href=to("overview")>"Overview"</A>
+                    <A href=to("customers")>"Customers"</A>
+                    <A href=to("bulk")>"Bulk actions"</A>
                 </Show>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.manage_customers)>
-                    <A href="/technicians">"Technicians"</A>
-                    <A href="/approvals">"Approvals"</A>
+                    <A href=to("technicians")>"Technicians"</A>
+                    <A href=to("approvals")>"Approvals"</A>
                 </Show>
-                <A href="/organizations">"Organizations"</A>
-                <A href="/assets">"Assets"</A>
-                <A href="/groups">"Groups"</A>
+                <A href=to("organizations")>"Organizations"</A>
+                <A href=to("assets")>"Assets"</A>
+                <A href=to("groups")>"Groups"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.edit_assets)>
-                    <A href="/import">"Import"</A>
+                    <A href=to("import")>"Import"</A>
                 </Show>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.merge)>
-                    <A href="/merge">"Merge tenant"</A>
+                    <A href=to("merge")>"Merge tenant"</A>
                 </Show>
-                <A href="/operations">"Operations"</A>
-                <A href="/settings">"Settings"</A>
+                <A href=to("operations")>"Operations"</A>
+                <A href=to("settings")>"Settings"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.manage_settings)>
-                    <A href="/sso">"Single sign-on"</A>
+                    <A href=to("sso")>"Single sign-on"</A>
                 </Show>
-                <A href="/people">"People"</A>
+                <A href=to("people")>"People"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.audit)>
-                    <A href="/audit">"Audit"</A>
+                    <A href=to("audit")>"Audit"</A>
                 </Show>
+                // About you, in any org.
                 <A href="/tokens">"API tokens"</A>
                 <A href="/security">"Security"</A>
                 <A href="/api-docs">"API"</A>
@@ -225,11 +298,21 @@ fn OrgSwitcher() -> impl IntoView {
             }
         }
     };
+    let go = Go::new();
+    let pathname = use_location().pathname;
     let choose = move |entry: OrgEntry| {
-        let id = (!entry.is_home).then_some(entry.id);
-        client::store_org(id);
-        session.org.set(id);
         close(true);
+        if session.current.with_untracked(|c| c.as_ref().is_some_and(|c| c.org.id == entry.id)) {
+            return;
+        }
+        // On a tenant's own host the pages stay in that tenant: another opens on its own host.
+        if session.current.with_untracked(|c| c.as_ref().is_some_and(|c| c.on_own_host)) {
+            open_on_own_host(entry.id);
+            return;
+        }
+        // The same page in the chosen org (its first page when this one is about you).
+        let page = pathname.with_untracked(|p| page_in_path(p).unwrap_or("").to_string());
+        go.to(&org_href(&entry.slug, &page));
     };
     let pick_highlighted = move || {
         let entry = shown.with_untracked(|s| match s {
@@ -404,9 +487,13 @@ fn OrgSwitcher() -> impl IntoView {
 #[component]
 pub fn MspOnly(what: &'static str) -> impl IntoView {
     let session = use_session();
+    let go = Go::new();
+    let pathname = use_location().pathname;
+    // This page in the home org.
     let back = move |_| {
-        client::store_org(None);
-        session.org.set(None);
+        let Some(home) = session.me.with_untracked(|m| m.as_ref().map(|m| m.home_org.slug.clone())) else { return };
+        let page = pathname.with_untracked(|p| page_in_path(p).unwrap_or("").to_string());
+        go.to(&org_href(&home, &page));
     };
     move || {
         session.current.get().map(|c| {
@@ -422,6 +509,29 @@ pub fn MspOnly(what: &'static str) -> impl IntoView {
             }
         })
     }
+}
+
+/// Opens an org on its own host, signed in (the one-time sign-in handoff; no second password).
+pub fn open_on_own_host(org: Uuid) {
+    leptos::task::spawn_local(async move {
+        match client::auth::handoff(org).await {
+            Ok(h) => client::go_to(&h.url),
+            Err(f) => crate::confirm::failed(format!("Couldn't open it on its own URL: {}", f.message)),
+        }
+    });
+}
+
+/// `/o/{slug}`: an org's first page — the overview for an MSP, else its assets.
+#[component]
+pub fn OrgHome() -> impl IntoView {
+    let session = use_session();
+    let go = Go::new();
+    Effect::new(move |_| {
+        if let Some(c) = session.current.get() {
+            go.replace(&org_href(&c.org.slug, if c.can.overview { "overview" } else { "assets" }));
+        }
+    });
+    view! { <p class="muted">"Loading…"</p> }
 }
 
 /// "1 open alert", "2 open alerts".

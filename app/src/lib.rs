@@ -11,7 +11,7 @@ mod webauthn;
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
-use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -46,27 +46,32 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <Route path=path!("/accept") view=pages::accept::AcceptPage/>
                 <ParentRoute path=path!("") view=layout::Shell>
+                    // About the signed-in person, in whichever org the tab acts in.
                     <Route path=path!("") view=pages::portal::PortalPage/>
-                    <Route path=path!("overview") view=pages::overview::OverviewPage/>
-                    <Route path=path!("customers") view=pages::customers::CustomersPage/>
-                    <Route path=path!("technicians") view=pages::technicians::TechniciansPage/>
-                    <Route path=path!("bulk") view=pages::bulk::BulkPage/>
-                    <Route path=path!("approvals") view=pages::approvals::ApprovalsPage/>
-                    <Route path=path!("organizations") view=pages::tree::OrganizationsPage/>
-                    <Route path=path!("assets") view=pages::assets::AssetsPage/>
-                    <Route path=path!("assets/:id") view=pages::asset_detail::AssetDetailPage/>
-                    <Route path=path!("groups") view=pages::groups::GroupsPage/>
-                    <Route path=path!("import") view=pages::import::ImportPage/>
-                    <Route path=path!("merge") view=pages::merge::MergePage/>
-                    <Route path=path!("settings") view=pages::settings::SettingsPage/>
-                    <Route path=path!("sso") view=pages::sso::SsoPage/>
-                    <Route path=path!("operations") view=pages::operations::OperationsPage/>
                     <Route path=path!("inbox") view=pages::inbox::InboxPage/>
-                    <Route path=path!("people") view=pages::people::PeoplePage/>
-                    <Route path=path!("audit") view=pages::audit::AuditPage/>
                     <Route path=path!("tokens") view=pages::tokens::TokensPage/>
                     <Route path=path!("security") view=pages::security::SecurityPage/>
                     <Route path=path!("api-docs") view=pages::apidocs::ApiDocsPage/>
+                    // An org's pages: the org is in the address (`/o/acme-contoso/assets`).
+                    <ParentRoute path=path!("o/:org") view=Outlet>
+                        <Route path=path!("") view=layout::OrgHome/>
+                        <Route path=path!("overview") view=pages::overview::OverviewPage/>
+                        <Route path=path!("customers") view=pages::customers::CustomersPage/>
+                        <Route path=path!("technicians") view=pages::technicians::TechniciansPage/>
+                        <Route path=path!("bulk") view=pages::bulk::BulkPage/>
+                        <Route path=path!("approvals") view=pages::approvals::ApprovalsPage/>
+                        <Route path=path!("organizations") view=pages::tree::OrganizationsPage/>
+                        <Route path=path!("assets") view=pages::assets::AssetsPage/>
+                        <Route path=path!("assets/:id") view=pages::asset_detail::AssetDetailPage/>
+                        <Route path=path!("groups") view=pages::groups::GroupsPage/>
+                        <Route path=path!("import") view=pages::import::ImportPage/>
+                        <Route path=path!("merge") view=pages::merge::MergePage/>
+                        <Route path=path!("settings") view=pages::settings::SettingsPage/>
+                        <Route path=path!("sso") view=pages::sso::SsoPage/>
+                        <Route path=path!("operations") view=pages::operations::OperationsPage/>
+                        <Route path=path!("people") view=pages::people::PeoplePage/>
+                        <Route path=path!("audit") view=pages::audit::AuditPage/>
+                    </ParentRoute>
                 </ParentRoute>
             </Routes>
         </Router>

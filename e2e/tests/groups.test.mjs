@@ -6,7 +6,7 @@ import { useServerAndBrowser, pageAs, signIn, waitForContext, ARTIFACTS } from '
 
 const env = useServerAndBrowser();
 
-test.todo('a group-limited viewer made in the UI sees only their group and no action they may not perform', async () => {
+test('a group-limited viewer made in the UI sees only their group and no action they may not perform', async () => {
   const { context, page } = await pageAs(env, 'carol@acme.example');
   await waitForContext(page, 'Acme Corp');
 
@@ -55,7 +55,7 @@ test.todo('a group-limited viewer made in the UI sees only their group and no ac
   assert.deepEqual(seen, [...chosen].sort());
   // Nothing they can't do is offered.
   for (const hidden of ['[data-testid=asset-add]', '[data-testid=move-assets]', '[data-testid=group-assets]', '[data-testid=assets-table] input[type=checkbox]',
-    'nav a[href="/import"]', 'nav a[href="/merge"]', 'nav a[href="/audit"]']) {
+    'nav a[href$="/import"]', 'nav a[href$="/merge"]', 'nav a[href$="/audit"]']) {
     assert.equal(await kim.$(hidden), null, `${hidden} is not shown to the viewer`);
   }
   await kim.screenshot({ path: `${ARTIFACTS}/limited-viewer-assets.png`, fullPage: true });

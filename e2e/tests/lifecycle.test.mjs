@@ -86,8 +86,9 @@ test('a tenant merged into another disappears from the tree and its assets show 
   await page.screenshot({ path: `${ARTIFACTS}/merge-preview.png` });
   await page.fill('[data-testid=merge-confirm]', 'acme-paris');
   await page.click('[data-testid=merge-run]');
-  await page.waitForSelector('[data-testid=merge-result]');
+  await page.waitForSelector('[data-testid=flash] >> text=Merged into Acme Berlin');
   await waitForContext(page, 'Acme Berlin');
+  assert.match(page.url(), /\/o\/acme-berlin\/organizations$/);
   await page.click('nav >> text=Organizations');
   await page.fill('[data-testid=tree-search]', 'acme');
   await page.waitForSelector(branch('acme-berlin'));

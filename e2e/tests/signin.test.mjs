@@ -188,8 +188,8 @@ test('a signed-out visit lands on the sign-in page with no failed request and no
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`); });
-  await page.goto(`${server.base}/assets`);
-  await page.waitForURL(`${server.base}/login`);
+  await page.goto(`${server.base}/o/acme-contoso/assets`);
+  await page.waitForURL(`${server.base}/login?next=/o/acme-contoso/assets`);
   await page.waitForSelector('body[data-hydrated="true"]');
   const icon = await page.evaluate(async () => (await fetch(document.querySelector('link[rel=icon]').href)).status);
   assert.equal(icon, 200, 'the favicon is served');

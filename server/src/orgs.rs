@@ -731,10 +731,39 @@ async fn drop_tags_below(su: Superuser<'_>, tx: &mut crate::db::Tx, org_id: &str
     Ok(())
 }
 
-#[utoipa::path(get, path = "/api/v1/org", tag = "orgs", params(("X-Org-Id" = Option<String>, Header, description = "org context")),
-    responses((status = 200, body = CurrentOrg), (status = 401), (status = 404)))]
-#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
-pub async fn current_org(State(state): State<AppState>, ctx: OrgCtx) -> Result<Json<CurrentOrg>> {
+/// `GET /api/v1/org?slug=`: the org a page address (`/o/{slug}/…`) names.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CurrentOrgQuery {
+    /// The org by its slug instead of `X-Org-Id`; on a tenant's own host only that tenant's
+    /// slug is found (any other answers 404, like an org that isn't yours).
+    pub slug: Option<String>,
+    /// As on every GET: the org by id when no header can be sent.
+    pub org_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/org", tag = "orgs", params(CurrentOrgQuery, ("X-Org-Id" = Option<String>, Header, description = "org context")),
+    responses((status = 200, body = CurrentOrg), (status = 401), (status = 404, description = "no such org, or not yours, or another tenant than the one whose host this is")))]
+#[tracing::instrument(skip_all)]
+pub async fn current_org(State(state): State<AppState>, Query(q): Query<CurrentOrgQuery>, mut parts: axum::http::request::Parts) -> Result<Json<CurrentOrg>> {
+    use axum::extract::FromRequestParts;
+    let host_slug = parts
+        .headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| state.config.slug_from_host(h));
+    let ctx = match q.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(slug) => {
+            let caller = Caller::from_request_parts(&mut parts, &state).await?;
+            // On a tenant's own host the address can't put the pages in another tenant.
+            if host_slug.as_deref().is_some_and(|h| h != slug) {
+                return Err(ApiError::NotFound);
+            }
+            let id: Option<String> = sqlx::query_scalar("SELECT id FROM orgs WHERE slug = $1").bind(slug).fetch_optional(&state.db.pool).await?;
+            org_for(&state, &caller, &id.ok_or(ApiError::NotFound)?).await?
+        }
+        None => OrgCtx::from_request_parts(&mut parts, &state).await?,
+    };
     let home = load_org_api(&state.db, &ctx.caller.user.home_org_id).await?;
     // A group-limited viewer's banner names their groups.
     let group_limit = match crate::assets::scope(&state, &ctx).await? {
@@ -758,6 +787,7 @@ pub async fn current_org(State(state): State<AppState>, ctx: OrgCtx) -> Result<J
         home_org_name: home.name,
         can: ctx.capabilities(),
         group_limit,
+        on_own_host: host_slug.as_deref() == Some(ctx.org.slug.as_str()),
     }))
 }
 

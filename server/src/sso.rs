@@ -212,15 +212,18 @@ async fn to_api(state: &AppState, parts: &Parts, ctx: &OrgCtx, row: ProviderRow)
 
 #[utoipa::path(get, path = "/api/v1/sso", tag = "sso",
     params(("X-Org-Id" = Option<String>, Header, description = "the org")),
-    responses((status = 200, body = SsoProvider, description = "the org's own provider, or the one it inherits (`inherited`); the client secret is never returned"),
-        (status = 403, description = "not an admin of the org"), (status = 404, description = "no such org, or no provider for it")))]
+    responses((status = 200, body = Option<SsoProvider>, description = "the org's own provider, or the one it inherits (`inherited`); `null` when it has none (an ordinary state, not an error). The client secret is never returned"),
+        (status = 403, description = "not an admin of the org"), (status = 404, description = "no such org")))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
-pub async fn get_sso(State(state): State<AppState>, parts: Parts, ctx: OrgCtx) -> Result<Json<SsoProvider>> {
+pub async fn get_sso(State(state): State<AppState>, parts: Parts, ctx: OrgCtx) -> Result<Json<Option<SsoProvider>>> {
     ctx.admin()?;
     let mut conn = state.db.pool.acquire().await?;
-    let row = provider_for(&mut conn, &ctx.path).await?.ok_or(ApiError::NotFound)?;
+    let row = provider_for(&mut conn, &ctx.path).await?;
     drop(conn);
-    Ok(Json(to_api(&state, &parts, &ctx, row).await?))
+    Ok(Json(match row {
+        Some(row) => Some(to_api(&state, &parts, &ctx, row).await?),
+        None => None,
+    }))
 }
 
 #[utoipa::path(put, path = "/api/v1/sso", tag = "sso", request_body = PutSso,

@@ -77,6 +77,10 @@ pub struct CurrentOrg {
     /// when the caller sees every group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_limit: Option<Vec<GroupRef>>,
+    /// The request came to this tenant's own host (`<slug>.<base domain>`): the pages there
+    /// act only in it, and another tenant opens on its own host.
+    #[serde(default)]
+    pub on_own_host: bool,
 }
 
 /// A group of assets named by id and name (e.g. in a viewer's limit).

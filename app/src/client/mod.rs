@@ -302,26 +302,3 @@ pub fn go_to(href: &str) {
     #[cfg(not(feature = "hydrate"))]
     let _ = href;
 }
-
-/// Remembers the chosen org across page loads.
-pub fn store_org(org: Option<uuid::Uuid>) {
-    #[cfg(feature = "hydrate")]
-    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = match org {
-            Some(o) => storage.set_item("tenantry.org", &o.to_string()),
-            None => storage.remove_item("tenantry.org"),
-        };
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = org;
-}
-
-pub fn stored_org() -> Option<uuid::Uuid> {
-    #[cfg(feature = "hydrate")]
-    {
-        let storage = web_sys::window()?.local_storage().ok()??;
-        storage.get_item("tenantry.org").ok()?.and_then(|s| uuid::Uuid::parse_str(&s).ok())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    None
-}

@@ -174,14 +174,14 @@ pub fn AssetDetailPage() -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match client::assets::remove(org, &asset_id).await {
-                Ok(()) => navigate("/assets", Default::default()),
+                Ok(()) => navigate(&session.href("assets"), Default::default()),
                 Err(f) => errors.set(Some(f)),
             }
         });
     });
     view! {
         <Title text="Asset"/>
-        <p><a href="/assets">"← Assets"</a></p>
+        <p><a href=move || session.href("assets")>"← Assets"</a></p>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || asset.get().map(|r| match r {
                 Err(ApiFailure { status: 404, .. }) => view! { <p class="empty" data-testid="asset-missing">"This asset doesn't exist in this org, or you can't see it."</p> }.into_any(),

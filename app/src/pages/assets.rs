@@ -87,7 +87,22 @@ pub fn AssetsPage() -> impl IntoView {
                                 n => format!(" ({n} left their groups)"),
                             };
                             let message = format!("Moved {} to {to}{cleared}.", plural(r.moved, "asset", "assets"));
-                            confirm::done(message.clone());
+                            // "Undo" moves them back (not back into groups they left), acting in the target.
+                            let (ids, back_to, from) = (body.asset_ids.clone(), session.current.with_untracked(|c| c.as_ref().map(|c| (c.org.id, c.org.name.clone()))), to.clone());
+                            match back_to {
+                                Some((home, home_name)) => confirm::done_with_undo(message.clone(), move || {
+                                    let body = MoveAssets { asset_ids: ids.clone(), target_org_id: home };
+                                    let (from, home_name) = (from.clone(), home_name.clone());
+                                    leptos::task::spawn_local(async move {
+                                        confirm::outcome(match client::assets::move_to(Some(target_org_id.to_string()), &body).await {
+                                            Ok(r) => Ok(format!("Moved {} back from {from} to {home_name}.", plural(r.moved, "asset", "assets"))),
+                                            Err(f) => Err(format!("They stay in {from}: {}", f.message)),
+                                        });
+                                        version.update(|v| *v += 1);
+                                    });
+                                }),
+                                None => confirm::done(message.clone()),
+                            }
                             outcome.set(Some(Ok(message)));
                             selected.set(Vec::new());
                             version.update(|v| *v += 1);
@@ -196,7 +211,7 @@ pub fn AssetsPage() -> impl IntoView {
                                         {can_pick().then(|| view! {
                                             <td class="pick"><input type="checkbox" aria-label=pick_label prop:checked=move || selected.get().contains(&id) on:change=move |_| toggle(id)/></td>
                                         })}
-                                        <td class="primary"><a href=format!("/assets/{}", a.id)>{a.name.clone()}</a></td>
+                                        <td class="primary"><a href=session.href(&format!("assets/{}", a.id))>{a.name.clone()}</a></td>
                                         <td data-label="Kind">{a.kind.as_str().replace('_', " ")}</td>
                                         <td data-label="Group">{a.group_name.clone().unwrap_or_default()}</td>
                                         <td data-label="OS">{a.os.clone().unwrap_or_default()}</td>

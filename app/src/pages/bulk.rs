@@ -289,7 +289,7 @@ pub fn BulkPage() -> impl IntoView {
                 <div class="card" data-testid="bulk-held">
                     <h2>"Waiting for a second admin"</h2>
                     <p>"Your MSP requires a second admin to approve this. Nothing has changed yet; it runs, as you, once another admin approves it."</p>
-                    <p><a class="btn" href="/approvals" data-approval=id.to_string()>"See approvals"</a></p>
+                    <p><a class="btn" href=session.href("approvals") data-approval=id.to_string()>"See approvals"</a></p>
                 </div>
             }.into_any(),
             Step::Failed(message) => view! {

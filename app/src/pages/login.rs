@@ -56,7 +56,9 @@ pub fn LoginPage() -> impl IntoView {
     let methods = RwSignal::new(Vec::<String>::new());
     let passkey_busy = RwSignal::new(false);
     let passkey_error = RwSignal::new(None::<String>);
-    let signed_in = |r: LoginResponse| client::go_to(if r.mfa_enrollment_required { "/security" } else { "/" });
+    // Where to go once signed in: the org page a signed-out visit asked for (`?next=/o/…`), else the portal.
+    let next = move || query.with_untracked(|q| q.get("next").filter(|n| is_org_page(n))).unwrap_or_else(|| "/".into());
+    let signed_in = move |r: LoginResponse| client::go_to(&if r.mfa_enrollment_required { "/security".into() } else { next() });
     // Autofill: where the browser offers passkeys in the email field's suggestions, wait for
     // the person to pick one (a button press replaces this request).
     Effect::new(move |_| {
@@ -126,7 +128,7 @@ pub fn LoginPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match client::post::<LoginResponse, _>("/api/v1/auth/login", None, &body).await {
                 Ok(r) if r.mfa_enrollment_required => client::go_to("/security"),
-                Ok(_) => client::go_to("/"),
+                Ok(_) => client::go_to(&next()),
                 Err(f) => {
                     if f.status == 401 && f.fields.contains_key("methods") {
                         // Password accepted: ask for the code or passkey (not an error to show).
@@ -220,5 +222,23 @@ pub fn LoginPage() -> impl IntoView {
                 {move || passkey_error.get().map(|m| view! { <p class="error" role="alert" data-testid="passkey-error">{m}</p> })}
             </form>
         </div>
+    }
+}
+
+/// An address of an org's page on this site (`/o/acme/assets`): the only place `?next=` may
+/// send someone after signing in, never another site.
+fn is_org_page(path: &str) -> bool {
+    path.starts_with("/o/") && path.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_'))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_is_only_an_org_page_here() {
+        assert!(super::is_org_page("/o/acme-contoso/assets"));
+        assert!(!super::is_org_page("//evil.example/o/"));
+        assert!(!super::is_org_page("https://evil.example/o/x"));
+        assert!(!super::is_org_page("/o/x/../../evil"));
+        assert!(!super::is_org_page("/security"));
     }
 }

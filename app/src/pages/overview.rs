@@ -35,11 +35,6 @@ fn Overview() -> impl IntoView {
         let org = session.org_header();
         async move { client::get::<Overview>(&url, org).await }
     });
-    // A row's name opens that customer's assets: the pages act in it from then on.
-    let open_customer = move |id: uuid::Uuid| {
-        client::store_org(Some(id));
-        session.org.set(Some(id));
-    };
     let head = move |key: &'static str, label: &'static str| {
         // A button in the header cell: reachable by keyboard; `aria-sort` says which column orders the rows.
         view! {
@@ -89,13 +84,12 @@ fn Overview() -> impl IntoView {
                                     </tr></thead>
                                     <tbody>{o.items.into_iter().map(|c| {
                                         let alerts = c.open_alerts;
-                                        let id = c.id;
                                         let alert_class = if alerts > 0 { "alert" } else { "" };
                                         let pct = if c.assets > 0 { c.online * 100 / c.assets } else { 0 };
                                         view! {
                                             <tr data-slug=c.slug.clone()>
                                                 <td class="primary">
-                                                    <a href="/assets" data-testid="open-customer" on:click=move |_| open_customer(id)>{c.name.clone()}</a>
+                                                    <a href=crate::layout::org_href(&c.slug, "assets") data-testid="open-customer">{c.name.clone()}</a>
                                                 </td>
                                                 <td data-label="Users">{c.users}</td>
                                                 <td data-label="With 2nd factor">{format!("{} of {}", c.protected_users, c.users)}</td>

@@ -63,7 +63,22 @@ pub fn PeoplePage() -> impl IntoView {
             format!("Make {who} {} of {org}?", with_article(role)),
             format!("{who} ({}) is {} of {org} now. As {} they {}.", m.user.email, with_article(m.role), with_article(role), role_meaning(role)),
             format!("Make {who} {role}"),
-            move || change(m.user.id, UpdateMember { role: Some(role), ..Default::default() }, format!("{who} is now {} of {org}.", with_article(role))),
+            move || {
+                let (id, was) = (m.user.id, m.role);
+                let (org_header, who, org) = (session.org_header(), who.clone(), org.clone());
+                leptos::task::spawn_local(async move {
+                    let body = UpdateMember { role: Some(role), ..Default::default() };
+                    match client::people::update(org_header.clone(), id, &body).await {
+                        // Cheap to take back: "Undo" gives the role they had.
+                        Ok(_) => confirm::done_with_undo(format!("{who} is now {} of {org}.", with_article(role)), move || {
+                            let back = UpdateMember { role: Some(was), ..Default::default() };
+                            change(id, back, format!("{who} is {} of {org} again.", with_article(was)));
+                        }),
+                        Err(f) => confirm::failed(format!("Nothing changed: {}", f.fields.values().next().cloned().unwrap_or(f.message))),
+                    }
+                    reload();
+                });
+            },
             // Cancelled: the picker goes back to the role they have.
             reload,
         );

@@ -14,10 +14,14 @@ pub fn PortalPage() -> impl IntoView {
         let q = ListQuery { q: client::non_empty(query.get()), limit: Some(200), ..Default::default() };
         async move { client::orgs::accessible(&q).await }
     });
+    let go = crate::layout::Go::new();
+    // A tile opens the tenant's first page here — on a tenant's own host, on that tenant's host.
     let open = move |e: OrgEntry| {
-        let id = (!e.is_home).then_some(e.id);
-        client::store_org(id);
-        session.org.set(id);
+        if session.current.with_untracked(|c| c.as_ref().is_some_and(|c| c.on_own_host && c.org.id != e.id)) {
+            crate::layout::open_on_own_host(e.id);
+        } else {
+            go.to(&crate::layout::org_href(&e.slug, ""));
+        }
     };
     view! {
         <Title text="Portal"/>
@@ -59,14 +63,7 @@ pub fn PortalPage() -> impl IntoView {
 /// Opens the tenant on its own host, signed in (a one-time handoff; no second password).
 #[component]
 fn OpenOnOwnHost(org: uuid::Uuid, name: String) -> impl IntoView {
-    let open = move |_| {
-        leptos::task::spawn_local(async move {
-            match client::auth::handoff(org).await {
-                Ok(h) => client::go_to(&h.url),
-                Err(f) => crate::confirm::failed(format!("Couldn't open it on its own URL: {}", f.message)),
-            }
-        });
-    };
+    let open = move |_| crate::layout::open_on_own_host(org);
     view! {
         <button class="open-host" type="button" data-testid="open-host" on:click=open>
             "Open on its own URL" <span class="visually-hidden">{format!(" ({name})")}</span> " ↗"

@@ -16,11 +16,8 @@ pub fn SsoPage() -> impl IntoView {
         version.get();
         let org = session.org_header();
         async move {
-            match client::get::<SsoProvider>("/api/v1/sso", org).await {
-                Ok(p) => Ok(Some(p)),
-                Err(ApiFailure { status: 404, .. }) => Ok(None),
-                Err(f) => Err(f),
-            }
+            // `null` when the org has no provider: a state of the page, not an error.
+            client::get::<Option<SsoProvider>>("/api/v1/sso", org).await
         }
     });
     let issuer = RwSignal::new(String::new());

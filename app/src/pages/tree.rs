@@ -3,7 +3,7 @@
 //! 10,000-customer MSP costs one page of nodes, not the whole tree. Search runs on the server
 //! and shows each match with its path.
 use crate::client;
-use crate::layout::{plural, use_session};
+use crate::layout::plural;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::api::{AssetQuery, ListQuery, TreeNode};
@@ -47,7 +47,6 @@ pub fn OrganizationsPage() -> impl IntoView {
 /// One org and, once opened, its child tenants and asset kinds.
 #[component]
 fn TreeBranch(node: TreeNode) -> AnyView {
-    let session = use_session();
     let open = RwSignal::new(false);
     let id = node.id;
     let total_assets = node.assets.computer + node.assets.monitored_system + node.assets.gateway;
@@ -60,12 +59,12 @@ fn TreeBranch(node: TreeNode) -> AnyView {
         facts.push(plural(total_assets, "asset", "assets"));
     }
     let path = (!node.path.is_empty()).then(|| format!("{} › ", node.path.join(" › ")));
-    let switch_to = move |_| {
-        client::store_org(Some(id));
-        session.org.set(Some(id));
-    };
+    let go = crate::layout::Go::new();
+    let home_of_org = crate::layout::org_href(&node.slug, "");
+    let switch_to = move |_| go.to(&home_of_org);
     let kinds: Vec<(AssetKind, i64)> = AssetKind::ALL.iter().map(|k| (*k, node.assets.get(*k))).filter(|(_, n)| *n > 0).collect();
     let children = node.children;
+    let slug = node.slug.clone();
     view! {
         <li class="tree-node" role="treeitem" aria-expanded=move || open.get().to_string() data-org=node.slug.clone()>
             <div class="tree-row">
@@ -80,7 +79,7 @@ fn TreeBranch(node: TreeNode) -> AnyView {
             </div>
             <Show when=move || open.get()>
                 <ul class="tree" role="group">
-                    {kinds.iter().map(|(k, n)| view! { <AssetKindBranch org=id kind=*k count=*n/> }).collect_view()}
+                    {kinds.iter().map(|(k, n)| view! { <AssetKindBranch org=id slug=slug.clone() kind=*k count=*n/> }).collect_view()}
                     {(children > 0).then(|| view! { <ChildList parent=id/> })}
                 </ul>
             </Show>
@@ -127,8 +126,8 @@ fn ChildList(parent: Uuid) -> AnyView {
 
 /// "Computers (12)", opening to the first assets of that kind in that org.
 #[component]
-fn AssetKindBranch(org: Uuid, kind: AssetKind, count: i64) -> impl IntoView {
-    let session = use_session();
+fn AssetKindBranch(org: Uuid, slug: String, kind: AssetKind, count: i64) -> impl IntoView {
+    let slug = StoredValue::new(slug);
     let open = RwSignal::new(false);
     let assets = LocalResource::new(move || {
         let wanted = open.get();
@@ -161,14 +160,11 @@ fn AssetKindBranch(org: Uuid, kind: AssetKind, count: i64) -> impl IntoView {
                             let more = page.next_cursor.is_some();
                             view! {
                                 {page.items.into_iter().map(|a| {
-                                    let href = format!("/assets/{}", a.id);
-                                    let pick = move |_| {
-                                        client::store_org(Some(org));
-                                        session.org.set(Some(org));
-                                    };
+                                    // The asset's page, in its own org.
+                                    let href = slug.with_value(|s| crate::layout::org_href(s, &format!("assets/{}", a.id)));
                                     view! {
                                         <li class="tree-leaf">
-                                            <a href=href on:click=pick>{a.name.clone()}</a>
+                                            <a href=href>{a.name.clone()}</a>
                                             <span class=if a.online { "badge active" } else { "badge suspended" }>{if a.online { "online" } else { "offline" }}</span>
                                         </li>
                                     }

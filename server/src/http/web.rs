@@ -147,7 +147,9 @@ async fn signed_out_to_login(State(state): State<AppState>, req: Request, next: 
             Some(c) => crate::auth::session::lookup(&state.db, c.value()).await.map_or(true, |s| s.is_some()),
         };
         if !live {
-            return Redirect::to("/login").into_response();
+            // An org's page (a shared link) opens again once signed in.
+            let org_page = path.starts_with("/o/") && path.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_'));
+            return Redirect::to(&if org_page { format!("/login?next={path}") } else { "/login".into() }).into_response();
         }
     }
     next.run(req).await

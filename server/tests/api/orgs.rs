@@ -237,3 +237,50 @@ async fn overview_rolls_up_each_customer_with_sql_aggregates() {
     let own = app.request(Method::DELETE, &format!("/api/v1/orgs/{}", w.msp), Auth::Session(&alice), None, None).await;
     assert_eq!(own.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_page_address_names_the_org_by_slug_and_a_tenant_host_only_its_own() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    app.add_user(&w.root, &w.msp, "alice@contoso.example", "admin").await;
+    let alice = app.login("alice@contoso.example", PASSWORD).await;
+    let slug_of = |id: String| {
+        let app = &app;
+        let root = w.root.clone();
+        async move { app.get(&format!("/api/v1/orgs/{id}"), Auth::Session(&root), None).await.body["slug"].as_str().unwrap().to_string() }
+    };
+    let (acme, globex, foreign) = (slug_of(w.acme.clone()).await, slug_of(w.globex.clone()).await, slug_of(w.foreign.clone()).await);
+
+    // On the main host: any org the caller may open, by slug; others are 404 like a missing one.
+    let r = app.get(&format!("/api/v1/org?slug={acme}"), Auth::Session(&alice), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["id"], w.acme.as_str());
+    assert_eq!(r.body["on_own_host"], false);
+    assert_eq!(app.get(&format!("/api/v1/org?slug={foreign}"), Auth::Session(&alice), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/org?slug=no-such-org", Auth::Session(&alice), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/api/v1/org?slug={acme}"), Auth::None, None).await.status, StatusCode::UNAUTHORIZED);
+    assert!(app.get("/api/v1/org?slug=x&colour=red", Auth::Session(&alice), None).await.status.is_client_error());
+
+    // On Acme's own host: Acme, marked as pinned by the host; Globex (alice's too) is not found there.
+    let on_acme_host = |query: String| {
+        let app = &app;
+        let alice = alice.clone();
+        let acme = acme.clone();
+        async move {
+            app.http
+                .get(app.url(&format!("/api/v1/org{query}")))
+                .header("host", format!("{acme}.localhost:{}", app.addr.port()))
+                .header("cookie", &alice.cookie)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let here = on_acme_host(format!("?slug={acme}")).await;
+    assert_eq!(here.status(), StatusCode::OK);
+    let body: serde_json::Value = here.json().await.unwrap();
+    assert_eq!((body["id"].as_str(), body["on_own_host"].as_bool()), (Some(w.acme.as_str()), Some(true)));
+    let bare: serde_json::Value = on_acme_host(String::new()).await.json().await.unwrap();
+    assert_eq!(bare["on_own_host"], true);
+    assert_eq!(on_acme_host(format!("?slug={globex}")).await.status(), StatusCode::NOT_FOUND);
+}

@@ -93,12 +93,15 @@ async function axeViolations(page) {
   return result.map((line) => `${page.url()} ${line}`);
 }
 
-/** The paths the navigation offers, plus the first asset's own page when there is one. */
+/** The paths the navigation offers (the org's pages under `/o/{slug}/`), plus the first asset's own page when there is one. */
 async function pagesOffered(page) {
-  const paths = await page.$$eval('nav.sidenav a[href]', (links) => links.map((a) => a.getAttribute('href')));
-  await page.goto(`${env.server.base}/assets`);
   await settled(page);
-  const asset = await page.$$eval('[data-testid=assets-table] a[href^="/assets/"]', (links) => links[0]?.getAttribute('href'));
+  const paths = await page.$$eval('nav.sidenav a[href]', (links) => links.map((a) => a.getAttribute('href')));
+  const assets = paths.find((p) => p.endsWith('/assets'));
+  assert.ok(assets, `the navigation offers the assets page: ${paths.join(' ')}`);
+  await page.goto(`${env.server.base}${assets}`);
+  await settled(page);
+  const asset = await page.$$eval('[data-testid=assets-table] a[href*="/assets/"]', (links) => links[0]?.getAttribute('href'));
   return asset ? [...paths, asset] : paths;
 }
 
@@ -109,8 +112,9 @@ async function sweep(page, problems, label) {
     await page.goto(`${env.server.base}${path}`);
     await settled(page);
     found.push(...(await axeViolations(page)));
-    if (path === '/' || path === '/assets' || path === '/people' || path === '/overview') {
-      await page.screenshot({ path: `${ARTIFACTS}/console-${label}${path.replaceAll('/', '-') || '-portal'}.png`, fullPage: true });
+    const name = path === '/' ? 'portal' : path.split('/').pop();
+    if (['portal', 'assets', 'people', 'overview'].includes(name)) {
+      await page.screenshot({ path: `${ARTIFACTS}/console-${label}-${name}.png`, fullPage: true });
     }
   }
   return [...found, ...problems.splice(0)];
@@ -118,8 +122,8 @@ async function sweep(page, problems, label) {
 
 const PEOPLE = [
   // who, password, context after sign-in, and orgs to switch into afterwards
-  { who: 'MSP admin', email: 'alice@contoso.example', home: 'Contoso MSP', into: [['acme', 'Acme Corp']] },
-  { who: 'technician', email: 'tom@contoso.example', home: 'Contoso MSP', into: [['acme', 'Acme Corp']] },
+  { who: 'MSP admin', email: 'alice@contoso.example', home: 'Contoso MSP', into: [['acme', 'Acme Corp', 'acme-contoso']] },
+  { who: 'technician', email: 'tom@contoso.example', home: 'Contoso MSP', into: [['acme', 'Acme Corp', 'acme-contoso']] },
   { who: 'customer admin', email: 'carol@acme.example', home: 'Acme Corp', into: [] },
   { who: 'group-limited viewer', email: VIEWER.email, password: VIEWER.password, home: 'Acme Corp', into: [] },
 ];
@@ -132,13 +136,13 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
       const label = `${size}-${p.who.replaceAll(' ', '-')}`;
       await waitForContext(page, p.home);
       const found = await sweep(page, problems, label);
-      for (const [search, name] of p.into) {
+      for (const [search, name, slug] of p.into) {
         await page.goto(`${env.server.base}/`);
         await settled(page);
         await switchTo(page, search, name);
         found.push(...(await sweep(page, problems, `${label}-in-${search}`)));
         // MSP-only pages opened while acting in a customer explain themselves, quietly.
-        await page.goto(`${env.server.base}/overview`);
+        await page.goto(`${env.server.base}/o/${slug}/overview`);
         await settled(page);
         found.push(...(await axeViolations(page)), ...problems.splice(0));
       }
