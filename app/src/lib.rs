@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("merge") view=pages::merge::MergePage/>
                     <Route path=path!("settings") view=pages::settings::SettingsPage/>
                     <Route path=path!("sso") view=pages::sso::SsoPage/>
+                    <Route path=path!("branding") view=pages::branding::BrandingPage/>
                     <Route path=path!("operations") view=pages::operations::OperationsPage/>
                     <Route path=path!("inbox") view=pages::inbox::InboxPage/>
                     <Route path=path!("people") view=pages::people::PeoplePage/>

@@ -758,6 +758,7 @@ pub async fn current_org(State(state): State<AppState>, ctx: OrgCtx) -> Result<J
         home_org_name: home.name,
         can: ctx.capabilities(),
         group_limit,
+        brand: crate::branding::brand_for(&mut *state.db.pool.acquire().await?, &ctx.path).await?,
     }))
 }
 

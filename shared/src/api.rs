@@ -77,6 +77,9 @@ pub struct CurrentOrg {
     /// when the caller sees every group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_limit: Option<Vec<GroupRef>>,
+    /// The brand in effect here (the header shows it).
+    #[serde(default)]
+    pub brand: crate::branding::Brand,
 }
 
 /// A group of assets named by id and name (e.g. in a viewer's limit).
