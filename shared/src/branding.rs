@@ -156,9 +156,10 @@ impl Brand {
         (!contact.is_empty()).then(|| format!("Help: {} support, {}", self.display_name, contact.join(" or ")))
     }
 
-    /// The closing lines of a mail sent in this brand's name.
+    /// The closing lines of a mail sent in this brand's name, after the usual `-- ` signature
+    /// separator (ASCII, so a mail in plain ASCII stays 7-bit).
     pub fn mail_footer(&self) -> String {
-        let mut lines = vec![format!("— {}", self.display_name)];
+        let mut lines = vec!["-- ".to_string(), self.display_name.clone()];
         lines.extend(self.support_line());
         if self.powered_by {
             lines.push(format!("Powered by {PRODUCT_NAME}"));
@@ -287,7 +288,7 @@ mod tests {
         let id = Uuid::from_u128(7);
         let b = Brand::of(id, "Contoso MSP", &Branding { support_phone: Some("+1 555 0100".into()), ..Branding::default() }, None, false);
         assert_eq!((b.display_name.as_str(), b.accent_color.as_str()), ("Contoso MSP", DEFAULT_ACCENT));
-        assert_eq!(b.mail_footer(), "— Contoso MSP\nHelp: Contoso MSP support, +1 555 0100\n");
+        assert_eq!(b.mail_footer(), "-- \nContoso MSP\nHelp: Contoso MSP support, +1 555 0100\n");
         assert!(Brand::default().mail_footer().contains("Powered by Tenantry"));
         assert!(b.css_vars().starts_with("--accent: #2f5bea;"));
     }
