@@ -173,7 +173,9 @@ pub fn LoginPage() -> impl IntoView {
                 {move || sso.get().map(|d| {
                     let org = d.org_name.clone().unwrap_or_default();
                     view! {
-                        <a class="btn primary wide sso-continue" href=d.start_url.clone().unwrap_or_default() data-testid="sso-continue">
+                        // rel=external: a full page load to the server's redirect, not the router's
+                        // client-side navigation (which would render "not found").
+                        <a class="btn primary wide sso-continue" href=d.start_url.clone().unwrap_or_default() rel="external" data-testid="sso-continue">
                             {format!("Continue with {org}'s sign-in")}
                         </a>
                         {if d.sso_only {
