@@ -165,14 +165,19 @@ pub fn Shell() -> impl IntoView {
         });
     };
     let to = move |page: &'static str| move || session.href(page);
+    // The brand of the org acted in (its own, its MSP's, or Tenantry's), as `GET /api/v1/org` says.
+    let brand = move || session.current.get().map(|c| c.brand).unwrap_or_default();
     view! {
-        <div class="app">
+        <div class="app" style=move || brand().css_vars()>
             <header class="topbar">
                 <button class="menu-button" type="button" data-testid="menu-button" aria-controls="sidenav"
                     aria-expanded=move || menu_open.get().to_string() on:click=move |_| menu_open.update(|o| *o = !*o)>
                     <span aria-hidden="true">"☰"</span>" Menu"
                 </button>
-                <a class="brand" href="/">"Tenantry"</a>
+                <a class="brand" href="/" data-testid="header-brand">
+                    {move || brand().logo_url.map(|u| view! { <img class="brand-logo" src=u alt="" data-testid="header-logo"/> })}
+                    <span data-testid="header-brand-name">{move || brand().display_name}</span>
+                </a>
                 <OrgSwitcher/>
                 <div class="spacer"></div>
                 <Show when=move || session.me.get().is_some() fallback=|| view! { <span class="muted">"Loading…"</span> }>
@@ -209,6 +214,7 @@ pub fn Shell() -> impl IntoView {
                 <A href=to("settings")>"Settings"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.manage_settings)>
                     <A href=to("sso")>"Single sign-on"</A>
+                    <A href=to("branding")>"Branding"</A>
                 </Show>
                 <A href=to("people")>"People"</A>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.audit)>

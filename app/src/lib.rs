@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("merge") view=pages::merge::MergePage/>
                         <Route path=path!("settings") view=pages::settings::SettingsPage/>
                         <Route path=path!("sso") view=pages::sso::SsoPage/>
+                        <Route path=path!("branding") view=pages::branding::BrandingPage/>
                         <Route path=path!("operations") view=pages::operations::OperationsPage/>
                         <Route path=path!("people") view=pages::people::PeoplePage/>
                         <Route path=path!("audit") view=pages::audit::AuditPage/>

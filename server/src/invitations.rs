@@ -89,17 +89,20 @@ fn accept_url(state: &AppState, ctx: &OrgCtx, token: &str) -> String {
     format!("{}accept?token={token}", state.config.tenant_url(&ctx.org.slug))
 }
 
-fn invitation_mail(ctx: &OrgCtx, email: &str, role: Role, url: &str, expires_at: i64) -> Mail {
+/// The invitation, in the name of the org's brand (its MSP's, unless it has its own).
+fn invitation_mail(ctx: &OrgCtx, brand: &shared::branding::Brand, email: &str, role: Role, url: &str, expires_at: i64) -> Mail {
     Mail {
         to: email.to_string(),
-        subject: format!("You are invited to {} on Tenantry", ctx.org.name),
+        subject: format!("You are invited to {} on {}", ctx.org.name, brand.display_name),
         body: format!(
-            "{} invited you to join {} on Tenantry as {role}.\n\n\
+            "{} invited you to join {} on {} as {role}.\n\n\
              Choose your name and password here:\n{url}\n\n\
-             The link works once and expires at {} (UTC).\n",
+             The link works once and expires at {} (UTC).\n\n{}",
             ctx.caller.user.email,
             ctx.org.name,
-            rfc3339(expires_at)
+            brand.display_name,
+            rfc3339(expires_at),
+            brand.mail_footer()
         ),
     }
 }
@@ -188,7 +191,8 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
     .execute(&mut *tx)
     .await?;
     let url = accept_url(&state, &ctx, &token);
-    let outbox_id = mail::queue(&mut tx, ctx.org_id(), &invitation_mail(&ctx, email.as_str(), body.role, &url, expires_at)).await?;
+    let brand = crate::branding::brand_for(&mut tx, &ctx.path).await?;
+    let outbox_id = mail::queue(&mut tx, ctx.org_id(), &invitation_mail(&ctx, &brand, email.as_str(), body.role, &url, expires_at)).await?;
     audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "invitation.create",
@@ -260,7 +264,8 @@ pub async fn resend(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<S
         .execute(&mut *tx)
         .await?;
     let url = accept_url(&state, &ctx, &token);
-    let outbox_id = mail::queue(&mut tx, ctx.org_id(), &invitation_mail(&ctx, &inv.email, role, &url, expires_at)).await?;
+    let brand = crate::branding::brand_for(&mut tx, &ctx.path).await?;
+    let outbox_id = mail::queue(&mut tx, ctx.org_id(), &invitation_mail(&ctx, &brand, &inv.email, role, &url, expires_at)).await?;
     audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
         action: "invitation.resend",

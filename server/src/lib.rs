@@ -24,6 +24,8 @@ pub mod tree_limits;
 pub mod approvals;
 /// Bulk actions over many tenants of an MSP, with a dry run.
 pub mod bulk;
+/// An org's brand (name, logo, colour, support contact), inherited down the tree.
+pub mod branding;
 /// Managed assets and their groups; moving assets between tenants.
 pub mod assets;
 /// Delegated admin of a customer to a technician.

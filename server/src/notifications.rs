@@ -145,6 +145,7 @@ async fn deliver(tx: &mut Tx, path: &OrgPath, id: &str, target: &NotificationTar
         people.retain(|(user_id, _)| !away.contains(user_id));
     }
     let org_name: String = sqlx::query_scalar("SELECT name FROM orgs WHERE id = $1").bind(org_id).fetch_one(&mut **tx).await?;
+    let brand = crate::branding::brand_for(&mut **tx, path).await?;
     let mut outbox_ids = Vec::new();
     for (user_id, email) in &people {
         sqlx::query("INSERT INTO inbox (id, notification_id, user_id, created_at) VALUES ($1, $2, $3, $4)")
@@ -155,7 +156,11 @@ async fn deliver(tx: &mut Tx, path: &OrgPath, id: &str, target: &NotificationTar
             .execute(&mut **tx)
             .await?;
         if prefs.email {
-            let mail = Mail { to: email.clone(), subject: format!("[{org_name}] {title}"), body: format!("{body}\n\n— Tenantry notification for {org_name}\n") };
+            let mail = Mail {
+                to: email.clone(),
+                subject: format!("[{org_name}] {title}"),
+                body: format!("{body}\n\nA notification for {org_name}.\n{}", brand.mail_footer()),
+            };
             outbox_ids.push(mail::queue(tx, org_id, &mail).await?);
         }
     }

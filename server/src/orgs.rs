@@ -788,6 +788,7 @@ pub async fn current_org(State(state): State<AppState>, Query(q): Query<CurrentO
         can: ctx.capabilities(),
         group_limit,
         on_own_host: host_slug.as_deref() == Some(ctx.org.slug.as_str()),
+        brand: crate::branding::brand_for(&mut *state.db.pool.acquire().await?, &ctx.path).await?,
     }))
 }
 

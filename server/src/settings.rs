@@ -99,7 +99,7 @@ pub async fn list(State(state): State<AppState>, ctx: OrgCtx) -> Result<Json<Set
 }
 
 #[utoipa::path(get, path = "/api/v1/settings/{key}", tag = "settings",
-    params(("key" = String, Path, description = "maintenance_window, deployment_defaults, agent_settings, notification_preferences, default_dashboard, sign_in_policy (`{require_mfa, apply_to_customers, allowed_methods}`), delegation_policy (`{max_days, allow_open_ended, remind_days_before}`, read at the MSP) or approvals (`{actions, expires_after_hours}`, read at the MSP)"),
+    params(("key" = String, Path, description = "maintenance_window, deployment_defaults, agent_settings, notification_preferences, default_dashboard, sign_in_policy (`{require_mfa, apply_to_customers, allowed_methods}`), delegation_policy (`{max_days, allow_open_ended, remind_days_before}`, read at the MSP) or approvals (`{actions, expires_after_hours}`, read at the MSP) or branding (`{display_name, accent_color, support_email, support_phone, powered_by}`; the logo is `PUT /api/v1/branding/logo`)"),
         ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = EffectiveSetting), (status = 401), (status = 404, description = "unknown key or org")))]
 #[tracing::instrument(skip(state, ctx), fields(org = %ctx.org.id))]
@@ -135,6 +135,9 @@ async fn own_value(conn: &mut AnyConnection, org_id: &str, key: SettingKey) -> R
 /// it changed (setting the value it already has changes and records nothing).
 pub async fn set_value(admin: OrgAdmin<'_>, state: &AppState, key: SettingKey, value: &serde_json::Value, dry_run: bool) -> Result<bool> {
     let same = |current: &Option<String>| current.as_deref().and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok()).as_ref() == Some(value);
+    if key == SettingKey::Branding {
+        crate::branding::check_setting(&admin, value)?;
+    }
     let org_id = admin.ctx().org_id();
     if dry_run {
         let mut conn = state.db.pool.acquire().await?;

@@ -599,7 +599,8 @@ async fn finish(state: &AppState, parts: &Parts, jar: CookieJar, q: CallbackQuer
     let claims = id_token.claims(&client.id_token_verifier(), &Nonce::new(row.nonce.clone())).map_err(failed)?;
     let subject = claims.subject().as_str().to_string();
     let Some(email) = claims.email().map(|e| e.as_str().to_string()) else { return Err(Refused::Unverified) };
-    if claims.email_verified() != Some(true) {
+    let xms_edov = serde_json::to_value(id_token).ok().and_then(|jwt| jwt.as_str().and_then(|jwt| signed_claim(jwt, "xms_edov")));
+    if !email_vouched(&provider.issuer, claims.email_verified(), xms_edov.as_ref()) {
         return Err(Refused::Unverified);
     }
     let name = claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().trim().chars().take(100).collect::<String>()).filter(|n| !n.is_empty() && !n.chars().any(char::is_control));
@@ -612,6 +613,37 @@ async fn finish(state: &AppState, parts: &Parts, jar: CookieJar, q: CallbackQuer
     let email = parse_invitee(&email, path.effective_domain()).map_err(|_| Refused::Domain)?;
     let name = name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("").to_string());
     sign_in(state, parts, jar, &row, &provider, &subject, &email, &name).await
+}
+
+/// Whether the provider vouches for the address. `email_verified` decides when it is sent.
+/// Microsoft Entra ID never sends it; for a tenant-specific Entra issuer
+/// (`https://login.microsoftonline.com/<tenant id>/v2.0`, not `common` or `organizations`)
+/// the optional claim `xms_edov: true` ("email domain owner verified": the address's domain
+/// is a verified domain of that tenant) is accepted instead — from no other issuer, since
+/// only Entra defines it. The address must still be inside the org's domain.
+fn email_vouched(issuer: &str, email_verified: Option<bool>, xms_edov: Option<&serde_json::Value>) -> bool {
+    match email_verified {
+        Some(verified) => verified,
+        None => {
+            let edov = matches!(xms_edov, Some(serde_json::Value::Bool(true))) || matches!(xms_edov.and_then(|v| v.as_str()), Some("1" | "true"));
+            edov && is_entra_tenant_issuer(issuer)
+        }
+    }
+}
+
+fn is_entra_tenant_issuer(issuer: &str) -> bool {
+    issuer
+        .strip_prefix("https://login.microsoftonline.com/")
+        .and_then(|rest| rest.strip_suffix("/v2.0"))
+        .is_some_and(|tenant| uuid::Uuid::parse_str(tenant).is_ok())
+}
+
+/// A claim from the payload of an ID token whose signature has already been checked (the
+/// `openidconnect` claims type knows only the standard claims).
+fn signed_claim(jwt: &str, name: &str) -> Option<serde_json::Value> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes).ok()?.get(name).cloned()
 }
 
 /// Finds (by subject), links (first sign-in of an existing address) or creates the user,
@@ -729,6 +761,26 @@ async fn link_or_create(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entra_may_vouch_with_xms_edov_only_for_a_tenant_specific_issuer() {
+        let tenant = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0";
+        let yes = serde_json::json!(true);
+        assert!(email_vouched("https://idp.example", Some(true), None));
+        assert!(!email_vouched("https://idp.example", Some(false), Some(&yes)), "email_verified: false is final");
+        assert!(!email_vouched(tenant, Some(false), Some(&yes)));
+        assert!(email_vouched(tenant, None, Some(&yes)));
+        assert!(email_vouched(tenant, None, Some(&serde_json::json!("1"))));
+        assert!(!email_vouched(tenant, None, Some(&serde_json::json!(false))));
+        assert!(!email_vouched(tenant, None, None));
+        for other in ["https://login.microsoftonline.com/common/v2.0", "https://login.microsoftonline.com/organizations/v2.0", "https://idp.example", "https://login.microsoftonline.com.evil.example/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"] {
+            assert!(!email_vouched(other, None, Some(&yes)), "{other}");
+        }
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"sub":"x","xms_edov":true}"#);
+        assert_eq!(signed_claim(&format!("h.{payload}.s"), "xms_edov"), Some(yes));
+        assert_eq!(signed_claim(&format!("h.{payload}.s"), "email_verified"), None);
+        assert_eq!(signed_claim("not a jwt", "xms_edov"), None);
+    }
 
     #[test]
     fn a_sealed_secret_opens_only_with_its_key_and_org() {

@@ -81,6 +81,9 @@ pub struct CurrentOrg {
     /// act only in it, and another tenant opens on its own host.
     #[serde(default)]
     pub on_own_host: bool,
+    /// The brand in effect here (the header shows it).
+    #[serde(default)]
+    pub brand: crate::branding::Brand,
 }
 
 /// A group of assets named by id and name (e.g. in a viewer's limit).

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod api;
+pub mod branding;
 pub mod error;
 pub mod parse;
 pub mod scim;

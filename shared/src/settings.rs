@@ -1,6 +1,6 @@
 //! Org settings that child tenants inherit unless they override them.
 //!
-//! Five keys ([`SettingKey`]), each with a typed value and a built-in system default. An
+//! The keys ([`SettingKey`]), each with a typed value and a built-in system default. An
 //! override is stored per (org, key) as the value's JSON; the effective value is resolved at
 //! read time by [`resolve`] — nearest override on the path to the root wins, else the
 //! default — so a change at a parent reaches every child that doesn't override, at once.
@@ -28,11 +28,12 @@ pub enum SettingKey {
     SignInPolicy,
     DelegationPolicy,
     Approvals,
+    Branding,
 }
 
 impl SettingKey {
     /// Every key, in the order `GET /api/v1/settings` lists them.
-    pub const ALL: [SettingKey; 8] = [
+    pub const ALL: [SettingKey; 9] = [
         SettingKey::MaintenanceWindow,
         SettingKey::DeploymentDefaults,
         SettingKey::AgentSettings,
@@ -41,6 +42,7 @@ impl SettingKey {
         SettingKey::SignInPolicy,
         SettingKey::DelegationPolicy,
         SettingKey::Approvals,
+        SettingKey::Branding,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -53,6 +55,7 @@ impl SettingKey {
             SettingKey::SignInPolicy => "sign_in_policy",
             SettingKey::DelegationPolicy => "delegation_policy",
             SettingKey::Approvals => "approvals",
+            SettingKey::Branding => "branding",
         }
     }
 
@@ -71,6 +74,7 @@ impl SettingKey {
             SettingKey::SignInPolicy => serde_json::to_value(SignInPolicy::default()),
             SettingKey::DelegationPolicy => serde_json::to_value(DelegationPolicy::default()),
             SettingKey::Approvals => serde_json::to_value(Approvals::default()),
+            SettingKey::Branding => serde_json::to_value(crate::branding::Branding::default()),
         };
         v.unwrap_or(Value::Null)
     }
@@ -145,6 +149,12 @@ impl SettingKey {
                     p.add("expires_after_hours", "must be 1 to 720 hours");
                 }
             }),
+            // Normalized (trimmed, colour widened), so checked here rather than by `typed`.
+            SettingKey::Branding => {
+                let parsed: crate::branding::Branding = serde_json::from_value(value.clone()).map_err(|e| BTreeMap::from([(serde_field(&e.to_string()), e.to_string())]))?;
+                let normalized = parsed.normalized()?;
+                serde_json::to_value(&normalized).map_err(|e| BTreeMap::from([("value".to_string(), e.to_string())]))
+            }
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod branding;
 pub mod operations;
 pub mod orgs;
 pub mod people;
@@ -156,6 +157,11 @@ mod imp {
             None => req.send().await,
         }
         .map_err(ApiFailure::network)?;
+        answer(resp).await
+    }
+
+    /// A response read as the value `T`, or the failure its error body says.
+    async fn answer<T: DeserializeOwned>(resp: gloo_net::http::Response) -> ApiResult<T> {
         let status = resp.status();
         let text = resp.text().await.map_err(ApiFailure::network)?;
         if (200..300).contains(&status) {
@@ -221,6 +227,30 @@ mod imp {
         Ok(())
     }
 
+    /// PUTs the file chosen in a file input as the raw request body (a logo), with its type.
+    pub async fn put_file<T: DeserializeOwned>(path: &str, org: Option<String>, input: &web_sys::HtmlInputElement) -> ApiResult<T> {
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return Err(ApiFailure { status: 0, message: "choose a file first".into(), fields: BTreeMap::new() });
+        };
+        let content_type = match file.type_() {
+            t if t.is_empty() => "application/octet-stream".to_string(),
+            t => t,
+        };
+        let mut req = RequestBuilder::new(path)
+            .method(Method::PUT)
+            .header("Accept", "application/json")
+            .header("Content-Type", &content_type)
+            .header("Idempotency-Key", &idempotency_key());
+        if let Some(org) = org {
+            req = req.header("X-Org-Id", &org);
+        }
+        if let Some(token) = csrf_token() {
+            req = req.header("X-CSRF-Token", &token);
+        }
+        let resp = req.body(wasm_bindgen::JsValue::from(file)).map_err(ApiFailure::network)?.send().await.map_err(ApiFailure::network)?;
+        answer(resp).await
+    }
+
     /// The text of the file chosen in a file input, with its name.
     pub async fn chosen_file(input: &web_sys::HtmlInputElement) -> Option<(String, String)> {
         let file = input.files()?.get(0)?;
@@ -232,7 +262,7 @@ mod imp {
 }
 
 #[cfg(feature = "hydrate")]
-pub use imp::{chosen_file, post_stream};
+pub use imp::{chosen_file, post_stream, put_file};
 
 #[cfg(feature = "hydrate")]
 pub async fn get<T: DeserializeOwned>(path: &str, org: Option<String>) -> ApiResult<T> {

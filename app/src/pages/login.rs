@@ -104,6 +104,9 @@ pub fn LoginPage() -> impl IntoView {
     };
     // In the browser only (effects don't run on the server): the tenant of this host.
     Effect::new(move |_| discover(String::new()));
+    // The brand of this host's tenant (its own, its MSP's, or Tenantry's).
+    let brand = LocalResource::new(|| async { client::branding::for_this_host().await.unwrap_or_default() });
+    let brand = move || brand.get().unwrap_or_default();
     let on_email = move |ev: leptos::ev::Event| {
         let typed = event_target_value(&ev).trim().to_string();
         let address = typed.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.ends_with('.'));
@@ -161,9 +164,10 @@ pub fn LoginPage() -> impl IntoView {
     };
     view! {
         <Title text="Sign in"/>
-        <div class="centered login">
+        <div class="centered login" style=move || brand().css_vars()>
             <form class="card narrow" method="post" action="/login" on:submit=submit novalidate=true data-testid="login-form">
-                <h1 class="brand-large">"Tenantry"</h1>
+                {move || brand().logo_url.map(|u| view! { <img class="login-logo" src=u alt="" data-testid="login-logo"/> })}
+                <h1 class="brand-large" data-testid="login-brand-name">{move || brand().display_name}</h1>
                 <p class="muted">"Sign in to manage your organizations."</p>
                 <label for="email">"Email"</label>
                 <input id="email" name="email" type="email" autocomplete="username webauthn" required=true node_ref=email on:input=on_email/>
@@ -171,7 +175,9 @@ pub fn LoginPage() -> impl IntoView {
                 {move || sso.get().map(|d| {
                     let org = d.org_name.clone().unwrap_or_default();
                     view! {
-                        <a class="btn primary wide sso-continue" href=d.start_url.clone().unwrap_or_default() data-testid="sso-continue">
+                        // rel=external: a full page load to the server's redirect, not the router's
+                        // client-side navigation (which would render "not found").
+                        <a class="btn primary wide sso-continue" href=d.start_url.clone().unwrap_or_default() rel="external" data-testid="sso-continue">
                             {format!("Continue with {org}'s sign-in")}
                         </a>
                         {if d.sso_only {
@@ -220,6 +226,8 @@ pub fn LoginPage() -> impl IntoView {
                     <p class="muted small">"No email or password: your device asks for your fingerprint, face or PIN."</p>
                 </Show>
                 {move || passkey_error.get().map(|m| view! { <p class="error" role="alert" data-testid="passkey-error">{m}</p> })}
+                {move || brand().support_line().map(|l| view! { <p class="muted small" data-testid="login-support">{l}</p> })}
+                {move || brand().powered_by.then(|| view! { <p class="muted small powered-by" data-testid="powered-by">"Powered by Tenantry"</p> })}
             </form>
         </div>
     }

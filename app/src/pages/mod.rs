@@ -4,6 +4,7 @@ pub mod approvals;
 pub mod asset_detail;
 pub mod assets;
 pub mod audit;
+pub mod branding;
 pub mod bulk;
 pub mod customers;
 pub mod groups;

@@ -89,6 +89,8 @@ fn fields(key: SettingKey) -> &'static [Field] {
         SettingKey::SignInPolicy => SIGN_IN_POLICY,
         SettingKey::DelegationPolicy => DELEGATION_POLICY,
         SettingKey::Approvals => APPROVALS,
+        // Edited on its own page, with the logo and a preview.
+        SettingKey::Branding => &[],
     }
 }
 
@@ -102,6 +104,7 @@ fn title(key: SettingKey) -> &'static str {
         SettingKey::SignInPolicy => "Sign-in policy",
         SettingKey::DelegationPolicy => "Delegation policy",
         SettingKey::Approvals => "Four-eyes approvals",
+        SettingKey::Branding => "Branding",
     }
 }
 
@@ -158,6 +161,10 @@ fn summary(key: SettingKey, v: &Value) -> String {
             a if a.is_empty() => "nothing needs a second admin".into(),
             a => format!("a second admin approves {a} within {} h", s("expires_after_hours")),
         },
+        SettingKey::Branding => match s("display_name").as_str() {
+            "" | "null" => "the organization's name, edited on the Branding page".into(),
+            name => format!("{name}, edited on the Branding page"),
+        },
     }
 }
 
@@ -177,7 +184,8 @@ pub fn SettingsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
             {move || settings.get().map(|r| match r {
                 Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                Ok(s) => s.items.into_iter().map(|item| view! { <SettingCard item version/> }).collect_view().into_any(),
+                // The brand has its own page (logo, preview).
+                Ok(s) => s.items.into_iter().filter(|i| i.key != SettingKey::Branding).map(|item| view! { <SettingCard item version/> }).collect_view().into_any(),
             })}
         </Suspense>
     }

@@ -104,7 +104,7 @@ pub fn SsoPage() -> impl IntoView {
                             {format!(" (client {}); new people join as {}{}.", p.client_id, p.default_role, if p.sso_only { "; passwords are off" } else { "" })}
                         </p>
                         <p>"Register this redirect URI with the provider: " <code data-testid="sso-redirect-uri">{p.redirect_uri.clone()}</code></p>
-                        <a class="btn small" href=test_url target="_blank" rel="noopener">"Test sign-in"</a>
+                        <a class="btn small" href=test_url target="_blank" rel="noopener external">"Test sign-in"</a>
                     </div>
                 }.into_any(),
             })}

@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tenantry API", version = "1", description = "Multi-tenant MSP portal. Authenticate with the session cookie (plus `X-CSRF-Token` on writes) or `Authorization: Bearer <token>`. Org-scoped endpoints act in the org named by `X-Org-Id`, else the tenant subdomain, else your home org. Every POST/PUT/PATCH/DELETE under /api/v1 takes an optional `Idempotency-Key` header (1-255 visible characters, per user, kept 24 h): a repeat with the same request gets the first answer back (`Idempotent-Replayed: true`) without doing the work again; the same key with another request is 422; a repeat whose first answer is not available is 409 (`Idempotency-Status: in-flight` - retry, or `completed` - done, answer lost). A database that is unavailable or read-only (a failover) answers 503 with `Retry-After`."),
-    components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod, shared::settings::DelegationPolicy, shared::settings::Approvals)),
+    components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod, shared::settings::DelegationPolicy, shared::settings::Approvals, shared::branding::Branding)),
     tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"), (name = "operations"), (name = "sso"))
 )]
 pub struct ApiDoc;
@@ -52,9 +52,13 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::notifications::router())
         .merge(crate::sso::router())
         .merge(crate::scim::router())
+        .merge(crate::branding::router())
         .split_for_parts();
     let (health, health_doc) = crate::http::health::router().split_for_parts();
     doc.merge(health_doc);
+    // Logos are cached by browsers: outside the API's `no-store`.
+    let (logos, logos_doc) = crate::branding::public_router().split_for_parts();
+    doc.merge(logos_doc);
     ErrorResponses.modify(&mut doc);
     let doc_json = axum::body::Bytes::from(doc.to_json().expect("the OpenAPI document serializes"));
     let api = api
@@ -75,6 +79,7 @@ pub fn build_app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(health)
+        .merge(logos)
         // SCIM's own protocol, outside the API's error envelope.
         .merge(crate::scim::protocol_router())
         .merge(crate::http::web::pages(&state))

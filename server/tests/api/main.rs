@@ -5,6 +5,7 @@ mod helpers;
 mod assets;
 mod audit;
 mod auth;
+mod branding;
 mod counters;
 mod emails;
 mod hardening;

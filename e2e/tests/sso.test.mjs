@@ -1,6 +1,3 @@
-// NOT YET RUN (the site build did not finish before the deadline of issue 13): named
-// `.pending.mjs` so `./dev test` skips it. Run it by name, fix what it finds, then rename it
-// to `sso.test.mjs`.
 // Issue 13 in the browser: an org admin sets up single sign-on against a real OpenID Connect
 // provider (the npm package `oidc-provider`, e2e/oidc/provider.mjs), people sign in
 // identity-first — email, then their org's provider — and land signed in (created at the
@@ -120,11 +117,14 @@ test('accounts outside the domain or without a verified address are refused with
   await page.waitForURL(`${server.base}/login?error=sso_domain`);
   await page.waitForSelector('[data-testid=login-error]:has-text("outside your organization\'s domain")');
   await page.screenshot({ path: `${ARTIFACTS}/sso-refused-domain.png` });
-
-  await ssoSignIn(page, server.base, 'yan@acme.example', 'unverified:yan@acme.example');
-  await page.waitForURL(`${server.base}/login?error=sso_unverified`);
-  await page.waitForSelector('[data-testid=login-error]:has-text("hasn\'t verified your email address")');
   await context.close();
+
+  // Another browser: this one is still signed in at the provider as the first account.
+  const other = await freshPage();
+  await ssoSignIn(other.page, server.base, 'yan@acme.example', 'unverified:yan@acme.example');
+  await other.page.waitForURL(`${server.base}/login?error=sso_unverified`);
+  await other.page.waitForSelector('[data-testid=login-error]:has-text("hasn\'t verified your email address")');
+  await other.context.close();
 });
 
 test("on Acme's subdomain the sign-in page offers Acme's provider before anything is typed", async () => {
