@@ -1,16 +1,28 @@
 // Issue 14 in the browser: tag chips and the tag filter, the bulk-action wizard (select → dry
 // run → confirm → progress → results), and a four-eyes approval with two admins in two
 // browser contexts.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, pageAs as signedInPage, ARTIFACTS, DEMO_PASSWORD } from './harness.mjs';
+import { useServerAndBrowser, pageAs as signedInPage, waitForSwitcherResults, ARTIFACTS, DEMO_PASSWORD } from './harness.mjs';
 
-const env = useServerAndBrowser();
+let api;
+let msp;
+let tag;
+// Alice makes a tag and puts it on Acme Corp and Fabrikam, once the server is up.
+const env = useServerAndBrowser(async (env) => {
+  api = await aliceApi(env.server.base);
+  msp = (await api('GET', '/api/v1/org')).id;
+  tag = await api('POST', '/api/v1/tags', { name: 'managed-m365', color: '#1f6feb' }, msp);
+  const customers = (await api('GET', '/api/v1/customers?limit=50', undefined, msp)).items;
+  for (const name of ['Acme Corp', 'Fabrikam']) {
+    const c = customers.find((x) => x.name === name);
+    await api('PUT', `/api/v1/orgs/${c.id}/tags/${tag.id}`, {}, msp);
+  }
+});
 const pageAs = (email) => signedInPage(env, email);
 
 /** The API as alice (MSP admin of Contoso), with a bearer token: no cookies, no CSRF. */
-async function aliceApi() {
-  const base = env.server.base;
+async function aliceApi(base) {
   const r = await fetch(`${base}/api/v1/auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -27,20 +39,6 @@ async function aliceApi() {
     return text ? JSON.parse(text) : null;
   };
 }
-
-let api;
-let msp;
-let tag;
-before(async () => {
-  api = await aliceApi();
-  msp = (await api('GET', '/api/v1/org')).id;
-  tag = await api('POST', '/api/v1/tags', { name: 'managed-m365', color: '#1f6feb' }, msp);
-  const customers = (await api('GET', '/api/v1/customers?limit=50', undefined, msp)).items;
-  for (const name of ['Acme Corp', 'Fabrikam']) {
-    const c = customers.find((x) => x.name === name);
-    await api('PUT', `/api/v1/orgs/${c.id}/tags/${tag.id}`, {}, msp);
-  }
-});
 
 /** Rows of the customers table once it lists exactly `n` customers. */
 async function waitForCustomerRows(page, n) {
@@ -59,35 +57,79 @@ test('customers carry tag chips and the list filters by tag', async () => {
   await context.close();
 });
 
+/** Waits until `selector` matches exactly `n` elements. */
+async function waitForCount(page, selector, n) {
+  await page.waitForFunction(([s, n]) => document.querySelectorAll(s).length === n, [selector, n]);
+}
+
+test('the portal, the overview and the switcher show the chips and filter by tag too', async () => {
+  const { context, page } = await pageAs('alice@contoso.example');
+  // Portal: every tenant alice can open, the tagged ones with their chip.
+  await page.waitForSelector('[data-testid=tile][data-slug=fabrikam-contoso] .tag-chip[data-tag=managed-m365]');
+  assert.equal(await page.locator('[data-testid=tile][data-slug=wingtip-contoso] .tag-chip').count(), 0);
+  assert.ok(await page.locator('[data-testid=tile]').count() > 2);
+  await page.selectOption('.page-head [data-testid=tag-filter]', tag.id);
+  await waitForCount(page, '[data-testid=tile]', 2);
+  assert.deepEqual((await page.$$eval('[data-testid=tile]', (ts) => ts.map((t) => t.dataset.slug))).sort(), ['acme-contoso', 'fabrikam-contoso']);
+  await page.screenshot({ path: `${ARTIFACTS}/portal-tag-filter.png` });
+
+  // Overview: five customers, two after the filter.
+  await page.click('nav >> text=Overview');
+  await waitForCount(page, '[data-testid=overview-table] tbody tr', 5);
+  await page.waitForSelector('[data-testid=overview-table] tr[data-slug=acme-contoso] .tag-chip[data-tag=managed-m365]');
+  assert.equal(await page.locator('[data-testid=overview-table] tr[data-slug=northwind-contoso] .tag-chip').count(), 0);
+  await page.selectOption('.page-head [data-testid=tag-filter]', tag.id);
+  await waitForCount(page, '[data-testid=overview-table] tbody tr', 2);
+  await page.waitForFunction(() => document.querySelector('[data-testid=overview-totals] .stat .n')?.textContent === '2');
+  await page.screenshot({ path: `${ARTIFACTS}/overview-tag-filter.png` });
+
+  // Switcher: chips beside the names; the filter narrows the list to the tagged orgs.
+  await page.click('[data-testid=org-switcher]');
+  await waitForSwitcherResults(page, '');
+  await page.waitForSelector('.switcher-item:has(.name:text-is("Fabrikam")) .tag-chip[data-tag=managed-m365]');
+  assert.ok(await page.locator('.switcher-item').count() > 2);
+  await page.selectOption('.switcher-panel [data-testid=tag-filter]', tag.id);
+  await page.waitForFunction(() => document.querySelector('[data-testid=org-results]')?.getAttribute('aria-busy') === 'false'
+    && document.querySelectorAll('.switcher-item').length === 2);
+  assert.deepEqual((await page.$$eval('.switcher-item .name', (ns) => ns.map((n) => n.textContent))).sort(), ['Acme Corp', 'Fabrikam']);
+  await page.screenshot({ path: `${ARTIFACTS}/switcher-tag-filter.png` });
+  await context.close();
+});
+
 test('a technician walks the bulk wizard: the dry run refuses what they may not change, the run changes the rest', async () => {
-  // Tom is delegated admin of Acme Corp and Tailspin Toys only.
+  // Tom is delegated admin of Acme Corp and Tailspin Toys only: those are the customers he can pick.
   const { context, page } = await pageAs('tom@contoso.example');
   await page.click('nav >> text=Bulk actions');
-  await page.waitForSelector('[data-testid=bulk-select] [data-testid=bulk-targets] label[data-slug=wingtip-contoso]');
+  await page.waitForSelector('[data-testid=bulk-select] [data-testid=bulk-targets] label[data-slug=tailspin-contoso]');
+  assert.deepEqual((await page.$$eval('[data-testid=bulk-targets] label', (ls) => ls.map((l) => l.dataset.slug))).sort(), ['acme-contoso', 'tailspin-contoso']);
   await page.click('text=Select all shown');
-  await page.waitForSelector('[data-testid=chosen-count]:has-text("5 customers chosen")');
+  await page.waitForSelector('[data-testid=chosen-count]:has-text("2 customers chosen")');
+  // By tag instead: every customer tagged managed-m365, Acme (his) and Fabrikam (not his).
+  await page.check('[data-testid=by-tag]');
+  await page.selectOption('[data-testid=target-tag]', tag.id);
   await page.selectOption('[data-testid=bulk-action]', 'set_setting');
   await page.selectOption('select[name=setting-key]', 'agent_settings');
   await page.fill('textarea[name=setting-value]', '{"check_in_interval_seconds": 300}');
   await page.screenshot({ path: `${ARTIFACTS}/bulk-1-select.png` });
   await page.click('[data-testid=dry-run]');
-  await page.waitForSelector('[data-testid=bulk-review] [data-testid=bulk-summary]:has-text("2 customers would change")');
-  assert.equal(await page.locator('[data-testid=bulk-review] tr[data-status=refused]').count(), 3);
-  assert.equal(await page.locator('[data-testid=bulk-review] tr[data-status=ok]').count(), 2);
+  await page.waitForSelector('[data-testid=bulk-review] [data-testid=bulk-summary]:has-text("1 customer would change")');
+  assert.equal(await page.locator('[data-testid=bulk-review] tr[data-status=refused]').count(), 1);
+  assert.equal(await page.locator('[data-testid=bulk-review] tr[data-status=ok]').count(), 1);
   await page.screenshot({ path: `${ARTIFACTS}/bulk-2-dry-run.png` });
   await page.click('[data-testid=continue]');
-  await page.waitForSelector('[data-testid=bulk-confirm] [data-testid=run]:has-text("Run on 2 customers")');
+  await page.waitForSelector('[data-testid=bulk-confirm] [data-testid=run]:has-text("Run on 1 customer")');
   await page.screenshot({ path: `${ARTIFACTS}/bulk-3-confirm.png` });
   await page.click('[data-testid=run]');
-  await page.waitForSelector('[data-testid=bulk-results] [data-testid=bulk-summary]:has-text("2 customers changed")');
-  assert.equal(await page.locator('[data-testid=bulk-results] tr[data-status=refused]').count(), 3);
+  await page.waitForSelector('[data-testid=bulk-results] [data-testid=bulk-summary]:has-text("1 customer changed")');
+  assert.equal(await page.locator('[data-testid=bulk-results] tr[data-status=refused]').count(), 1);
+  assert.equal(await page.locator('[data-testid=bulk-results] tr[data-status=ok]').count(), 1);
   await page.screenshot({ path: `${ARTIFACTS}/bulk-4-results.png` });
   // What the run did is what the API now says.
   const customers = (await api('GET', '/api/v1/customers?limit=50', undefined, msp)).items;
-  const acme = customers.find((c) => c.name === 'Acme Corp');
-  const fabrikam = customers.find((c) => c.name === 'Fabrikam');
-  assert.equal((await api('GET', '/api/v1/settings/agent_settings', undefined, acme.id)).value.check_in_interval_seconds, 300);
-  assert.notEqual((await api('GET', '/api/v1/settings/agent_settings', undefined, fabrikam.id)).value.check_in_interval_seconds, 300);
+  const setting = async (name) => (await api('GET', '/api/v1/settings/agent_settings', undefined, customers.find((c) => c.name === name).id)).value.check_in_interval_seconds;
+  assert.equal(await setting('Acme Corp'), 300);
+  assert.notEqual(await setting('Fabrikam'), 300);
+  assert.notEqual(await setting('Tailspin Toys'), 300);
   await context.close();
 });
 
@@ -105,7 +147,7 @@ test('a bulk suspend waits for a second admin: alice asks, bob approves in anoth
   await alice.page.waitForSelector('[data-testid=bulk-review] [data-testid=bulk-summary]:has-text("2 customers would change")');
   await alice.page.click('[data-testid=continue]');
   await alice.page.click('[data-testid=run]');
-  const held = await alice.page.waitForSelector('[data-testid=bulk-held]');
+  const held = await alice.page.waitForSelector('[data-testid=held]');
   const approval = await held.$eval('a[data-approval]', (a) => a.dataset.approval);
   await alice.page.screenshot({ path: `${ARTIFACTS}/approval-1-requested.png` });
   // Nothing is suspended yet, and alice can't approve her own request.
