@@ -1,100 +1,13 @@
-// Issue 14 in the browser: tag chips and the tag filter, the bulk-action wizard (select → dry
-// run → confirm → progress → results), and a four-eyes approval with two admins in two
-// browser contexts.
+// Issue 14 in the browser: the bulk-action wizard (select → dry run → confirm → progress →
+// results), and a four-eyes approval with two admins in two browser contexts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, pageAs as signedInPage, waitForSwitcherResults, ARTIFACTS, DEMO_PASSWORD } from './harness.mjs';
+import { ARTIFACTS } from './harness.mjs';
+import { useTaggedDemo } from './tagged.mjs';
 
-let api;
-let msp;
-let tag;
-// Alice makes a tag and puts it on Acme Corp and Fabrikam, once the server is up.
-const env = useServerAndBrowser(async (env) => {
-  api = await aliceApi(env.server.base);
-  msp = (await api('GET', '/api/v1/org')).id;
-  tag = await api('POST', '/api/v1/tags', { name: 'managed-m365', color: '#1f6feb' }, msp);
-  const customers = (await api('GET', '/api/v1/customers?limit=50', undefined, msp)).items;
-  for (const name of ['Acme Corp', 'Fabrikam']) {
-    const c = customers.find((x) => x.name === name);
-    await api('PUT', `/api/v1/orgs/${c.id}/tags/${tag.id}`, {}, msp);
-  }
-});
-const pageAs = (email) => signedInPage(env, email);
-
-/** The API as alice (MSP admin of Contoso), with a bearer token: no cookies, no CSRF. */
-async function aliceApi(base) {
-  const r = await fetch(`${base}/api/v1/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'alice@contoso.example', password: DEMO_PASSWORD, name: 'bulk e2e' }),
-  });
-  assert.equal(r.status, 201);
-  const { token } = await r.json();
-  return async (method, path, body, org) => {
-    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    if (org) headers['x-org-id'] = org;
-    const resp = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await resp.text();
-    assert.ok(resp.ok, `${method} ${path}: ${resp.status} ${text}`);
-    return text ? JSON.parse(text) : null;
-  };
-}
-
-/** Rows of the customers table once it lists exactly `n` customers. */
-async function waitForCustomerRows(page, n) {
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=customers-table] tbody tr').length === n, n);
-}
-
-test('customers carry tag chips and the list filters by tag', async () => {
-  const { context, page } = await pageAs('alice@contoso.example');
-  await page.click('nav >> text=Customers');
-  await waitForCustomerRows(page, 5);
-  await page.waitForSelector('tr[data-slug=acme-contoso] .tag-chip[data-tag=managed-m365]');
-  assert.equal(await page.locator('tr[data-slug=northwind-contoso] .tag-chip').count(), 0);
-  await page.selectOption('[data-testid=tag-filter]', tag.id);
-  await waitForCustomerRows(page, 2);
-  await page.screenshot({ path: `${ARTIFACTS}/customers-tag-filter.png` });
-  await context.close();
-});
-
-/** Waits until `selector` matches exactly `n` elements. */
-async function waitForCount(page, selector, n) {
-  await page.waitForFunction(([s, n]) => document.querySelectorAll(s).length === n, [selector, n]);
-}
-
-test('the portal, the overview and the switcher show the chips and filter by tag too', async () => {
-  const { context, page } = await pageAs('alice@contoso.example');
-  // Portal: every tenant alice can open, the tagged ones with their chip.
-  await page.waitForSelector('[data-testid=tile][data-slug=fabrikam-contoso] .tag-chip[data-tag=managed-m365]');
-  assert.equal(await page.locator('[data-testid=tile][data-slug=wingtip-contoso] .tag-chip').count(), 0);
-  assert.ok(await page.locator('[data-testid=tile]').count() > 2);
-  await page.selectOption('.page-head [data-testid=tag-filter]', tag.id);
-  await waitForCount(page, '[data-testid=tile]', 2);
-  assert.deepEqual((await page.$$eval('[data-testid=tile]', (ts) => ts.map((t) => t.dataset.slug))).sort(), ['acme-contoso', 'fabrikam-contoso']);
-  await page.screenshot({ path: `${ARTIFACTS}/portal-tag-filter.png` });
-
-  // Overview: five customers, two after the filter.
-  await page.click('nav >> text=Overview');
-  await waitForCount(page, '[data-testid=overview-table] tbody tr', 5);
-  await page.waitForSelector('[data-testid=overview-table] tr[data-slug=acme-contoso] .tag-chip[data-tag=managed-m365]');
-  assert.equal(await page.locator('[data-testid=overview-table] tr[data-slug=northwind-contoso] .tag-chip').count(), 0);
-  await page.selectOption('.page-head [data-testid=tag-filter]', tag.id);
-  await waitForCount(page, '[data-testid=overview-table] tbody tr', 2);
-  await page.waitForFunction(() => document.querySelector('[data-testid=overview-totals] .stat .n')?.textContent === '2');
-  await page.screenshot({ path: `${ARTIFACTS}/overview-tag-filter.png` });
-
-  // Switcher: chips beside the names; the filter narrows the list to the tagged orgs.
-  await page.click('[data-testid=org-switcher]');
-  await waitForSwitcherResults(page, '');
-  await page.waitForSelector('.switcher-item:has(.name:text-is("Fabrikam")) .tag-chip[data-tag=managed-m365]');
-  assert.ok(await page.locator('.switcher-item').count() > 2);
-  await page.selectOption('.switcher-panel [data-testid=tag-filter]', tag.id);
-  await page.waitForFunction(() => document.querySelector('[data-testid=org-results]')?.getAttribute('aria-busy') === 'false'
-    && document.querySelectorAll('.switcher-item').length === 2);
-  assert.deepEqual((await page.$$eval('.switcher-item .name', (ns) => ns.map((n) => n.textContent))).sort(), ['Acme Corp', 'Fabrikam']);
-  await page.screenshot({ path: `${ARTIFACTS}/switcher-tag-filter.png` });
-  await context.close();
-});
+const world = useTaggedDemo();
+const pageAs = world.pageAs;
+const api = (...args) => world.api(...args);
 
 test('a technician walks the bulk wizard: the dry run refuses what they may not change, the run changes the rest', async () => {
   // Tom is delegated admin of Acme Corp and Tailspin Toys only: those are the customers he can pick.
@@ -106,10 +19,10 @@ test('a technician walks the bulk wizard: the dry run refuses what they may not 
   await page.waitForSelector('[data-testid=chosen-count]:has-text("2 customers chosen")');
   // By tag instead: every customer tagged managed-m365, Acme (his) and Fabrikam (not his).
   await page.check('[data-testid=by-tag]');
-  await page.selectOption('[data-testid=target-tag]', tag.id);
+  await page.selectOption('[data-testid=target-tag]', world.tag.id);
   await page.selectOption('[data-testid=bulk-action]', 'set_setting');
   await page.selectOption('select[name=setting-key]', 'agent_settings');
-  await page.fill('textarea[name=setting-value]', '{"check_in_interval_seconds": 300}');
+  await page.fill('textarea[name=setting-value]', '{"check_in_interval_seconds": 420}');
   await page.screenshot({ path: `${ARTIFACTS}/bulk-1-select.png` });
   await page.click('[data-testid=dry-run]');
   await page.waitForSelector('[data-testid=bulk-review] [data-testid=bulk-summary]:has-text("1 customer would change")');
@@ -125,23 +38,23 @@ test('a technician walks the bulk wizard: the dry run refuses what they may not 
   assert.equal(await page.locator('[data-testid=bulk-results] tr[data-status=ok]').count(), 1);
   await page.screenshot({ path: `${ARTIFACTS}/bulk-4-results.png` });
   // What the run did is what the API now says.
-  const customers = (await api('GET', '/api/v1/customers?limit=50', undefined, msp)).items;
+  const customers = (await api('GET', '/api/v1/customers?limit=50', undefined, world.msp)).items;
   const setting = async (name) => (await api('GET', '/api/v1/settings/agent_settings', undefined, customers.find((c) => c.name === name).id)).value.check_in_interval_seconds;
-  assert.equal(await setting('Acme Corp'), 300);
-  assert.notEqual(await setting('Fabrikam'), 300);
-  assert.notEqual(await setting('Tailspin Toys'), 300);
+  assert.equal(await setting('Acme Corp'), 420);
+  assert.equal(await setting('Fabrikam'), 300, 'the default: not his to change');
+  assert.equal(await setting('Tailspin Toys'), 300, 'his, but not tagged');
   await context.close();
 });
 
 test('a bulk suspend waits for a second admin: alice asks, bob approves in another browser, then it runs', async () => {
-  await api('PUT', '/api/v1/settings/approvals', { value: { actions: ['bulk.suspend'] } }, msp);
+  await api('PUT', '/api/v1/settings/approvals', { value: { actions: ['bulk.suspend'] } }, world.msp);
   const alice = await pageAs('alice@contoso.example');
   const bob = await pageAs('bob@contoso.example');
 
   await alice.page.click('nav >> text=Bulk actions');
   await alice.page.waitForSelector('[data-testid=bulk-select]');
   await alice.page.check('[data-testid=by-tag]');
-  await alice.page.selectOption('[data-testid=target-tag]', tag.id);
+  await alice.page.selectOption('[data-testid=target-tag]', world.tag.id);
   await alice.page.selectOption('[data-testid=bulk-action]', 'suspend');
   await alice.page.click('[data-testid=dry-run]');
   await alice.page.waitForSelector('[data-testid=bulk-review] [data-testid=bulk-summary]:has-text("2 customers would change")');
@@ -151,7 +64,7 @@ test('a bulk suspend waits for a second admin: alice asks, bob approves in anoth
   const approval = await held.$eval('a[data-approval]', (a) => a.dataset.approval);
   await alice.page.screenshot({ path: `${ARTIFACTS}/approval-1-requested.png` });
   // Nothing is suspended yet, and alice can't approve her own request.
-  assert.equal((await api('GET', '/api/v1/customers?limit=50', undefined, msp)).items.filter((c) => c.status === 'suspended').length, 0);
+  assert.equal((await api('GET', '/api/v1/customers?limit=50', undefined, world.msp)).items.filter((c) => c.status === 'suspended').length, 0);
   await alice.page.click('nav >> text=Approvals');
   await alice.page.waitForSelector(`tr[data-approval="${approval}"][data-status=pending]:has-text("Waiting for another admin")`);
   assert.equal(await alice.page.locator(`tr[data-approval="${approval}"] [data-testid=approve]`).count(), 0);
@@ -170,7 +83,7 @@ test('a bulk suspend waits for a second admin: alice asks, bob approves in anoth
   await bob.page.screenshot({ path: `${ARTIFACTS}/approval-3-approved.png` });
 
   // It ran as alice: the two tagged customers are suspended, the rest not.
-  const suspended = (await api('GET', '/api/v1/customers?limit=50', undefined, msp)).items.filter((c) => c.status === 'suspended').map((c) => c.name).sort();
+  const suspended = (await api('GET', '/api/v1/customers?limit=50', undefined, world.msp)).items.filter((c) => c.status === 'suspended').map((c) => c.name).sort();
   assert.deepEqual(suspended, ['Acme Corp', 'Fabrikam']);
   await alice.page.click('nav >> text=Customers');
   await alice.page.waitForSelector('tr[data-slug=acme-contoso] .badge.suspended');
