@@ -3,16 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ARTIFACTS } from './harness.mjs';
-import { useTaggedDemo } from './tagged.mjs';
+import { useTaggedDemo, waitForCustomerRows } from './tagged.mjs';
 
 const world = useTaggedDemo();
 const pageAs = world.pageAs;
 const api = (...args) => world.api(...args);
-
-/** Rows of the customers table once it lists exactly `n` customers. */
-async function waitForCustomerRows(page, n) {
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=customers-table] tbody tr').length === n, n);
-}
 
 test('an MSP admin makes a tag, puts it on a customer and scopes a technician to it; the technician then opens that customer', async () => {
   const { context, page } = await pageAs('alice@contoso.example');

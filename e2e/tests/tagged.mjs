@@ -43,3 +43,8 @@ async function aliceApi(base) {
     return text ? JSON.parse(text) : null;
   };
 }
+
+/** Waits until the customers table lists exactly `n` customers. */
+export async function waitForCustomerRows(page, n) {
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=customers-table] tbody tr').length === n, n);
+}
