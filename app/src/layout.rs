@@ -9,7 +9,7 @@ use crate::client::{self, ApiFailure};
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::{use_location, use_navigate};
-use shared::api::{CurrentOrg, Me, OrgEntry, Page};
+use shared::api::{CurrentOrg, ListQuery, Me, OrgEntry, Page};
 use uuid::Uuid;
 
 /// Who is signed in and which org the pages act in; provided by [`Shell`].
@@ -85,6 +85,7 @@ pub fn Shell() -> impl IntoView {
     let session = Session { me: RwSignal::new(None), org: RwSignal::new(None), current: RwSignal::new(None), not_found: RwSignal::new(false) };
     provide_context(session);
     provide_context(crate::pages::inbox::InboxVersion(RwSignal::new(0)));
+    provide_context(crate::pages::tag_ui::TagsVersion(RwSignal::new(0)));
     crate::confirm::provide();
     // The navigation on a phone: folded away until the menu button opens it.
     let menu_open = RwSignal::new(false);
@@ -338,8 +339,8 @@ fn OrgSwitcher() -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            let url = format!("/api/v1/orgs?limit=50&q={}{}", js_encode(&q), crate::pages::tag_ui::tag_param(&t));
-            let answer = client::get::<Page<OrgEntry>>(&url, None).await.map(|p| p.items);
+            let list = ListQuery { q: client::non_empty(q.clone()), limit: Some(50), tag: client::non_empty(t.clone()), ..Default::default() };
+            let answer = client::orgs::accessible(&list).await.map(|p| p.items);
             let key = key_of(&q, &t);
             if !open.get_untracked() || key_of(&query.get_untracked(), &tag.get_untracked()) != key {
                 return;
@@ -472,7 +473,8 @@ fn OrgSwitcher() -> impl IntoView {
                                         aria-selected=move || (highlighted.get() == i).to_string()
                                         on:mousemove=move |_| if highlighted.get_untracked() != i { highlighted.set(i) }
                                         on:mousedown=move |ev| { ev.prevent_default(); choose(entry.clone()) }>
-                                        <span class="name">{e.name.clone()}<crate::pages::tag_ui::TagChips tags=e.tags.clone()/></span>
+                                        // The chips beside the name, not in it: `.name` is the org's name alone.
+                                        <span><span class="name">{e.name.clone()}</span><crate::pages::tag_ui::TagChips tags=e.tags.clone()/></span>
                                         <span class="meta">
                                             {is_current.then(|| view! { <span class="current-mark">"✓ current · "</span> })}
                                             {if e.is_home { "home".to_string() } else { e.kind.to_string() }} " · " {e.role.to_string()}
@@ -542,7 +544,5 @@ pub fn OrgHome() -> impl IntoView {
 
 /// "1 open alert", "2 open alerts".
 pub use shared::plural;
-
-pub use crate::client::encode as js_encode;
 
 pub use crate::components::field_error;

@@ -73,13 +73,16 @@ export async function signIn(page, base, email, password) {
 
 /**
  * One server and one browser for a test file, started before its tests and stopped after;
- * `env.server` and `env.browser` are set once `before` ran.
+ * `env.server` and `env.browser` are set once `before` ran. `setup(env)`, if given, runs in
+ * the same hook once both are up: a file's own top-level `before` would not wait for this one
+ * (node 20 starts a file's top-level `before` hooks without awaiting each other).
  */
-export function useServerAndBrowser() {
+export function useServerAndBrowser(setup) {
   const env = { server: undefined, browser: undefined };
   before(async () => {
     env.server = await startServer();
     env.browser = await launchBrowser();
+    await setup?.(env);
   });
   after(async () => {
     await env.browser?.close();

@@ -153,6 +153,8 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
     let list = page_ids.iter().map(|id| sql.param(*id)).collect::<Vec<_>>().join(", ");
     sql.push(&protected_users(&format!("c.id IN ({})", if page_ids.is_empty() { "NULL" } else { &list }), true));
     let protected: std::collections::HashMap<String, i64> = sql.query_as::<(String, i64)>().fetch_all(state.db.reader()).await?.into_iter().collect();
+    let page_ids: Vec<String> = page_ids.into_iter().map(str::to_string).collect();
+    let mut tags = crate::tags::msp_tags_on(state.db.reader(), &ctx.org.id, &page_ids).await?;
     let more = rows.len() as i64 > i64::from(limit);
     let items = rows
         .into_iter()
@@ -170,6 +172,7 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
             open_alerts: r.open_alerts,
             last_activity: r.last_activity.map(rfc3339),
             protected_users: protected.get(&r.id).copied().unwrap_or(0),
+            tags: tags.remove(&r.id).unwrap_or_default(),
         }) })
         .collect::<Result<Vec<_>>>()?;
     let totals = OverviewTotals { customers: t.customers, assets: t.assets, online: t.online, offline: t.assets.saturating_sub(t.online), open_alerts: t.open_alerts, suspended: t.suspended, protected_users: protected_total };

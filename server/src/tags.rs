@@ -243,31 +243,47 @@ pub async fn untag_org(State(state): State<AppState>, ctx: OrgCtx, Path((id, tag
 /// The tags on each of `entries`, filled in place. A tag is shown only to someone who can
 /// open the MSP it belongs to: tags are the MSP's own labels, not its customers'.
 pub async fn fill_tags(db: &Db, grants: &Grants, entries: &mut [OrgEntry]) -> Result<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let mut by_org: HashMap<String, Vec<Tag>> = HashMap::new();
-    let mut msp_visible: HashMap<String, bool> = HashMap::new();
     let ids: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
-    for chunk in ids.chunks(500) {
-        let mut sql = Sql::new("SELECT ot.org_id, t.msp_id, t.id, t.name, t.color FROM org_tags ot JOIN tags t ON t.id = ot.tag_id WHERE ot.org_id IN (");
-        sql.in_list(chunk).push(") ORDER BY t.name_key");
-        for (org, msp_id, id, name, color) in sql.query_as::<(String, String, String, String, String)>().fetch_all(&db.pool).await? {
-            let visible = *msp_visible.entry(msp_id.clone()).or_insert_with(|| {
-                let path = crate::access::OrgPath {
-                    nodes: vec![crate::access::PathNode { id: msp_id.clone(), kind: OrgKind::Msp, status: shared::OrgStatus::Active, email_domain: None }],
-                };
-                grants.role_in(&path).is_some()
-            });
-            if visible {
-                by_org.entry(org).or_default().push(Tag { id: parse_uuid(&id), name, color });
-            }
+    let mut msp_visible: HashMap<String, bool> = HashMap::new();
+    let mut by_org: HashMap<String, Vec<Tag>> = HashMap::new();
+    for (org, msp_id, tag) in tags_on(&db.pool, &ids).await? {
+        let visible = *msp_visible.entry(msp_id.clone()).or_insert_with(|| {
+            let path = crate::access::OrgPath {
+                nodes: vec![crate::access::PathNode { id: msp_id.clone(), kind: OrgKind::Msp, status: shared::OrgStatus::Active, email_domain: None }],
+            };
+            grants.role_in(&path).is_some()
+        });
+        if visible {
+            by_org.entry(org).or_default().push(tag);
         }
     }
     for e in entries {
         e.tags = by_org.remove(&e.id.to_string()).unwrap_or_default();
     }
     Ok(())
+}
+
+/// The tags of the MSP `msp_id` on each of `org_ids` (for a caller acting in that MSP, who
+/// may see its tags), by org.
+pub async fn msp_tags_on(pool: &sqlx::AnyPool, msp_id: &str, org_ids: &[String]) -> Result<HashMap<String, Vec<Tag>>> {
+    let mut by_org: HashMap<String, Vec<Tag>> = HashMap::new();
+    for (org, _, tag) in tags_on(pool, org_ids).await?.into_iter().filter(|(_, msp, _)| msp == msp_id) {
+        by_org.entry(org).or_default().push(tag);
+    }
+    Ok(by_org)
+}
+
+/// Every tag on each of `org_ids` as (org, the tag's MSP, tag), by tag name.
+async fn tags_on(pool: &sqlx::AnyPool, org_ids: &[String]) -> Result<Vec<(String, String, Tag)>> {
+    let mut out = Vec::new();
+    for chunk in org_ids.chunks(500) {
+        let mut sql = Sql::new("SELECT ot.org_id, t.msp_id, t.id, t.name, t.color FROM org_tags ot JOIN tags t ON t.id = ot.tag_id WHERE ot.org_id IN (");
+        sql.in_list(chunk).push(") ORDER BY t.name_key");
+        for (org, msp_id, id, name, color) in sql.query_as::<(String, String, String, String, String)>().fetch_all(pool).await? {
+            out.push((org, msp_id, Tag { id: parse_uuid(&id), name, color }));
+        }
+    }
+    Ok(out)
 }
 
 /// The `?tag=` filter of a list of orgs: a tag id (422 if it isn't one).

@@ -734,6 +734,9 @@ pub struct OverviewRow {
     /// Users (homed in the customer or its children) with a second sign-in factor.
     #[serde(default)]
     pub protected_users: i64,
+    /// The MSP's tags on this customer.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
 }
 
 /// Sums over every customer matching the filters (not just this page).

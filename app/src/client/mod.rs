@@ -6,10 +6,12 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod branding;
+pub mod bulk;
 pub mod operations;
 pub mod orgs;
 pub mod people;
 pub mod settings;
+pub mod tags;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -34,6 +36,15 @@ impl ApiFailure {
 }
 
 pub type ApiResult<T> = Result<T, ApiFailure>;
+
+/// The answer of an action the MSP may hold for a second admin (its `approvals` setting):
+/// done, or waiting as an approval request (202 `{approval_id}`), nothing changed yet.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Gated<T> {
+    Held(shared::api::ApprovalHeld),
+    Done(T),
+}
 
 /// `?a=1&b=x` from a query struct: fields that are `None` (or empty text) are left out.
 pub fn query_string<Q: Serialize>(query: &Q) -> String {
@@ -284,6 +295,11 @@ pub async fn put<T: DeserializeOwned, B: Serialize>(path: &str, org: Option<Stri
 pub async fn delete(path: &str, org: Option<String>) -> ApiResult<()> {
     imp::send::<serde_json::Value>(imp::M::DELETE, path, org, None).await.map(|_| ())
 }
+/// A DELETE whose answer may have a body (`null` when it has none).
+#[cfg(feature = "hydrate")]
+pub async fn delete_returning<T: DeserializeOwned>(path: &str, org: Option<String>) -> ApiResult<T> {
+    imp::send(imp::M::DELETE, path, org, None).await
+}
 /// A DELETE that carries a body (e.g. the fresh proof for removing a sign-in factor).
 #[cfg(feature = "hydrate")]
 pub async fn delete_with<B: Serialize>(path: &str, org: Option<String>, body: &B) -> ApiResult<()> {
@@ -316,6 +332,10 @@ pub async fn put<T: DeserializeOwned, B: Serialize>(_path: &str, _org: Option<St
 }
 #[cfg(not(feature = "hydrate"))]
 pub async fn delete(_path: &str, _org: Option<String>) -> ApiResult<()> {
+    Err(server_side())
+}
+#[cfg(not(feature = "hydrate"))]
+pub async fn delete_returning<T: DeserializeOwned>(_path: &str, _org: Option<String>) -> ApiResult<T> {
     Err(server_side())
 }
 #[cfg(not(feature = "hydrate"))]

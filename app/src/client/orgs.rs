@@ -1,6 +1,6 @@
 //! Orgs as the caller sees them: the current org, the switcher's list, customers and their
 //! delegations, the tree, the MSP overview, merging.
-use super::{ApiResult, delete, get, patch, post, query_string};
+use super::{ApiResult, Gated, delete, get, patch, post, query_string};
 use shared::api::{
     CreateDelegation, CreateOrg, CurrentOrg, Delegation, ListQuery, MergePlan, MergeRequest, Org, OrgEntry, Overview, OverviewQuery, Page, TreeNode,
     UpdateOrg,
@@ -18,8 +18,9 @@ pub async fn accessible(query: &ListQuery) -> ApiResult<Page<OrgEntry>> {
 pub async fn update(id: Uuid, body: &UpdateOrg) -> ApiResult<Org> {
     patch(&format!("/api/v1/orgs/{id}"), None, body).await
 }
-pub async fn delete_org(id: Uuid) -> ApiResult<()> {
-    delete(&format!("/api/v1/orgs/{id}"), None).await
+/// Deletes the org, or asks a second admin to (`Gated::Held`).
+pub async fn delete_org(id: Uuid) -> ApiResult<Gated<()>> {
+    super::delete_returning(&format!("/api/v1/orgs/{id}"), None).await
 }
 
 pub async fn customers(org: Option<String>, query: &ListQuery) -> ApiResult<Page<OrgEntry>> {
@@ -53,7 +54,7 @@ pub async fn tree_children(parent: Uuid, query: &ListQuery) -> ApiResult<Page<Tr
     get(&format!("/api/v1/tree/{parent}/children{}", query_string(query)), None).await
 }
 
-/// Merges the current org into another (`dry_run` previews).
-pub async fn merge(org: Option<String>, body: &MergeRequest) -> ApiResult<MergePlan> {
+/// Merges the current org into another (`dry_run` previews), or asks a second admin to.
+pub async fn merge(org: Option<String>, body: &MergeRequest) -> ApiResult<Gated<MergePlan>> {
     post("/api/v1/org/merge", org, body).await
 }

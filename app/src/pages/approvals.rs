@@ -4,7 +4,7 @@ use crate::client::{self, ApiFailure};
 use crate::layout::use_session;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{Approval, ApprovalStatus};
+use shared::api::{ApprovalQuery, ApprovalStatus};
 
 fn status_word(s: ApprovalStatus) -> &'static str {
     match s {
@@ -25,13 +25,14 @@ pub fn ApprovalsPage() -> impl IntoView {
     let approvals = LocalResource::new(move || {
         let org = session.org_header();
         version.get();
-        let path = if pending_only.get() { "/api/v1/approvals?status=pending" } else { "/api/v1/approvals" };
-        async move { client::get::<Vec<Approval>>(path, org).await }
+        let q = ApprovalQuery { status: pending_only.get().then(|| "pending".to_string()) };
+        async move { client::bulk::approvals(org, &q).await }
     });
-    let decide = move |id: uuid::Uuid, verb: &'static str| {
+    let decide = move |id: uuid::Uuid, approve: bool| {
         let org = session.org_header();
         leptos::task::spawn_local(async move {
-            match client::post::<Approval, _>(&format!("/api/v1/approvals/{id}/{verb}"), org, &serde_json::json!({})).await {
+            let decided = if approve { client::bulk::approve(org, id).await } else { client::bulk::reject(org, id).await };
+            match decided {
                 Ok(_) => failure.set(None),
                 Err(f) => failure.set(Some(f)),
             }
@@ -77,9 +78,9 @@ pub fn ApprovalsPage() -> impl IntoView {
                                                 view! { <small class="muted">"Waiting for another admin"</small> }.into_any()
                                             } else {
                                                 view! {
-                                                    <button class="btn small primary" data-testid="approve" on:click=move |_| decide(id, "approve")>"Approve"</button>
+                                                    <button class="btn small primary" data-testid="approve" on:click=move |_| decide(id, true)>"Approve"</button>
                                                     " "
-                                                    <button class="btn small danger" data-testid="reject" on:click=move |_| decide(id, "reject")>"Reject"</button>
+                                                    <button class="btn small danger" data-testid="reject" on:click=move |_| decide(id, false)>"Reject"</button>
                                                 }.into_any()
                                             })}
                                         </td>
@@ -91,5 +92,19 @@ pub fn ApprovalsPage() -> impl IntoView {
                 }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+/// Said where an action the MSP lists for four-eyes approval was asked for: nothing changed
+/// yet; it runs, as the asker, once another admin approves.
+#[component]
+pub fn HeldNotice(approval: uuid::Uuid, what: &'static str) -> impl IntoView {
+    let approvals = crate::layout::use_session().href("approvals");
+    view! {
+        <div class="card" data-testid="held" role="status">
+            <h2>"Waiting for a second admin"</h2>
+            <p>{format!("Your MSP requires a second admin to approve {what}. Nothing has changed yet; it runs, as you, once another admin approves it.")}</p>
+            <p><a class="btn" href=approvals data-approval=approval.to_string()>"See approvals"</a></p>
+        </div>
     }
 }

@@ -3,11 +3,11 @@
 //! tenant (`POST /api/v1/bulk`); the page shows its answers.
 use crate::client::{self, ApiFailure};
 use crate::layout::{field_error, plural, use_session};
-use crate::pages::tag_ui::{TagChips, TagFilter, msp_tags, tag_param};
+use crate::pages::tag_ui::{TagChips, TagFilter, msp_tags};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde_json::{Value, json};
-use shared::api::{BulkAction, BulkProgress, BulkRequest, BulkResult, BulkStatus, BulkTargets, OrgEntry, Page};
+use shared::api::{BulkAction, BulkProgress, BulkRequest, BulkResult, BulkStatus, BulkTargets, ListQuery};
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use uuid::Uuid;
@@ -66,8 +66,8 @@ pub fn BulkPage() -> impl IntoView {
     let tags = msp_tags();
     let customers = LocalResource::new(move || {
         let org = session.org_header();
-        let tag = tag_param(&filter_tag.get());
-        async move { client::get::<Page<OrgEntry>>(&format!("/api/v1/customers?limit=500{tag}"), org).await }
+        let q = ListQuery { limit: Some(500), tag: client::non_empty(filter_tag.get()), ..Default::default() };
+        async move { client::orgs::customers(org, &q).await }
     });
 
     let request = move |dry_run: bool| -> Result<BulkRequest, ApiFailure> {
@@ -102,7 +102,7 @@ pub fn BulkPage() -> impl IntoView {
         };
         let org = session.org_header();
         leptos::task::spawn_local(async move {
-            match client::post::<BulkResult, _>("/api/v1/bulk", org, &req).await {
+            match client::bulk::dry_run(org, &req).await {
                 Ok(result) => {
                     errors.set(None);
                     step.set(Step::Review(result));
@@ -119,9 +119,8 @@ pub fn BulkPage() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
             use shared::api::BulkEvent;
-            let body = serde_json::to_string(&req).unwrap_or_default();
             let mut last = None::<BulkEvent>;
-            let outcome = client::post_stream::<BulkEvent>("/api/v1/bulk", org, "application/json", body, |event| {
+            let outcome = client::bulk::run(org, &req, |event| {
                 if let Some(p) = event.progress.clone() {
                     step.set(Step::Running(Some(p)));
                 } else {
@@ -285,13 +284,7 @@ pub fn BulkPage() -> impl IntoView {
                     <button class="btn" on:click=start_over>"Start another"</button>
                 </div>
             }.into_any(),
-            Step::Held(id) => view! {
-                <div class="card" data-testid="bulk-held">
-                    <h2>"Waiting for a second admin"</h2>
-                    <p>"Your MSP requires a second admin to approve this. Nothing has changed yet; it runs, as you, once another admin approves it."</p>
-                    <p><a class="btn" href=session.href("approvals") data-approval=id.to_string()>"See approvals"</a></p>
-                </div>
-            }.into_any(),
+            Step::Held(id) => view! { <crate::pages::approvals::HeldNotice approval=id what="a bulk suspend"/> }.into_any(),
             Step::Failed(message) => view! {
                 <div class="card"><p class="error" role="alert">{message}</p><button class="btn" on:click=start_over>"Back"</button></div>
             }.into_any(),

@@ -2,11 +2,11 @@
 //! delete with typed confirmation, and delegated admins per customer.
 use crate::client::{self, ApiFailure};
 use crate::confirm;
-use crate::layout::{js_encode, use_session};
-use crate::pages::tag_ui::{TagChips, TagFilter, tag_param};
+use crate::layout::use_session;
+use crate::pages::tag_ui::{CustomerTags, TagChips, TagFilter, TagsCard, TagsVersion};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{CreateDelegation, Delegation, Member, Org, OrgEntry, Page, UpdateOrg};
+use shared::api::{CreateDelegation, ListQuery, Org, OrgEntry, UpdateOrg};
 use shared::{OrgSlug, OrgStatus, Role};
 
 #[derive(serde::Serialize)]
@@ -33,12 +33,16 @@ fn Customers() -> impl IntoView {
     let query = RwSignal::new(String::new());
     let tag = RwSignal::new(String::new());
     let version = RwSignal::new(0u32);
+    let tags_version = use_context::<TagsVersion>();
     let customers = LocalResource::new(move || {
-        let q = js_encode(&query.get());
-        let tag = tag_param(&tag.get());
+        let q = ListQuery { q: client::non_empty(query.get()), limit: Some(500), tag: client::non_empty(tag.get()), ..Default::default() };
         let org = session.org_header();
         version.get();
-        async move { client::get::<Page<OrgEntry>>(&format!("/api/v1/customers?limit=500&q={q}{tag}"), org).await }
+        // A tag deleted comes off every row.
+        if let Some(TagsVersion(v)) = tags_version {
+            v.track();
+        }
+        async move { client::orgs::customers(org, &q).await }
     });
     let selected = RwSignal::new(None::<OrgEntry>);
     let is_admin = move || session.current.get().is_some_and(|c| c.can.manage_customers);
@@ -52,6 +56,7 @@ fn Customers() -> impl IntoView {
         </div>
         <Show when=is_admin>
             <AddCustomer on_added=move || version.update(|v| *v += 1)/>
+            <TagsCard/>
         </Show>
         <Suspense fallback=|| view! { <p class="muted">"Loading customers…"</p> }>
             {move || customers.get().map(|r| match r {
@@ -147,16 +152,18 @@ fn CustomerPanel(customer: OrgEntry, on_changed: impl Fn() + Copy + Send + Sync 
     let session = use_session();
     let id = customer.id;
     let slug = customer.slug.clone();
+    let customer_tags = customer.tags.clone();
+    let is_admin = move || session.current.get().is_some_and(|c| c.can.manage_customers);
     let version = RwSignal::new(0u32);
     let failure = RwSignal::new(None::<String>);
     let delegations = LocalResource::new(move || {
         let org = session.org_header();
         version.get();
-        async move { client::get::<Vec<Delegation>>(&format!("/api/v1/customers/{id}/delegations"), org).await }
+        async move { client::orgs::delegations(org, id).await }
     });
     let technicians = LocalResource::new(move || {
         let org = session.org_header();
-        async move { client::get::<Page<Member>>("/api/v1/users?limit=500", org).await }
+        async move { client::people::members(org, &client::assets::first(500)).await }
     });
     let tech = RwSignal::new(String::new());
     let expires = RwSignal::new(String::new());
@@ -170,7 +177,7 @@ fn CustomerPanel(customer: OrgEntry, on_changed: impl Fn() + Copy + Send + Sync 
         let body = CreateDelegation { user_id, expires_at: (!exp.is_empty()).then_some(exp) };
         let org = session.org_header();
         leptos::task::spawn_local(async move {
-            match client::post::<Delegation, _>(&format!("/api/v1/customers/{id}/delegations"), org, &body).await {
+            match client::orgs::delegate(org, id, &body).await {
                 Ok(d) => {
                     failure.set(None);
                     confirm::done(format!("{} can administer {} now.", d.user_name, d.customer_name));
@@ -193,7 +200,7 @@ fn CustomerPanel(customer: OrgEntry, on_changed: impl Fn() + Copy + Send + Sync 
                 let org = session.org_header();
                 let (who, customer_name) = (who.clone(), customer_name.clone());
                 leptos::task::spawn_local(async move {
-                    confirm::outcome(match client::delete(&format!("/api/v1/customers/{id}/delegations/{user}"), org).await {
+                    confirm::outcome(match client::orgs::revoke_delegation(org, id, user).await {
                         Ok(_) => Ok(format!("{who} no longer administers {customer_name}.")),
                         Err(f) => Err(format!("Nothing changed: {}", f.message)),
                     });
@@ -217,7 +224,7 @@ fn CustomerPanel(customer: OrgEntry, on_changed: impl Fn() + Copy + Send + Sync 
             let body = UpdateOrg { status: Some(if suspended { OrgStatus::Active } else { OrgStatus::Suspended }), ..Default::default() };
             let (name, done) = (name.clone(), done.clone());
             leptos::task::spawn_local(async move {
-                match client::patch::<Org, _>(&format!("/api/v1/orgs/{id}"), None, &body).await {
+                match client::orgs::update(id, &body).await {
                     Ok(_) => { confirm::done(done); on_changed(); on_close(); }
                     Err(f) => confirm::failed(format!("{name} was not changed: {}", f.message)),
                 }
@@ -231,8 +238,12 @@ fn CustomerPanel(customer: OrgEntry, on_changed: impl Fn() + Copy + Send + Sync 
     let delete = move |_| {
         let name = deleted_name.clone();
         leptos::task::spawn_local(async move {
-            match client::delete(&format!("/api/v1/orgs/{id}"), None).await {
-                Ok(_) => { confirm::done(format!("{name} is deleted.")); on_changed(); on_close(); }
+            match client::orgs::delete_org(id).await {
+                Ok(client::Gated::Done(())) => { confirm::done(format!("{name} is deleted.")); on_changed(); on_close(); }
+                Ok(client::Gated::Held(_)) => {
+                    confirm::done(format!("Deleting {name} waits for a second admin: nothing is deleted until another admin approves it under Approvals."));
+                    on_close();
+                }
                 Err(f) => confirm::failed(format!("{name} was not deleted: {}", f.message)),
             }
         });
@@ -244,6 +255,9 @@ fn CustomerPanel(customer: OrgEntry, on_changed: impl Fn() + Copy + Send + Sync 
                 <button class="btn ghost" on:click=move |_| on_close()>"Close"</button>
             </div>
             {move || failure.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            <Show when=is_admin>
+                <CustomerTags customer=id tags=customer_tags.clone() on_changed/>
+            </Show>
             <h3>"Delegated admins"</h3>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || delegations.get().map(|r| match r {

@@ -1,7 +1,7 @@
 //! Merge the current tenant into another under the same MSP: pick the target, preview (a dry
 //! run listing what moves and every conflict), type the tenant's slug, merge. The server does
 //! it in one transaction and refuses while blocking conflicts remain.
-use crate::client;
+use crate::client::{self, Gated};
 use crate::layout::{plural, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,6 +17,8 @@ pub fn MergePage() -> impl IntoView {
     let typed = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    // The merge waits for a second admin (this approval request).
+    let held = RwSignal::new(None::<Uuid>);
     let here = move || session.current.get().map(|c| c.org);
     // Targets: customers and child tenants the user administers, other than this one and its
     // own descendants (a tenant can't be merged into something inside itself).
@@ -51,8 +53,12 @@ pub fn MergePage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let body = MergeRequest { into_org_id, dry_run };
             match client::orgs::merge(org, &body).await {
-                Ok(p) if dry_run => plan.set(Some(p)),
-                Ok(p) => {
+                Ok(Gated::Held(h)) => {
+                    plan.set(None);
+                    held.set(Some(h.approval_id));
+                }
+                Ok(Gated::Done(p)) if dry_run => plan.set(Some(p)),
+                Ok(Gated::Done(p)) => {
                     // The merged tenant is gone: its target's tree is where to look next.
                     let path = crate::layout::org_href(&slug, "organizations");
                     go.replace(&path);
@@ -69,6 +75,7 @@ pub fn MergePage() -> impl IntoView {
     view! {
         <Title text="Merge tenant"/>
         <div class="page-head"><h1>"Merge tenant"</h1></div>
+        {move || held.get().map(|id| view! { <crate::pages::approvals::HeldNotice approval=id what="merging tenants"/> })}
         {move || here().map(|o| view! {
             <p>"Everything in " <strong>{o.name.clone()}</strong> " — people, assets, groups, settings, schedules and child tenants — "
                "moves into the tenant you choose, and " <strong>{o.name.clone()}</strong> " is deleted. All or nothing."</p>

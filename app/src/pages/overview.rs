@@ -1,11 +1,10 @@
 //! The MSP dashboard: every managed customer's figures at a glance, totals on top, a bar of
 //! online/offline per customer, sort, filter and search.
 use crate::client;
-use crate::layout::{js_encode, use_session};
-use crate::pages::tag_ui::tag_param;
+use crate::layout::use_session;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::Overview;
+use shared::api::OverviewQuery;
 
 /// The word after a big number: "1 customer", "2 customers".
 fn noun(n: i64, one: &'static str, many: &'static str) -> &'static str {
@@ -31,9 +30,16 @@ fn Overview() -> impl IntoView {
     let status = RwSignal::new(String::new());
     let tag = RwSignal::new(String::new());
     let data = LocalResource::new(move || {
-        let url = format!("/api/v1/overview?limit=100&q={}&sort={}&status={}{}", js_encode(&query.get()), sort.get(), status.get(), tag_param(&tag.get()));
+        let q = OverviewQuery {
+            q: client::non_empty(query.get()),
+            sort: Some(sort.get()),
+            status: client::non_empty(status.get()),
+            tag: client::non_empty(tag.get()),
+            limit: Some(100),
+            cursor: None,
+        };
         let org = session.org_header();
-        async move { client::get::<Overview>(&url, org).await }
+        async move { client::orgs::overview(org, &q).await }
     });
     let head = move |key: &'static str, label: &'static str| {
         // A button in the header cell: reachable by keyboard; `aria-sort` says which column orders the rows.
@@ -90,6 +96,7 @@ fn Overview() -> impl IntoView {
                                             <tr data-slug=c.slug.clone()>
                                                 <td class="primary">
                                                     <a href=crate::layout::org_href(&c.slug, "assets") data-testid="open-customer">{c.name.clone()}</a>
+                                                    <crate::pages::tag_ui::TagChips tags=c.tags.clone()/>
                                                 </td>
                                                 <td data-label="Users">{c.users}</td>
                                                 <td data-label="With 2nd factor">{format!("{} of {}", c.protected_users, c.users)}</td>

@@ -1,7 +1,9 @@
-//! The MSP user portal: every tenant you can open, as tiles.
+//! The MSP user portal: every tenant you can open, as tiles (with the MSP's tags, and a
+//! filter by one of them).
 use crate::client;
 use crate::layout::use_session;
 use crate::components::{Loading, listed};
+use crate::pages::tag_ui::{TagChips, TagFilter};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::api::{ListQuery, OrgEntry};
@@ -10,8 +12,9 @@ use shared::api::{ListQuery, OrgEntry};
 pub fn PortalPage() -> impl IntoView {
     let session = use_session();
     let query = RwSignal::new(String::new());
+    let tag = RwSignal::new(String::new());
     let orgs = LocalResource::new(move || {
-        let q = ListQuery { q: client::non_empty(query.get()), limit: Some(200), ..Default::default() };
+        let q = ListQuery { q: client::non_empty(query.get()), limit: Some(200), tag: client::non_empty(tag.get()), ..Default::default() };
         async move { client::orgs::accessible(&q).await }
     });
     let go = crate::layout::Go::new();
@@ -29,6 +32,7 @@ pub fn PortalPage() -> impl IntoView {
             <h1>"Your tenants"</h1>
             <input class="search" type="search" aria-label="Filter tenants" placeholder="Filter tenants…" data-testid="portal-search"
                 prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
+            <TagFilter value=tag/>
         </div>
         <Suspense fallback=|| view! { <Loading what="tenants"/> }>
             {move || orgs.get().map(|r| listed(r, "No tenant matches.", |page| view! {
@@ -41,6 +45,7 @@ pub fn PortalPage() -> impl IntoView {
                                 <div class="tile" data-testid="tile" data-slug=e.slug.clone()>
                                     <button class="tile-main" type="button" on:click=move |_| open(entry.clone())>
                                         <span class="tile-name">{e.name.clone()}</span>
+                                        <TagChips tags=e.tags.clone()/>
                                         <span class="tile-meta">
                                             <span class=format!("badge {}", e.kind)>{e.kind.to_string()}</span>
                                             <span class="badge role">{e.role.to_string()}</span>

@@ -11,7 +11,10 @@ async fn login_as(app: &TestApp, w: &World, email: &str, role: &str) -> (String,
 }
 
 fn statuses(r: &Resp) -> (i64, i64, i64, i64, i64) {
-    let b = &r.body;
+    counts(&r.body)
+}
+
+fn counts(b: &Value) -> (i64, i64, i64, i64, i64) {
     (b["total"].as_i64().unwrap(), b["ok"].as_i64().unwrap(), b["refused"].as_i64().unwrap(), b["errors"].as_i64().unwrap(), b["changed"].as_i64().unwrap())
 }
 
@@ -56,15 +59,46 @@ async fn a_bulk_run_over_500_customers_changes_exactly_the_480_the_caller_admini
     assert_eq!(app.audit_count().await, before, "a dry run changes nothing");
     assert!(settings_rows().await.is_empty());
 
-    let run = app.post("/api/v1/bulk", Auth::Session(&tom), Some(&w.msp), body(false)).await;
-    assert_eq!(run.status, StatusCode::OK, "{}", run.text);
-    assert_eq!(statuses(&run), (500, 480, 20, 0, 480));
+    // The run, streamed. No transaction spans it: when a batch is reported done, its changes
+    // are already committed and visible to another connection (one transaction around the
+    // run would show none of them until the end, and hold SQLite's write lock all along).
+    let mut resp = app
+        .http
+        .post(app.url("/api/v1/bulk"))
+        .header("cookie", &tom.cookie)
+        .header("x-csrf-token", &tom.csrf)
+        .header("x-org-id", &w.msp)
+        .header("accept", "application/x-ndjson")
+        .json(&body(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (mut pending, mut progress, mut result) = (Vec::new(), Vec::new(), None);
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        pending.extend_from_slice(&chunk);
+        while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            let event: Value = serde_json::from_slice(&line).unwrap();
+            if let Some(done) = event["progress"]["done"].as_i64() {
+                // The first 20 (by name) are the refused ones; every later one changes.
+                let committed = settings_rows().await.len() as i64;
+                assert!(committed >= done - 20, "{done} done but only {committed} committed: the run holds its changes back");
+                progress.push(done);
+            } else {
+                result = Some(event["result"].clone());
+            }
+        }
+    }
+    assert_eq!(progress, (0..=10).map(|i| i * 50).collect::<Vec<i64>>(), "progress after every batch of 50");
+    let run = result.expect("a result line");
+    assert_eq!(counts(&run), (500, 480, 20, 0, 480));
     let changed: HashSet<String> = settings_rows().await.into_iter().collect();
     assert_eq!(changed.len(), 480);
     assert!(changed.is_disjoint(&excluded));
     assert_eq!(app.audit_count().await - before, 481, "480 tenants + 1 bulk event");
     assert_eq!((app.audit_actions("setting.set").await, app.audit_actions("bulk.run").await), (480, 1));
-    let run_id = run.body["id"].as_str().unwrap();
+    let run_id = run["id"].as_str().unwrap();
     let linked: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM audit_events WHERE action = 'setting.set' AND summary LIKE $1")
         .bind(format!("%bulk run {run_id}%"))
         .fetch_one(&app.db.pool)

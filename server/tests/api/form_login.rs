@@ -41,7 +41,7 @@ async fn the_form_signs_in_like_the_api_and_redirects_into_the_app() {
     assert_eq!(me.status(), StatusCode::OK);
     assert_eq!(app.audit_actions("auth.login").await, logins + 1, "audited like an API sign-in");
     // The app's pages render for that session.
-    let page = app.http.get(app.url("/assets")).header("cookie", &cookie).send().await.unwrap();
+    let page = app.http.get(app.url("/security")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
 }
 
@@ -82,11 +82,15 @@ async fn a_form_post_from_another_site_is_refused() {
 #[tokio::test]
 async fn signed_out_page_visits_go_to_the_sign_in_page() {
     let app = spawn_app().await;
-    for path in ["/", "/assets", "/people"] {
+    for path in ["/", "/inbox", "/security"] {
         let r = app.http.get(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
         assert_eq!(r.headers()["location"], "/login", "{path}");
     }
+    // An org's page (a shared link) comes back after signing in.
+    let r = app.http.get(app.url("/o/acme-contoso/assets")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login?next=/o/acme-contoso/assets");
     let dead = app.http.get(app.url("/")).header("cookie", "tenantry_session=not-a-session").send().await.unwrap();
     assert_eq!(dead.status(), StatusCode::SEE_OTHER);
     for path in ["/login", "/accept?token=x"] {

@@ -279,10 +279,28 @@ async fn ending_a_delegation_or_scope_revokes_the_technicians_pending_invitation
         let i = app.post("/api/v1/invitations", t.clone(), Some(org), json!({"email": email, "role": "admin"})).await;
         assert_eq!(i.status, StatusCode::CREATED, "{}", i.text);
     }
+    // Tokens tom makes while acting in Globex and in Acme (each a permanent way back in).
+    let token_in = |org: String, name: &'static str| {
+        let app = &app;
+        async move {
+            let r = app.post("/api/v1/auth/token", Auth::None, Some(&org), json!({"email": "tom@contoso.example", "password": PASSWORD, "name": name})).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            r.body["token"].as_str().unwrap().to_string()
+        }
+    };
+    let works = |token: String| {
+        let app = &app;
+        async move { app.get("/api/v1/me", Auth::Bearer(&token), None).await.status == StatusCode::OK }
+    };
+    let in_globex = token_in(w.globex.clone(), "globex script").await;
+    let in_acme = token_in(w.acme.clone(), "acme script").await;
     let s = app.put(&format!("/api/v1/technicians/{tech}/scope"), a.clone(), Some(&w.msp), json!({"all_except": [w.globex]})).await;
     assert_eq!(s.status, StatusCode::OK, "{}", s.text);
     assert_eq!(pending(w.globex.clone()).await, 0);
     assert_eq!(pending(w.acme.clone()).await, 2);
+    assert!(!works(in_globex).await, "the token made in Globex ends with the access to Globex");
+    assert!(works(in_acme.clone()).await);
+    assert_eq!(app.audit_actions("token.revoke").await, 1);
     // A tag scope: untagging Acme revokes the rest of tom's invitations there.
     let tag = app.post("/api/v1/tags", a.clone(), Some(&w.msp), json!({"name": "m365", "color": "#abcdef"})).await.id();
     assert_eq!(app.put(&format!("/api/v1/orgs/{}/tags/{tag}", w.acme), a.clone(), Some(&w.msp), json!({})).await.status, StatusCode::NO_CONTENT);
@@ -291,6 +309,8 @@ async fn ending_a_delegation_or_scope_revokes_the_technicians_pending_invitation
     assert_eq!(app.delete(&format!("/api/v1/orgs/{}/tags/{tag}", w.acme), a.clone(), Some(&w.msp)).await.status, StatusCode::NO_CONTENT);
     assert_eq!(pending(w.acme.clone()).await, 1);
     assert_eq!(app.audit_actions("invitation.revoke").await, 4);
+    assert!(!works(in_acme).await, "untagged: the token made in Acme ends too");
+    assert_eq!(app.audit_actions("token.revoke").await, 2);
 }
 
 #[tokio::test]
