@@ -9,7 +9,7 @@ use crate::client::{self, ApiFailure};
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::{use_location, use_navigate};
-use shared::api::{CurrentOrg, ListQuery, Me, OrgEntry, Page};
+use shared::api::{CurrentOrg, ListQuery, Me, OrgEntry};
 use uuid::Uuid;
 
 /// Who is signed in and which org the pages act in; provided by [`Shell`].

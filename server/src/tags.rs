@@ -330,13 +330,14 @@ async fn load_scope(db: &Db, msp_id: &str, user_id: &str) -> Result<Option<Techn
 
 #[utoipa::path(get, path = "/api/v1/technicians/{user_id}/scope", tag = "customers",
     params(("user_id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "the MSP")),
-    responses((status = 200, body = TechnicianScope), (status = 403), (status = 404, description = "no such technician, or no scope")))]
+    responses((status = 200, body = Option<TechnicianScope>, description = "the technician's scope; `null` when they have none (an ordinary state, not an error)"),
+        (status = 403), (status = 404, description = "no such technician in the MSP")))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
-pub async fn get_scope(State(state): State<AppState>, ctx: OrgCtx, Path(user_id): Path<String>) -> Result<Json<TechnicianScope>> {
+pub async fn get_scope(State(state): State<AppState>, ctx: OrgCtx, Path(user_id): Path<String>) -> Result<Json<Option<TechnicianScope>>> {
     msp(&ctx)?;
     ctx.admin()?;
     let (user_id, _, _) = technician(&state, &ctx, &user_id).await?;
-    Ok(Json(load_scope(&state.db, ctx.org_id(), &user_id).await?.ok_or(ApiError::NotFound)?))
+    Ok(Json(load_scope(&state.db, ctx.org_id(), &user_id).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/technicians/{user_id}/scope", tag = "customers", request_body = TechnicianScope,

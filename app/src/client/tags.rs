@@ -23,8 +23,8 @@ pub async fn untag_org(org: Option<String>, target: Uuid, tag: Uuid) -> ApiResul
     delete(&format!("/api/v1/orgs/{target}/tags/{tag}"), org).await
 }
 
-/// A technician's scope in the MSP (404 when they have none).
-pub async fn scope(org: Option<String>, technician: Uuid) -> ApiResult<TechnicianScope> {
+/// A technician's scope in the MSP (`None` when they have none).
+pub async fn scope(org: Option<String>, technician: Uuid) -> ApiResult<Option<TechnicianScope>> {
     get(&format!("/api/v1/technicians/{technician}/scope"), org).await
 }
 /// Gives or replaces the scope; an all-except scope may wait for a second admin.

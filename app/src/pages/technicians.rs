@@ -85,8 +85,7 @@ fn ScopeEditor(technician: Uuid) -> impl IntoView {
     let scope = LocalResource::new(move || {
         let org = session.org_header();
         version.get();
-        // 404: no scope.
-        async move { client::tags::scope(org, technician).await.ok() }
+        async move { client::tags::scope(org, technician).await.ok().flatten() }
     });
     let customers = LocalResource::new(move || {
         let org = session.org_header();

@@ -120,14 +120,14 @@ async fn a_rejected_request_never_runs_and_an_expired_one_cant_be_approved() {
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
     let id = r.body["approval_id"].as_str().unwrap().to_string();
     // A tag scope is not listed: it applies at once.
-    assert_eq!(app.get(&format!("/api/v1/technicians/{tech}/scope"), a.clone(), Some(&w.msp)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/api/v1/technicians/{tech}/scope"), a.clone(), Some(&w.msp)).await.body, serde_json::Value::Null, "no scope yet");
     app.clock.set(now_ms() + 25 * 3_600_000);
     let r = app.post(&format!("/api/v1/approvals/{id}/approve"), b.clone(), Some(&w.msp), json!({})).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     assert!(r.body["error"]["message"].as_str().unwrap().contains("expired"), "{}", r.text);
     let expired = app.get("/api/v1/approvals?status=expired", b.clone(), Some(&w.msp)).await;
     assert_eq!(expired.body.as_array().unwrap().len(), 1, "{}", expired.text);
-    assert_eq!(app.get(&format!("/api/v1/technicians/{tech}/scope"), a.clone(), Some(&w.msp)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/api/v1/technicians/{tech}/scope"), a.clone(), Some(&w.msp)).await.body, serde_json::Value::Null, "no scope yet");
     assert_eq!(app.get("/api/v1/approvals?status=soon", b.clone(), Some(&w.msp)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Approved in time, the scope is granted as Alice with Bob named.
