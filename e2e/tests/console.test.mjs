@@ -59,6 +59,16 @@ async function makeViewer() {
  * every console error or warning and every uncaught exception, with the page it happened on.
  */
 async function watchedPage(email, password, viewport) {
+  const { context, page, problems } = await watched(viewport);
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`${page.url()} ${r.request().method()} ${new URL(r.url()).pathname} answered ${r.status()}`);
+  });
+  await signIn(page, env.server.base, email, password);
+  return { context, page, problems };
+}
+
+/** A new page at this viewport whose console errors, warnings and uncaught errors are collected. */
+async function watched(viewport) {
   // axe-core is injected as an inline script, which the app's CSP (rightly) refuses.
   const context = await env.browser.newContext({ viewport, bypassCSP: true });
   const page = await context.newPage();
@@ -67,10 +77,6 @@ async function watchedPage(email, password, viewport) {
     if (m.type() === 'error' || m.type() === 'warning') problems.push(`${page.url()} console.${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`${page.url()} uncaught: ${e.message}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`${page.url()} ${r.request().method()} ${new URL(r.url()).pathname} answered ${r.status()}`);
-  });
-  await signIn(page, env.server.base, email, password);
   return { context, page, problems };
 }
 
@@ -154,13 +160,7 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
 
 test('the sign-in and accept pages have no serious accessibility violation and a clean console', async () => {
   for (const viewport of Object.values(VIEWPORTS)) {
-    const context = await env.browser.newContext({ viewport, bypassCSP: true });
-    const page = await context.newPage();
-    const problems = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${page.url()} console.${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`${page.url()} uncaught: ${e.message}`));
+    const { context, page, problems } = await watched(viewport);
     const found = [];
     for (const path of ['/login', '/accept?token=not-a-real-token']) {
       await page.goto(`${env.server.base}${path}`);
