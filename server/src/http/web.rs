@@ -2,6 +2,7 @@
 use crate::config::Config;
 use crate::http::state::AppState;
 use axum::Router;
+use axum::routing::get;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
@@ -88,6 +89,7 @@ pub fn pages(state: &AppState) -> Router<AppState> {
             move || app::shell(options.clone())
         })
         .route_layer(middleware::from_fn_with_state(state.clone(), signed_out_to_login))
+        .merge(old_org_addresses())
         .merge(pkg_files(&options))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
 }
@@ -131,6 +133,45 @@ mod tests {
         assert!(!super::has_content_hash("tenantry_bg.wasm"));
         assert!(!super::has_content_hash("Zm9vYmFyYmF6cXV4cXV1eA.wasm"));
         assert!(!super::has_content_hash("tenantry.not-a-hash.css"));
+    }
+}
+
+/// The addresses an org's pages had before they moved under `/o/{slug}/` (bookmarks, links in
+/// old mails).
+const OLD_ORG_PAGES: [&str; 16] = [
+    "overview", "customers", "technicians", "bulk", "approvals", "organizations", "assets", "groups",
+    "import", "merge", "settings", "sso", "branding", "operations", "people", "audit",
+];
+
+fn old_org_addresses() -> Router<AppState> {
+    // Of them only assets had pages below it (`/assets/{id}`).
+    let router = Router::new().route("/assets/{*rest}", get(old_org_address));
+    OLD_ORG_PAGES.iter().fold(router, |router, page| router.route(&format!("/{page}"), get(old_org_address)))
+}
+
+/// An old address goes to the same page of the org the host names (a tenant's own host), else
+/// of the person's home org; signed out, to the sign-in page.
+async fn old_org_address(State(state): State<AppState>, req: Request) -> Response {
+    let jar = CookieJar::from_headers(req.headers());
+    let session = match jar.get(state.config.session_cookie()) {
+        Some(c) => crate::auth::session::lookup(&state.db, c.value()).await.ok().flatten(),
+        None => None,
+    };
+    let Some(session) = session else { return Redirect::to("/login").into_response() };
+    let host_slug = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).and_then(|h| state.config.slug_from_host(h));
+    let slug = match host_slug {
+        Some(slug) => Some(slug),
+        None => sqlx::query_scalar::<_, String>("SELECT slug FROM orgs WHERE id = $1")
+            .bind(&session.user.home_org_id)
+            .fetch_optional(&state.db.pool)
+            .await
+            .ok()
+            .flatten(),
+    };
+    let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+    match slug {
+        Some(slug) => Redirect::to(&format!("/o/{slug}{}{query}", req.uri().path())).into_response(),
+        None => Redirect::to("/").into_response(),
     }
 }
 

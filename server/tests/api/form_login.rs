@@ -43,6 +43,14 @@ async fn the_form_signs_in_like_the_api_and_redirects_into_the_app() {
     // The app's pages render for that session.
     let page = app.http.get(app.url("/security")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
+    // An org page's old address (before pages moved under /o/{slug}/) goes to the home org's page.
+    let home: String = sqlx::query_scalar("SELECT o.slug FROM users u JOIN orgs o ON o.id = u.home_org_id WHERE u.email = 'root@ops.example'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let old = app.http.get(app.url("/assets/some-id?q=web")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(old.status(), StatusCode::SEE_OTHER);
+    assert_eq!(old.headers()["location"], format!("/o/{home}/assets/some-id?q=web").as_str());
 }
 
 #[tokio::test]
@@ -87,6 +95,8 @@ async fn signed_out_page_visits_go_to_the_sign_in_page() {
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
         assert_eq!(r.headers()["location"], "/login", "{path}");
     }
+    let r = app.http.get(app.url("/people")).send().await.unwrap();
+    assert_eq!((r.status(), r.headers()["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/login"), "an old address, signed out");
     // An org's page (a shared link) comes back after signing in.
     let r = app.http.get(app.url("/o/acme-contoso/assets")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
