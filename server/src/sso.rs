@@ -277,28 +277,21 @@ pub async fn set_provider(state: &AppState, admin: OrgAdmin<'_>, body: &PutSso) 
     let sso_only = body.sso_only.unwrap_or(false);
     let now = now_ms();
     let mut tx = audit::begin(&state.db).await?;
-    let updated = sqlx::query("UPDATE sso_providers SET issuer = $1, client_id = $2, client_secret = $3, default_role = $4, sso_only = $5, updated_at = $6 WHERE org_id = $7")
-        .bind(issuer.as_str())
-        .bind(&client_id)
-        .bind(&sealed)
-        .bind(default_role.as_str())
-        .bind(i64::from(sso_only))
-        .bind(now)
-        .bind(org_id)
-        .execute(&mut *tx)
-        .await?;
-    if updated.rows_affected() == 0 {
-        sqlx::query("INSERT INTO sso_providers (org_id, issuer, client_id, client_secret, default_role, sso_only, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)")
-            .bind(org_id)
-            .bind(issuer.as_str())
-            .bind(&client_id)
-            .bind(&sealed)
-            .bind(default_role.as_str())
-            .bind(i64::from(sso_only))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-    }
+    sqlx::query(
+        "INSERT INTO sso_providers (org_id, issuer, client_id, client_secret, default_role, sso_only, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+         ON CONFLICT (org_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id, client_secret = excluded.client_secret, \
+         default_role = excluded.default_role, sso_only = excluded.sso_only, updated_at = excluded.updated_at",
+    )
+    .bind(org_id)
+    .bind(issuer.as_str())
+    .bind(&client_id)
+    .bind(&sealed)
+    .bind(default_role.as_str())
+    .bind(i64::from(sso_only))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(org_id),
         action: "sso.set",
