@@ -211,7 +211,7 @@ async fn writes_survive_killing_the_primary_three_times() {
 
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     // Server B reads the overview from the replicas (HAProxy's second listener).
-    let replica_url = database_url.replace(":55600/", ":55630/");
+    let replica_url = database_url.replace(":25600/", ":25630/");
     let a = start_server(&database_url, None, &http, &dir.join("serve-a.log")).await;
     let b = start_server(&database_url, Some(&replica_url), &http, &dir.join("serve-b.log")).await;
 
