@@ -3,8 +3,11 @@
 // The pages' view types are deep; hydrating them needs more than the default query depth.
 #![recursion_limit = "256"]
 pub mod client;
+pub mod components;
+mod confirm;
 mod layout;
 mod pages;
+mod webauthn;
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
@@ -21,6 +24,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <HashedStylesheet id="tenantry" options=options.clone()/>
+                // The WebAuthn calls for passkeys (app/src/webauthn.rs); before the app's own scripts.
+                <script src="/passkeys.js" defer=true></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -45,12 +50,16 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("overview") view=pages::overview::OverviewPage/>
                     <Route path=path!("customers") view=pages::customers::CustomersPage/>
                     <Route path=path!("technicians") view=pages::technicians::TechniciansPage/>
+                    <Route path=path!("bulk") view=pages::bulk::BulkPage/>
+                    <Route path=path!("approvals") view=pages::approvals::ApprovalsPage/>
                     <Route path=path!("organizations") view=pages::tree::OrganizationsPage/>
                     <Route path=path!("assets") view=pages::assets::AssetsPage/>
                     <Route path=path!("assets/:id") view=pages::asset_detail::AssetDetailPage/>
+                    <Route path=path!("groups") view=pages::groups::GroupsPage/>
                     <Route path=path!("import") view=pages::import::ImportPage/>
                     <Route path=path!("merge") view=pages::merge::MergePage/>
                     <Route path=path!("settings") view=pages::settings::SettingsPage/>
+                    <Route path=path!("sso") view=pages::sso::SsoPage/>
                     <Route path=path!("operations") view=pages::operations::OperationsPage/>
                     <Route path=path!("inbox") view=pages::inbox::InboxPage/>
                     <Route path=path!("people") view=pages::people::PeoplePage/>

@@ -135,6 +135,9 @@ test('assets selected in one tenant move to another and show up there', async ()
   await page.check('tr[data-external-id="rmm-0-1"] input[type=checkbox]');
   await page.selectOption('[data-testid=move-assets] select[name=target]', { label: 'Acme Paris (acme-paris)' });
   await page.click("[data-testid=move-assets] button.primary");
+  // Moving to another tenant asks first, naming it.
+  await page.waitForSelector('[data-testid=confirm][open] >> text=Move 2 assets from Acme Corp to Acme Paris?');
+  await page.click('[data-testid=confirm-yes]');
   await page.waitForSelector('[data-testid=move-result]');
   await page.waitForSelector('tr[data-external-id="rmm-0-0"]', { state: 'detached' });
   await switchTo(page, 'paris', 'Acme Paris');

@@ -4,6 +4,7 @@
 //! Reading needs any role; a group-limited viewer sees only their groups (decided once, in
 //! [`crate::access::visible_groups`]). Creating and editing assets and groups needs `member`;
 //! deleting them and moving assets out of the org needs `admin` here and in the target.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::{GroupScope, visible_groups};
 use crate::audit::{self, Event};
 use crate::http::context::{OrgCtx, org_for};
@@ -14,22 +15,21 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use crate::http::extract::Json;
-use shared::api::{Asset, AssetQuery, AssetSummary, CreateAsset, Group, GroupBody, ListQuery, MoveAssets, MoveResult, Page, UpdateAsset};
+use shared::api::{Asset, AssetQuery, AssetSummary, CreateAsset, Group, GroupAssets, GroupAssetsResult, GroupBody, ListQuery, MoveAssets, MoveResult, Page, UpdateAsset};
 use crate::notifications::{self, NewNotification};
 use shared::api::{DeliveryStatus, NotificationTarget, Severity};
 use shared::{AssetKind, Role};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/assets", get(list_assets).post(create_asset))
-        .route("/api/v1/assets/summary", get(summary))
-        .route("/api/v1/assets/move", post(move_assets))
-        .route("/api/v1/assets/{id}", get(get_asset).patch(update_asset).delete(delete_asset))
-        .route("/api/v1/groups", get(list_groups).post(create_group))
-        .route("/api/v1/groups/{id}", get(get_group).patch(rename_group).delete(delete_group))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_assets, create_asset))
+        .routes(routes!(summary))
+        .routes(routes!(move_assets))
+        .routes(routes!(group_assets))
+        .routes(routes!(get_asset, update_asset, delete_asset))
+        .routes(routes!(list_groups, create_group))
+        .routes(routes!(get_group, rename_group, delete_group))
 }
 
 /// The most open alerts one asset can report. Bounded so that sums over an MSP's million
@@ -410,7 +410,7 @@ async fn alert_raised(state: &AppState, ctx: &OrgCtx, tx: &mut crate::db::Tx, na
         org_id: ctx.org_id(),
         target: NotificationTarget::Org,
         title: format!("{name} has {after} open alert{}", if after == 1 { "" } else { "s" }),
-        body: format!("Monitoring reports {after} open alert(s) on {name} in {}.", ctx.org.name),
+        body: format!("Monitoring reports {} on {name} in {}.", shared::plural(after, "open alert", "open alerts"), ctx.org.name),
         severity: Severity::Warning,
         created_by: None,
         about_asset: Some(group_id.map(str::to_string)),
@@ -418,7 +418,7 @@ async fn alert_raised(state: &AppState, ctx: &OrgCtx, tx: &mut crate::db::Tx, na
     .await?;
     let note = match sent.notification.status {
         DeliveryStatus::Held => "; alert notification held for Do Not Disturb".to_string(),
-        DeliveryStatus::Delivered => format!("; alert notification to {} member(s)", sent.notification.recipients),
+        DeliveryStatus::Delivered => format!("; alert notification to {}", shared::plural(sent.notification.recipients, "member", "members")),
     };
     Ok(AlertRaised { note, outbox_ids: sent.outbox_ids })
 }
@@ -504,7 +504,7 @@ pub async fn move_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body):
         action: "asset.move_out",
         object_type: "asset",
         object_id: (n == 1).then_some(ids[0].as_str()),
-        summary: format!("moved {n} asset(s) to {} ({}): {listed}", target.name, target.id),
+        summary: format!("moved {} to {} ({}): {listed}", shared::plural(n as i64, "asset", "assets"), target.name, target.id),
     })
     .await?;
     audit::record(&mut tx, &actor, Event {
@@ -512,11 +512,69 @@ pub async fn move_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body):
         action: "asset.move_in",
         object_type: "asset",
         object_id: (n == 1).then_some(ids[0].as_str()),
-        summary: format!("received {n} asset(s) from {} ({}): {listed}", ctx.org.name, ctx.org.id),
+        summary: format!("received {} from {} ({}): {listed}", shared::plural(n as i64, "asset", "assets"), ctx.org.name, ctx.org.id),
     })
     .await?;
     tx.commit().await?;
     Ok(Json(MoveResult { moved: n as i64, target_org_id: body.target_org_id, groups_cleared }))
+}
+
+#[utoipa::path(post, path = "/api/v1/assets/group", tag = "assets", request_body = GroupAssets, params(("X-Org-Id" = Option<String>, Header, description = "org context")),
+    responses((status = 200, body = GroupAssetsResult), (status = 403, description = "needs member"),
+        (status = 404, description = "an asset or the group isn't in this org; nothing changed"), (status = 422)))]
+#[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
+pub async fn group_assets(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<GroupAssets>) -> Result<Json<GroupAssetsResult>> {
+    let group = match body.group_id {
+        Some(g) => Some(find_group(&state, &ctx, &g.to_string()).await?),
+        None => None,
+    };
+    let member = ctx.member()?;
+    let mut ids: Vec<String> = body.asset_ids.iter().map(|u| u.to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() || ids.len() > 1000 {
+        return Err(ApiError::field("asset_ids", "must name 1 to 1000 assets"));
+    }
+    let mut tx = audit::begin(&state.db).await?;
+    let mut sql = Sql::new("SELECT id, name, group_id FROM assets WHERE org_id = ");
+    sql.bind(ctx.org_id()).push(" AND id IN (").in_list(&ids).push(")");
+    let rows = sql.query_as::<(String, String, Option<String>)>().fetch_all(&mut *tx).await?;
+    // Every asset must be here and visible to the caller (a member sees every group).
+    let scope = scope(&state, &ctx).await?;
+    if rows.len() != ids.len() || rows.iter().any(|r| !scope.allows(r.2.as_deref())) {
+        return Err(ApiError::NotFound);
+    }
+    let group_id = group.as_ref().map(|g| g.id.clone());
+    let changing: Vec<&(String, String, Option<String>)> = rows.iter().filter(|r| r.2 != group_id).collect();
+    if !changing.is_empty() {
+        let mut sql = Sql::new("UPDATE assets SET group_id = ");
+        match &group_id {
+            Some(g) => sql.bind(g),
+            None => sql.push("NULL"),
+        };
+        sql.push(", updated_at = ").bind(now_ms());
+        sql.push(" WHERE org_id = ").bind(ctx.org_id()).push(" AND id IN (").in_list(changing.iter().map(|r| r.0.as_str())).push(")");
+        sql.query().execute(&mut *tx).await?;
+        let mut names: Vec<&str> = changing.iter().map(|r| r.1.as_str()).collect();
+        names.sort_unstable();
+        let listed = if names.len() > 20 { format!("{}, …", names[..20].join(", ")) } else { names.join(", ") };
+        let n = changing.len();
+        let assets = if n == 1 { "1 asset".to_string() } else { format!("{n} assets") };
+        let summary = match &group {
+            Some(g) => format!("put {assets} in group {}: {listed}", g.name),
+            None => format!("took {assets} out of their groups: {listed}"),
+        };
+        audit::record(&mut tx, &member.actor(), Event {
+            org_id: Some(ctx.org_id()),
+            action: "asset.group",
+            object_type: "asset",
+            object_id: (n == 1).then_some(changing[0].0.as_str()),
+            summary,
+        })
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Json(GroupAssetsResult { changed: changing.len() as i64, group_id: body.group_id }))
 }
 
 #[derive(sqlx::FromRow)]

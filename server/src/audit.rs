@@ -1,5 +1,6 @@
 //! The audit trail: one event per successful mutation, written in the mutation's own
 //! transaction, chained by SHA-256 so that an edited or deleted row is detectable.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::http::context::OrgCtx;
 use crate::db::sql::Sql;
 use crate::db::{Db, Tx, new_id, now_ms, parse_uuid, rfc3339};
@@ -7,7 +8,6 @@ use crate::http::error::{ApiError, Result};
 use axum::extract::State;
 use crate::http::extract::Query;
 use axum::response::{IntoResponse, Response};
-use axum::{Router, routing::get};
 use crate::http::extract::Json;
 use sha2::{Digest, Sha256};
 use shared::api::{AuditEvent, AuditQuery, Page};
@@ -20,6 +20,9 @@ pub struct Actor {
     pub home_org_id: Option<String>,
     pub request_id: Option<String>,
     pub ip: Option<String>,
+    /// Said after the summary of every event this actor records: "bulk run …", "approved by
+    /// …". Part of the summary (and so of the hash), not a column of its own.
+    pub note: Option<String>,
 }
 
 impl Actor {
@@ -98,7 +101,15 @@ pub async fn record(tx: &mut Tx, actor: &Actor, event: Event<'_>) -> Result<(), 
     let (seq, prev_hash): (i64, String) =
         sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut **tx).await?;
     let id = new_id();
-    let c = Chained { id: &id, seq: seq + 1, at: now_ms(), actor, event: &event };
+    let noted;
+    let event = match &actor.note {
+        Some(note) => {
+            noted = Event { summary: format!("{} ({note})", event.summary), ..event };
+            &noted
+        }
+        None => &event,
+    };
+    let c = Chained { id: &id, seq: seq + 1, at: now_ms(), actor, event };
     let hash = chain_hash(&prev_hash, &c);
     sqlx::query(
         "INSERT INTO audit_events (id, seq, at, actor_id, actor_email, actor_org_id, org_id, action, \
@@ -180,7 +191,7 @@ pub async fn verify(db: &Db) -> anyhow::Result<std::result::Result<i64, String>>
             if prev_hash != prev {
                 return Ok(Err(format!("event #{} does not follow event #{}", r.seq, r.seq - 1)));
             }
-            let actor = Actor { user_id: r.actor_id, email: r.actor_email, home_org_id: r.actor_org_id, request_id: r.request_id, ip: r.ip };
+            let actor = Actor { user_id: r.actor_id, email: r.actor_email, home_org_id: r.actor_org_id, request_id: r.request_id, ip: r.ip, note: None };
             let event = Event { org_id: r.org_id.as_deref(), action: &r.action, object_type: &r.object_type, object_id: r.object_id.as_deref(), summary: r.summary.clone() };
             let c = Chained { id: &r.id, seq: r.seq, at: r.at, actor: &actor, event: &event };
             if chain_hash(&prev, &c) != hash {
@@ -216,8 +227,8 @@ fn to_api(r: EventRow) -> AuditEvent {
     }
 }
 
-pub fn router() -> Router<crate::http::state::AppState> {
-    Router::new().route("/api/v1/audit", get(list))
+pub fn router() -> OpenApiRouter<crate::http::state::AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 /// Events in the current org and its descendants, newest first. Admins only.

@@ -23,6 +23,12 @@ pub struct Config {
     /// of the server. Only requests whose TCP peer is inside one have `X-Forwarded-For`
     /// believed (see [`crate::http::client_ip`]). Empty: the header is ignored.
     pub trusted_proxies: Vec<crate::http::client_ip::Cidr>,
+    /// `TENANTRY_SECRET_KEY`: 64 hex digits (`openssl rand -hex 32`), the AES-256-GCM key that
+    /// seals secrets stored for others (SSO client secrets). Without it, SSO can't be set up.
+    pub secret_key: Option<[u8; 32]>,
+    /// `TENANTRY_SSO_ALLOW_HTTP=1`: accept `http://` issuers on loopback addresses (tests and
+    /// local providers). Otherwise an identity provider must be `https://`.
+    pub sso_allow_http: bool,
 }
 
 impl Config {
@@ -47,6 +53,14 @@ impl Config {
                     Vec::new()
                 })
             }),
+            secret_key: env("TENANTRY_SECRET_KEY").and_then(|v| {
+                let key = parse_secret_key(&v);
+                if key.is_none() {
+                    eprintln!("TENANTRY_SECRET_KEY ignored: it must be 64 hex digits (openssl rand -hex 32)");
+                }
+                key
+            }),
+            sso_allow_http: env("TENANTRY_SSO_ALLOW_HTTP").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
         }
     }
 
@@ -58,11 +72,21 @@ impl Config {
     /// The public URL of a tenant, e.g. `http://acme-contoso.localhost:3000/`.
     pub fn tenant_url(&self, slug: &str) -> String {
         let scheme = if self.tls { "https" } else { "http" };
-        let port = match (self.tls, self.addr.port()) {
+        format!("{scheme}://{slug}.{}{}/", self.base_domain, self.public_port())
+    }
+
+    /// The origin of the main host, e.g. `http://localhost:3000` (passkeys' relying party).
+    pub fn base_origin(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.base_domain, self.public_port())
+    }
+
+    /// `:port` as it appears in public URLs; empty for the scheme's default port.
+    fn public_port(&self) -> String {
+        match (self.tls, self.addr.port()) {
             (true, 443) | (false, 80) => String::new(),
             (_, p) => format!(":{p}"),
-        };
-        format!("{scheme}://{slug}.{}{port}/", self.base_domain)
+        }
     }
 
     /// The tenant slug named by a `Host` header, if it is `<slug>.<base_domain>[:port]`.
@@ -73,6 +97,11 @@ impl Config {
         let prefix = name.strip_suffix(self.base_domain.as_str())?.strip_suffix('.')?;
         (!prefix.is_empty() && !prefix.contains('.')).then(|| prefix.to_string())
     }
+}
+
+/// 64 hex digits → 32 bytes.
+pub fn parse_secret_key(hex_key: &str) -> Option<[u8; 32]> {
+    hex::decode(hex_key.trim()).ok()?.try_into().ok()
 }
 
 #[cfg(test)]

@@ -1,25 +1,35 @@
 //! Delegated admin: an MSP admin grants a technician (a non-admin MSP member) admin access to
 //! one customer, optionally until a date. Endpoints `/api/v1/customers/{id}/delegations…`.
+//!
+//! The MSP's `delegation_policy` setting bounds how long a grant may last and whether it may
+//! be open-ended; [`sweep`] (once a minute in every server, each piece of work claimed in the
+//! database) tells the technician and the granting admin before a delegation ends, and ends
+//! expired ones. Revoking or expiry also revokes what the technician made there with the
+//! power they lost: pending invitations and personal access tokens
+//! ([`crate::tags::revoke_orphans`]).
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::audit::{self, Event};
 use crate::http::context::{OrgAdmin, OrgCtx};
-use crate::db::{now_ms, parse_time_or_date, parse_uuid, rfc3339};
+use crate::db::{Db, now_ms, parse_time_or_date, parse_uuid, rfc3339};
 use crate::http::error::{ApiError, Result};
 use crate::db::rows::OrgRow;
 use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::Path;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{CreateDelegation, Delegation};
+use shared::api::{NotificationTarget, Severity};
+use shared::settings::{DelegationPolicy, SettingKey};
 use shared::{OrgKind, Role};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/customers/{id}/delegations", get(list).post(grant))
-        .route("/api/v1/customers/{id}/delegations/{user_id}", delete(revoke))
-        .route("/api/v1/delegations", get(list_all))
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, grant))
+        .routes(routes!(revoke))
+        .routes(routes!(list_all))
 }
 
 /// The customer `id` of the current org (an MSP the caller administers), or 404/403.
@@ -126,6 +136,11 @@ pub async fn grant(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<St
             Some(t)
         }
     };
+    let policy: DelegationPolicy = {
+        let mut conn = state.db.pool.acquire().await?;
+        crate::settings::effective(&mut conn, &ctx.path, SettingKey::DelegationPolicy).await?
+    };
+    check_policy(&policy, &ctx.org.name, expires_at, now_ms())?;
     let mut tx = audit::begin(&state.db).await?;
     sqlx::query("DELETE FROM delegations WHERE user_id = $1 AND org_id = $2").bind(&user_id).bind(&customer.id).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO delegations (user_id, org_id, granted_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
@@ -170,10 +185,178 @@ pub async fn revoke(State(state): State<AppState>, ctx: OrgCtx, Path((id, user_i
         summary: format!("revoked a technician's delegated admin of {}", customer.name),
     })
     .await?;
-    // Invitations the technician sent there while delegated don't outlive the delegation.
-    crate::tags::revoke_orphaned_invitations(&mut tx, &admin.actor(), ctx.org_id(), &user_id).await?;
+    // Invitations and tokens the technician made there while delegated don't outlive it.
+    crate::tags::revoke_orphans(&mut tx, &admin.actor(), ctx.org_id(), &user_id, now_ms()).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Refuses an end (`None`: open-ended) that the MSP's delegation policy doesn't allow.
+fn check_policy(policy: &DelegationPolicy, msp: &str, expires_at: Option<i64>, now: i64) -> Result<()> {
+    match expires_at {
+        None if !policy.allow_open_ended => {
+            Err(ApiError::field("expires_at", format!("is required: the delegation policy of {msp} allows no open-ended delegation")))
+        }
+        Some(t) if policy.max_days > 0 && t > now + i64::from(policy.max_days) * DAY_MS => Err(ApiError::field(
+            "expires_at",
+            format!("must be at most {} days from now (the delegation policy of {msp})", policy.max_days),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The delegation policy's due work at `now`, each piece claimed by a conditional update (so
+/// several servers and ticks do it once) in its own short transaction:
+/// - a delegation ending within its MSP's `remind_days_before` gets a notification to the
+///   technician and to the admin who granted it (`delegation.remind`);
+/// - an expired delegation is ended (`delegation.expire`): the invitations and tokens the
+///   technician made there with that power are revoked.
+///
+/// Returns the ids of the mails queued, for SMTP delivery.
+pub async fn sweep(db: &Db, now: i64) -> Result<Vec<String>> {
+    let mut mails = remind(db, now).await?;
+    expire(db, now).await?;
+    mails.sort();
+    Ok(mails)
+}
+
+#[derive(sqlx::FromRow)]
+struct Due {
+    user_id: String,
+    org_id: String,
+    granted_by: String,
+    expires_at: i64,
+    msp_id: String,
+    org_name: String,
+    user_email: String,
+}
+
+async fn due(db: &Db, condition: &str, from: i64, to: i64) -> Result<Vec<Due>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT d.user_id, d.org_id, d.granted_by, d.expires_at, o.parent_id AS msp_id, o.name AS org_name, u.email AS user_email \
+         FROM delegations d JOIN orgs o ON o.id = d.org_id JOIN users u ON u.id = d.user_id \
+         WHERE d.ended_at IS NULL AND d.expires_at > $1 AND d.expires_at <= $2 AND {condition} ORDER BY d.expires_at, d.user_id, d.org_id"
+    ))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+fn system_actor() -> audit::Actor {
+    audit::Actor { email: Some("system:delegation-policy".into()), ..audit::Actor::default() }
+}
+
+async fn remind(db: &Db, now: i64) -> Result<Vec<String>> {
+    // Reminders can be asked for at most 365 days ahead (the setting's limit).
+    let candidates = due(db, "d.reminded_at IS NULL", now, now + 365 * DAY_MS).await?;
+    let mut policies: std::collections::HashMap<String, DelegationPolicy> = std::collections::HashMap::new();
+    let mut mails = Vec::new();
+    for d in candidates {
+        let mut conn = db.pool.acquire().await?;
+        let Some(msp_path) = crate::access::load_path(&mut conn, &d.msp_id).await? else { continue };
+        if !policies.contains_key(&d.msp_id) {
+            let policy = crate::settings::effective(&mut conn, &msp_path, SettingKey::DelegationPolicy).await?;
+            policies.insert(d.msp_id.clone(), policy);
+        }
+        drop(conn);
+        let days = policies[&d.msp_id].remind_days_before;
+        if days == 0 || d.expires_at - i64::from(days) * DAY_MS > now {
+            continue;
+        }
+        let mut tx = audit::begin(db).await?;
+        let claimed = sqlx::query(
+            "UPDATE delegations SET reminded_at = $1 WHERE user_id = $2 AND org_id = $3 AND expires_at = $4 AND reminded_at IS NULL AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(&d.user_id)
+        .bind(&d.org_id)
+        .bind(d.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            continue;
+        }
+        let mut people = vec![d.user_id.clone()];
+        if !d.granted_by.is_empty() && d.granted_by != d.user_id {
+            people.push(d.granted_by.clone());
+        }
+        let title = format!("Delegated admin of {} ends {}", d.org_name, rfc3339(d.expires_at));
+        let body = format!(
+            "{}'s delegated admin of {} ends at {}. Ask an admin of the MSP to extend it if the work isn't done; \
+             invitations and tokens made there with it are revoked when it ends.",
+            d.user_email,
+            d.org_name,
+            rfc3339(d.expires_at)
+        );
+        for user_id in &people {
+            let n = crate::notifications::NewNotification {
+                org_id: &d.msp_id,
+                target: NotificationTarget::User { user_id: parse_uuid(user_id) },
+                title: title.clone(),
+                body: body.clone(),
+                severity: Severity::Warning,
+                created_by: None,
+                about_asset: None,
+            };
+            mails.extend(crate::notifications::send(&mut tx, &msp_path, n, now).await?.outbox_ids);
+        }
+        audit::record(&mut tx, &system_actor(), Event {
+            org_id: Some(&d.org_id),
+            action: "delegation.remind",
+            object_type: "delegation",
+            object_id: Some(&d.user_id),
+            summary: format!("told {} and the admin who granted it that the delegated admin of {} ends {}", d.user_email, d.org_name, rfc3339(d.expires_at)),
+        })
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(mails)
+}
+
+async fn expire(db: &Db, now: i64) -> Result<()> {
+    for d in due(db, "1 = 1", i64::MIN, now).await? {
+        let mut tx = audit::begin(db).await?;
+        let claimed = sqlx::query("UPDATE delegations SET ended_at = $1 WHERE user_id = $2 AND org_id = $3 AND expires_at = $4 AND ended_at IS NULL")
+            .bind(now)
+            .bind(&d.user_id)
+            .bind(&d.org_id)
+            .bind(d.expires_at)
+            .execute(&mut *tx)
+            .await?;
+        if claimed.rows_affected() == 0 {
+            continue;
+        }
+        let actor = system_actor();
+        audit::record(&mut tx, &actor, Event {
+            org_id: Some(&d.org_id),
+            action: "delegation.expire",
+            object_type: "delegation",
+            object_id: Some(&d.user_id),
+            summary: format!("the delegated admin of {} for {} ended at {}", d.org_name, d.user_email, rfc3339(d.expires_at)),
+        })
+        .await?;
+        crate::tags::revoke_orphans(&mut tx, &actor, &d.msp_id, &d.user_id, now).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Runs [`sweep`] once a minute for as long as the server runs, then hands mails to SMTP.
+pub async fn ticker(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match sweep(&state.db, state.clock.now_ms()).await {
+            Ok(mails) => {
+                for id in mails {
+                    crate::mail::deliver(&state, &id).await;
+                }
+            }
+            Err(e) => tracing::warn!(error = ?e, "delegation policy sweep"),
+        }
+    }
 }
 
 /// `?user_id=` to narrow to one technician.

@@ -5,9 +5,10 @@
 //! its ancestors, each with the org it comes from. Reading needs any role; creating and
 //! deleting need admin of the org that owns the deployment — an inherited one is changed
 //! where it was made (403 in the child, which can see it).
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::assets::name_text;
 use crate::audit::{self, Event};
-use crate::http::context::OrgCtx;
+use crate::http::context::{OrgAdmin, OrgCtx};
 use crate::db::sql::Sql;
 use crate::db::{new_id, now_ms, parse_uuid, rfc3339};
 use crate::http::error::{ApiError, FieldErrors, Result};
@@ -15,15 +16,13 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{delete as delete_route, get};
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{CreateDeployment, Deployment, ListQuery, Page};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/deployments", get(list).post(create))
-        .route("/api/v1/deployments/{id}", delete_route(delete))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(delete))
 }
 
 #[derive(sqlx::FromRow)]
@@ -84,19 +83,33 @@ pub async fn list(State(state): State<AppState>, ctx: OrgCtx, Query(q): Query<Li
 #[tracing::instrument(skip(state, ctx, body), fields(org = %ctx.org.id))]
 pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<CreateDeployment>) -> Result<(StatusCode, Json<Deployment>)> {
     let admin = ctx.admin()?;
+    let checked = check(&body, "")?;
+    let id = create_service(admin, &state, &checked).await?;
+    let created = visible(&state, &ctx, Some(&id), 1, 0).await?.pop().ok_or(ApiError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// A deployment's fields, checked and trimmed; errors are named `{prefix}name`, `{prefix}package`.
+pub fn check(body: &CreateDeployment, prefix: &str) -> Result<CreateDeployment> {
     let mut errors = FieldErrors::default();
-    let name = name_text(&mut errors, "name", &body.name, 200);
-    let package = name_text(&mut errors, "package", &body.package, 20_000);
+    let name = name_text(&mut errors, &format!("{prefix}name"), &body.name, 200);
+    let package = name_text(&mut errors, &format!("{prefix}package"), &body.package, 20_000);
     errors.finish()?;
-    let (name, package) = (name.expect("checked"), package.expect("checked"));
+    Ok(CreateDeployment { name: name.expect("checked"), package: package.expect("checked"), inheritable: body.inheritable })
+}
+
+/// Creates a [`check`]ed deployment in the admin's org, with its audit event; its id.
+pub async fn create_service(admin: OrgAdmin<'_>, state: &AppState, body: &CreateDeployment) -> Result<String> {
+    let (name, package) = (&body.name, &body.package);
     let id = new_id();
-    let org_id = admin.ctx().org_id();
+    let ctx = admin.ctx();
+    let org_id = ctx.org_id();
     let mut tx = audit::begin(&state.db).await?;
     sqlx::query("INSERT INTO deployments (id, org_id, name, package, inheritable, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(&id)
         .bind(org_id)
-        .bind(&name)
-        .bind(&package)
+        .bind(name)
+        .bind(package)
         .bind(i64::from(body.inheritable))
         .bind(&ctx.caller.user.id)
         .bind(now_ms())
@@ -111,8 +124,7 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
     })
     .await?;
     tx.commit().await?;
-    let created = visible(&state, &ctx, Some(&id), 1, 0).await?.pop().ok_or(ApiError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok(id)
 }
 
 #[utoipa::path(delete, path = "/api/v1/deployments/{id}", tag = "schedules", params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),

@@ -5,6 +5,7 @@
 //! one org and one address, and dead after [`TTL_MS`], revocation, acceptance or a resend.
 //! Every token that does not name a live invitation — unknown, expired, revoked, used, or
 //! replaced by a resend — answers 404 (`not_found`), so the answer says nothing about which.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::load_path;
 use crate::audit::{self, Actor, Event};
 use crate::auth::routes::{open_session, session_cookies};
@@ -21,8 +22,6 @@ use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
-use axum::Router;
 use crate::http::extract::Json;
 use axum_extra::extract::CookieJar;
 use shared::access::may_grant;
@@ -35,13 +34,13 @@ use shared::{Email, EmailDomain, Role};
 /// How long an invitation (or a resent one) can be accepted: 7 days.
 pub const TTL_MS: i64 = 7 * 24 * 60 * 60 * 1000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/invitations", get(list).post(create))
-        .route("/api/v1/invitations/accept", post(accept))
-        .route("/api/v1/invitations/lookup", get(lookup))
-        .route("/api/v1/invitations/{id}", delete(revoke))
-        .route("/api/v1/invitations/{id}/resend", post(resend))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(accept))
+        .routes(routes!(lookup))
+        .routes(routes!(revoke))
+        .routes(routes!(resend))
 }
 
 /// The one check that an address may join an org whose effective domain is `org_domain`:
@@ -374,6 +373,7 @@ pub async fn accept(State(state): State<AppState>, parts: Parts, jar: CookieJar,
         home_org_id: Some(org_id.clone()),
         request_id: Some(request_id),
         ip: Some(ip),
+        note: None,
     };
     audit::record(&mut tx, &actor, Event {
         org_id: Some(&org_id),

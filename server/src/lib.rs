@@ -20,6 +20,10 @@ pub mod auth;
 pub mod tree_limits;
 
 // Capabilities, one module each.
+/// Four-eyes approvals: actions an MSP holds for a second admin.
+pub mod approvals;
+/// Bulk actions over many tenants of an MSP, with a dry run.
+pub mod bulk;
 /// Managed assets and their groups; moving assets between tenants.
 pub mod assets;
 /// Delegated admin of a customer to a technician.
@@ -44,8 +48,12 @@ pub mod overview;
 pub mod people;
 /// Maintenance schedules.
 pub mod schedules;
+/// SCIM 2.0 provisioning per org: SCIM tokens and `/scim/v2`.
+pub mod scim;
 /// Inherited settings.
 pub mod settings;
+/// Single sign-on with OpenID Connect per org: providers, identity-first sign-in, JIT users.
+pub mod sso;
 /// The organizations tree, loaded a branch at a time.
 pub mod tags;
 pub mod tree;

@@ -2,6 +2,7 @@
 //! of the change that caused it, so a rolled-back change sends nothing. After commit,
 //! [`deliver`] sends it over SMTP when `SMTP_URL` is set; without SMTP the outbox row is the
 //! mail, and org admins read it at `GET /api/v1/outbox`.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::http::context::OrgCtx;
 use crate::db::{Tx, new_id, now_ms, parse_uuid, rfc3339};
 use crate::http::error::Result;
@@ -10,8 +11,6 @@ use crate::http::state::AppState;
 use anyhow::{Context, anyhow, bail};
 use axum::extract::State;
 use crate::http::extract::Query;
-use axum::routing::get;
-use axum::Router;
 use crate::http::extract::Json;
 use lettre::message::Mailbox;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
@@ -25,8 +24,8 @@ use std::time::Duration;
 /// stay readable in the database.
 const DELIVERED_BODY: &str = "(delivered over SMTP; the body is not kept)";
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/outbox", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
 /// A plain-text mail to one recipient.

@@ -4,24 +4,24 @@
 //! home org), assets, groups, child tenants, schedules, deployments — into the target, then is deleted, all in one
 //! transaction. A dry run reports the plan and every conflict; blocking conflicts make the
 //! real run answer 409 without changing anything.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::load_path;
+use crate::approvals::Gate;
 use crate::audit::{self, Event};
 use crate::settings::effective_all;
 use crate::http::context::{Manager, OrgAdmin, OrgCtx, org_for};
 use crate::db::{Tx, now_ms, parse_uuid};
-use crate::http::error::{ApiError, Result};
+use crate::http::error::{ApiError, Result, Step};
 use crate::db::rows::OrgRow;
 use crate::http::state::AppState;
 use axum::extract::State;
-use axum::routing::post;
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{MergeConflict, MergePlan, MergeRequest};
 use shared::OrgKind;
 use sqlx::AnyConnection;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/org/merge", post(merge))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(merge))
 }
 
 async fn count(conn: &mut AnyConnection, sql: &str, org: &str) -> Result<i64> {
@@ -164,16 +164,22 @@ async fn apply(tx: &mut Tx, source: &str, target: &str) -> Result<()> {
         sqlx::query(&format!("UPDATE {table} SET org_id = $1 WHERE org_id = $2")).bind(target).bind(source).execute(&mut **tx).await?;
     }
     sqlx::query("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE parent_id = $3").bind(target).bind(now).bind(source).execute(&mut **tx).await?;
-    crate::db::counters::refresh(tx, &[source, target]).await?;
+    crate::db::counters::refresh(tx, &[source, target]).await.step("refreshing counters")?;
     Ok(())
 }
 
 #[utoipa::path(post, path = "/api/v1/org/merge", tag = "orgs", request_body = MergeRequest, params(("X-Org-Id" = Option<String>, Header, description = "the org to merge away")),
     responses((status = 200, body = MergePlan, description = "the plan (dry run) or what was merged"),
+        (status = 202, body = shared::api::ApprovalHeld, description = "the MSP's `approvals` setting lists `org.merge`: held for a second admin, with the dry run's plan"),
         (status = 403, description = "needs admin of both orgs and of the org that manages this one"),
         (status = 404, description = "target not visible"), (status = 409, description = "blocking conflicts; nothing changed"), (status = 422)))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
-pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<MergeRequest>) -> Result<Json<MergePlan>> {
+pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<MergeRequest>) -> Result<Gate<Json<MergePlan>>> {
+    Ok(merge_as(&state, &ctx, &body).await?.map(Json))
+}
+
+/// `POST /api/v1/org/merge` in `ctx` (also as an approved request's requester).
+pub(crate) async fn merge_as(state: &AppState, ctx: &OrgCtx, body: &MergeRequest) -> Result<Gate<MergePlan>> {
     let _admin = ctx.admin()?;
     let source = &ctx.org;
     if source.kind() == OrgKind::Msp {
@@ -181,9 +187,21 @@ pub async fn merge(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<
     }
     // Merging ends the source org, so it takes the same power as deleting it.
     let manager = ctx.manager(format!("only whoever manages {} can merge it away", source.name))?;
-    let into = org_for(&state, &ctx.caller, &body.into_org_id.to_string()).await?;
+    let into = org_for(state, &ctx.caller, &body.into_org_id.to_string()).await?;
     let into_admin = into.admin().map_err(|_| ApiError::Forbidden(format!("merging into {} needs the admin role there", into.org.name)))?;
-    merge_service(manager, into_admin, &state, body.dry_run).await.map(Json)
+    if !body.dry_run {
+        if let Some(need) = crate::approvals::needed(state, &ctx.caller, ctx.path.msp_id(), "org.merge").await? {
+            let plan = merge_service(manager, into_admin, state, true).await?;
+            if plan.conflicts.iter().any(|c| c.blocking) {
+                return Err(ApiError::Conflict { field: "into_org_id", message: "can't merge: there are blocking conflicts; try a dry run for details".into() });
+            }
+            let summary = format!("merge {} into {}", source.name, into.org.name);
+            let held = crate::approvals::Held::OrgMerge { org_id: source.id.clone(), request: body.clone() };
+            let preview = serde_json::to_value(&plan).unwrap_or_default();
+            return Ok(Gate::Held(crate::approvals::hold(state, &ctx.caller, need, held, summary, preview).await?));
+        }
+    }
+    merge_service(manager, into_admin, state, body.dry_run).await.map(Gate::Done)
 }
 
 /// Merges the manager's org into `into` (or plans it, on a dry run): needs admin from above
@@ -209,7 +227,7 @@ async fn merge_service(manager: Manager<'_>, into: OrgAdmin<'_>, state: &AppStat
     }
     let mut tx = audit::begin(&state.db).await?;
     // Planned inside the transaction, so what is checked is what gets moved.
-    let mut plan = plan(&mut *tx, source, target, &target_domain).await?;
+    let mut plan = plan(&mut *tx, source, target, &target_domain).await.step("planning the merge")?;
     let blocking: Vec<String> =
         plan.conflicts.iter().filter(|c| c.blocking).map(|c| format!("{} {}", c.kind, c.value)).collect();
     if !blocking.is_empty() {
@@ -218,7 +236,7 @@ async fn merge_service(manager: Manager<'_>, into: OrgAdmin<'_>, state: &AppStat
             message: format!("can't merge: {}; try a dry run for details", blocking.join(", ")),
         });
     }
-    apply(&mut tx, &source.id, &target.id).await?;
+    apply(&mut tx, &source.id, &target.id).await.step("moving the tenant's contents")?;
     let actor = manager.actor();
     audit::record(&mut tx, &actor, Event {
         org_id: Some(&target.id),
@@ -232,7 +250,7 @@ async fn merge_service(manager: Manager<'_>, into: OrgAdmin<'_>, state: &AppStat
         ),
     })
     .await?;
-    sqlx::query("DELETE FROM orgs WHERE id = $1").bind(&source.id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM orgs WHERE id = $1").bind(&source.id).execute(&mut *tx).await.step("deleting the merged tenant")?;
     audit::record(&mut tx, &actor, Event {
         org_id: source.parent_id.as_deref(),
         action: "org.delete",

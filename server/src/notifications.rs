@@ -17,10 +17,11 @@
 //! has ended — held, then delivered, never dropped — to the org's members at release time.
 //! It runs on every inbox read and once a minute in the server. User-, role- and
 //! group-targeted notifications are delivered at once, DND or not.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::{Grants, OrgPath, load_path};
 use crate::assets::name_text;
 use crate::audit::{self, Actor, Event};
-use crate::http::context::{Caller, OrgCtx};
+use crate::http::context::{Caller, OrgAdmin, OrgCtx};
 use crate::db::{Db, Tx, new_id, parse_uuid, rfc3339};
 use crate::http::error::{ApiError, FieldErrors, Result};
 use crate::mail::{self, Mail};
@@ -29,8 +30,6 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{
     CreateNotification, DeliveryStatus, Inbox, InboxItem, InboxQuery, ListQuery, MarkedRead, Notification, NotificationTarget, Severity,
@@ -39,13 +38,13 @@ use shared::settings::{NotificationPreferences, SettingKey};
 use shared::{Role, UserStatus};
 use sqlx::AnyConnection;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/notifications", post(create))
-        .route("/api/v1/inbox", get(inbox))
-        .route("/api/v1/me/notifications", get(me_notifications))
-        .route("/api/v1/inbox/read-all", post(mark_all_read))
-        .route("/api/v1/inbox/{id}/read", post(mark_read))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(inbox))
+        .routes(routes!(me_notifications))
+        .routes(routes!(mark_all_read))
+        .routes(routes!(mark_read))
 }
 
 /// A notification to send in one org. `created_by` is `None` for the system (monitoring).
@@ -269,7 +268,7 @@ pub async fn release_held(db: &Db, now: i64) -> Result<Vec<String>, sqlx::Error>
             action: "notification.release",
             object_type: "notification",
             object_id: Some(&id),
-            summary: format!("Do Not Disturb ended: delivered \"{}\" to {count} member(s)", crate::settings::truncate(&title, 100)),
+            summary: format!("Do Not Disturb ended: delivered \"{}\" to {}", crate::settings::truncate(&title, 100), shared::plural(count as i64, "member", "members")),
         })
         .await?;
         tx.commit().await?;
@@ -314,14 +313,28 @@ fn describe(t: &NotificationTarget) -> String {
 #[tracing::instrument(skip(state, ctx, body), fields(org = %ctx.org.id))]
 pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json<CreateNotification>) -> Result<(StatusCode, Json<Notification>)> {
     let admin = ctx.admin()?;
+    let body = check(&body, "")?;
+    let sent = create_service(admin, &state, body, false).await?;
+    Ok((StatusCode::CREATED, Json(sent.expect("not a dry run"))))
+}
+
+/// A notification's fields, checked and trimmed; errors are named `{prefix}title`, `{prefix}body`.
+pub fn check(body: &CreateNotification, prefix: &str) -> Result<CreateNotification> {
     let mut errors = FieldErrors::default();
-    let title = name_text(&mut errors, "title", &body.title, 200);
+    let title = name_text(&mut errors, &format!("{prefix}title"), &body.title, 200);
     if body.body.chars().count() > 5000 {
-        errors.add("body", "must be at most 5000 characters");
+        errors.add(&format!("{prefix}body"), "must be at most 5000 characters");
     }
     errors.finish()?;
-    let org_id = admin.ctx().org_id();
-    // A target outside the org answers like one that doesn't exist.
+    Ok(CreateNotification { target: body.target.clone(), title: title.expect("checked"), body: body.body.trim().to_string(), severity: body.severity })
+}
+
+/// Sends a [`check`]ed notification in the admin's org, with its audit event, and hands its
+/// mails to SMTP; on a dry run only checks the target (`None`). A user or group target
+/// outside the org is 404, like one that doesn't exist.
+pub async fn create_service(admin: OrgAdmin<'_>, state: &AppState, body: CreateNotification, dry_run: bool) -> Result<Option<Notification>> {
+    let ctx = admin.ctx();
+    let org_id = ctx.org_id();
     match &body.target {
         NotificationTarget::User { user_id } => {
             let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
@@ -345,14 +358,17 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
         }
         NotificationTarget::Org | NotificationTarget::Role { .. } => {}
     }
+    if dry_run {
+        return Ok(None);
+    }
     let now = state.clock.now_ms();
     let target = body.target.clone();
     let mut tx = audit::begin(&state.db).await?;
     let sent = send(&mut tx, &ctx.path, NewNotification {
         org_id,
         target: body.target,
-        title: title.expect("checked"),
-        body: body.body.trim().to_string(),
+        title: body.title,
+        body: body.body,
         severity: body.severity,
         created_by: Some(&ctx.caller.user.id),
         about_asset: None,
@@ -361,7 +377,7 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
     let n = &sent.notification;
     let outcome = match n.status {
         DeliveryStatus::Held => format!("held for Do Not Disturb until {}", n.held_until.as_deref().unwrap_or("")),
-        DeliveryStatus::Delivered => format!("delivered to {} recipient(s), {} mail(s)", n.recipients, n.mails),
+        DeliveryStatus::Delivered => format!("delivered to {}, {}", shared::plural(n.recipients, "recipient", "recipients"), shared::plural(n.mails, "mail", "mails")),
     };
     audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(org_id),
@@ -373,9 +389,9 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
     .await?;
     tx.commit().await?;
     for id in &sent.outbox_ids {
-        mail::deliver(&state, id).await;
+        mail::deliver(state, id).await;
     }
-    Ok((StatusCode::CREATED, Json(sent.notification)))
+    Ok(Some(sent.notification))
 }
 
 type InboxRow = (String, String, String, String, String, String, String, String, i64, Option<i64>);

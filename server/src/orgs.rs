@@ -1,6 +1,8 @@
 //! Orgs: the tree (MSP → customers → child tenants), the switcher list, the current org,
 //! and an MSP's customers. Endpoints `/api/v1/orgs…`, `/api/v1/org`, `/api/v1/customers`.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::{Grants, OrgPath, load_path};
+use crate::approvals::Gate;
 use crate::audit::{self, Event};
 use crate::http::context::{Caller, Manager, OrgAdmin, OrgCtx, Superuser, org_for};
 use crate::db::sql::Sql;
@@ -11,20 +13,18 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{CreateOrg, CurrentOrg, ListQuery, Org, OrgEntry, Page, SetParent, UpdateOrg};
 use shared::{EmailDomain, OrgKind, OrgSlug, OrgStatus};
 use std::collections::HashMap;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/orgs", get(list_orgs).post(create_org))
-        .route("/api/v1/orgs/{id}", get(get_org).patch(update_org).delete(delete_org))
-        .route("/api/v1/orgs/{id}/parent", put(set_parent))
-        .route("/api/v1/org", get(current_org))
-        .route("/api/v1/customers", get(list_customers).post(create_customer))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_orgs, create_org))
+        .routes(routes!(get_org, update_org, delete_org))
+        .routes(routes!(set_parent))
+        .routes(routes!(current_org))
+        .routes(routes!(list_customers, create_customer))
 }
 
 /// One org as the API shows it, with its effective email domain.
@@ -541,6 +541,20 @@ pub async fn update_org(State(state): State<AppState>, caller: Caller, Path(id):
     Ok(Json(update_org_service(admin, &state, change).await?))
 }
 
+/// Suspends or reactivates the manager's org, as `PATCH /api/v1/orgs/{id}` `{status}` does; on
+/// a dry run only says whether it would change. Returns whether it changed.
+pub async fn set_status(manager: Manager<'_>, state: &AppState, status: OrgStatus, dry_run: bool) -> Result<bool> {
+    // Whoever manages an org administers it too; the proof says so.
+    let admin = manager.ctx().admin()?;
+    if manager.ctx().org.status() == status {
+        return Ok(false);
+    }
+    if !dry_run {
+        update_org_service(admin, state, OrgChange { name: None, status: Some((manager, status)) }).await?;
+    }
+    Ok(true)
+}
+
 /// A validated change to an org: a new name (admin), a new status (manager).
 struct OrgChange<'a> {
     name: Option<String>,
@@ -574,25 +588,40 @@ async fn update_org_service(admin: OrgAdmin<'_>, state: &AppState, change: OrgCh
 }
 
 #[utoipa::path(delete, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)),
-    responses((status = 204, description = "the org and all its data are gone"), (status = 403), (status = 404)))]
+    responses((status = 204, description = "the org and all its data are gone"),
+        (status = 202, body = shared::api::ApprovalHeld, description = "the MSP's `approvals` setting lists `org.delete`: held for a second admin"),
+        (status = 403), (status = 404)))]
 #[tracing::instrument(skip_all, fields(user = %caller.user.id))]
-pub async fn delete_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
-    let target = org_for(&state, &caller, &id).await?;
+pub async fn delete_org(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Gate<StatusCode>> {
+    delete_as(&state, &caller, &id).await
+}
+
+/// `DELETE /api/v1/orgs/{id}` for `caller` (also an approved request's requester).
+pub(crate) async fn delete_as(state: &AppState, caller: &Caller, id: &str) -> Result<Gate<StatusCode>> {
+    let target = org_for(state, caller, id).await?;
     let manager = target.manager(format!("only whoever manages {} can delete it", target.org.name))?;
-    delete_org_service(manager, &state).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let row = &target.org;
+    // Deleting your own home (or anything above it) would delete you mid-request.
+    let mut conn = state.db.pool.acquire().await?;
+    let home = load_path(&mut conn, &caller.user.home_org_id).await?;
+    drop(conn);
+    if home.is_some_and(|h| h.contains(&row.id)) {
+        return Err(ApiError::Forbidden("you can't delete the org you belong to".into()));
+    }
+    let msp = target.path.msp_id().filter(|m| *m != row.id);
+    if let Some(need) = crate::approvals::needed(state, caller, msp, "org.delete").await? {
+        let summary = format!("delete {} {} ({}) and all its data", row.kind, row.name, row.slug);
+        let preview = serde_json::json!({"org_id": row.id, "name": row.name, "kind": row.kind, "slug": row.slug});
+        let held = crate::approvals::Held::OrgDelete { org_id: row.id.clone() };
+        return Ok(Gate::Held(crate::approvals::hold(state, caller, need, held, summary, preview).await?));
+    }
+    delete_org_service(manager, state).await?;
+    Ok(Gate::Done(StatusCode::NO_CONTENT))
 }
 
 /// Deletes the org and everything in it.
 async fn delete_org_service(manager: Manager<'_>, state: &AppState) -> Result<()> {
     let row = &manager.ctx().org;
-    // Deleting your own home (or anything above it) would delete you mid-request.
-    let mut conn = state.db.pool.acquire().await?;
-    let home = load_path(&mut conn, &manager.caller().user.home_org_id).await?;
-    drop(conn);
-    if home.is_some_and(|h| h.contains(&row.id)) {
-        return Err(ApiError::Forbidden("you can't delete the org you belong to".into()));
-    }
     let mut tx = audit::begin(&state.db).await?;
     // Foreign keys cascade through child tenants, users at home there, memberships, sessions,
     // tokens, delegations and everything else that names the org.
@@ -695,7 +724,7 @@ async fn drop_tags_below(su: Superuser<'_>, tx: &mut crate::db::Tx, org_id: &str
             action: "org.untag",
             object_type: "org",
             object_id: Some(org_id),
-            summary: format!("removed {} tag(s) of the old MSP: {org_name} moved to another MSP", done.rows_affected()),
+            summary: format!("removed {} of the old MSP: {org_name} moved to another MSP", shared::plural(done.rows_affected() as i64, "tag", "tags")),
         })
         .await?;
     }
@@ -707,6 +736,20 @@ async fn drop_tags_below(su: Superuser<'_>, tx: &mut crate::db::Tx, org_id: &str
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
 pub async fn current_org(State(state): State<AppState>, ctx: OrgCtx) -> Result<Json<CurrentOrg>> {
     let home = load_org_api(&state.db, &ctx.caller.user.home_org_id).await?;
+    // A group-limited viewer's banner names their groups.
+    let group_limit = match crate::assets::scope(&state, &ctx).await? {
+        crate::access::GroupScope::All => None,
+        crate::access::GroupScope::Only(ids) => {
+            let mut sql = crate::db::sql::Sql::new("SELECT id, name FROM asset_groups WHERE org_id = ");
+            sql.bind(ctx.org_id()).push(" AND id IN (").in_list(&ids).push(") ORDER BY lower(name), id");
+            let rows = sql.query_as::<(String, String)>().fetch_all(&state.db.pool).await?;
+            let mut groups = Vec::with_capacity(rows.len());
+            for (id, name) in rows {
+                groups.push(shared::api::GroupRef { id: crate::db::decode("asset_groups.id", &id)?, name });
+            }
+            Some(groups)
+        }
+    };
     Ok(Json(CurrentOrg {
         org: ctx.org.to_api(ctx.path.effective_domain()),
         role: ctx.role,
@@ -714,6 +757,7 @@ pub async fn current_org(State(state): State<AppState>, ctx: OrgCtx) -> Result<J
         home_org_id: home.id,
         home_org_name: home.name,
         can: ctx.capabilities(),
+        group_limit,
     }))
 }
 

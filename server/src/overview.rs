@@ -1,6 +1,7 @@
 //! The MSP dashboard overview: one row per managed customer (its child tenants rolled up),
 //! computed by SQL over the per-org counters in a handful of queries — never a per-customer
 //! loop, never a scan of the assets table.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::http::context::OrgCtx;
 use crate::db::rfc3339;
 use crate::db::sql::Sql;
@@ -8,14 +9,12 @@ use crate::http::error::{ApiError, Result};
 use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::Query;
-use axum::routing::get;
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{Overview, OverviewQuery, OverviewRow, OverviewTotals};
 use shared::{OrgKind, Role};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/overview", get(overview))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(overview))
 }
 
 #[derive(sqlx::FromRow)]
@@ -197,7 +196,7 @@ fn rolled_up(customers: &str) -> String {
 }
 
 /// Users homed in the customers matching `customers` (a condition on `c`) or below them who
-/// have a confirmed second factor: per customer (`per_customer`) or in total.
+/// have a second factor (a confirmed TOTP or a passkey): per customer (`per_customer`) or in total.
 fn protected_users(customers: &str, per_customer: bool) -> String {
     let (select, group) = if per_customer { ("t.customer_id, ", " GROUP BY t.customer_id") } else { ("", "") };
     format!(
@@ -206,6 +205,7 @@ fn protected_users(customers: &str, per_customer: bool) -> String {
            UNION ALL SELECT o.id, t.customer_id FROM orgs o JOIN tree t ON o.parent_id = t.id \
          ) \
          SELECT {select}CAST(COUNT(*) AS BIGINT) FROM tree t JOIN users u ON u.home_org_id = t.id \
-         JOIN user_totp x ON x.user_id = u.id AND x.confirmed_at IS NOT NULL{group}"
+         WHERE EXISTS (SELECT 1 FROM user_totp x WHERE x.user_id = u.id AND x.confirmed_at IS NOT NULL) \
+            OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id){group}"
     )
 }

@@ -1,5 +1,6 @@
 //! People in the current org: list, add directly, change role or status, remove.
 //! Endpoints `/api/v1/users…`.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::auth::{password, session};
 use crate::audit::{self, Event};
 use crate::http::context::{OrgCtx, Superuser};
@@ -11,18 +12,18 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::{get, patch};
-use axum::Router;
 use crate::http::extract::Json;
 use shared::access::may_grant;
-use shared::api::{AddUser, ListQuery, Member, Page, UpdateMember};
+use crate::db::sql::Sql;
+use shared::api::{AddUser, GroupRef, ListQuery, Member, Page, UpdateMember};
+use std::collections::HashMap;
 use crate::invitations::parse_invitee;
 use shared::{Role, UserStatus};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/users", get(list_members).post(add_user))
-        .route("/api/v1/users/{id}", patch(update_member).delete(remove_member))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_members, add_user))
+        .routes(routes!(update_member, remove_member))
 }
 
 #[derive(sqlx::FromRow)]
@@ -40,7 +41,7 @@ impl MemberRow {
     }
 
     fn to_api(&self) -> Member {
-        Member { user: self.user.to_api(), role: self.role, joined_at: rfc3339(self.joined_at), mfa: Vec::new() }
+        Member { user: self.user.to_api(), role: self.role, joined_at: rfc3339(self.joined_at), mfa: Vec::new(), group_limit: None }
     }
 }
 
@@ -54,6 +55,35 @@ async fn find_member(state: &AppState, org_id: &str, user_id: &str) -> Result<Me
     .fetch_optional(&state.db.pool)
     .await?;
     row.ok_or(ApiError::NotFound)
+}
+
+/// One member as the API shows them, with their group limit.
+async fn member_api(state: &AppState, org_id: &str, user_id: &str) -> Result<Member> {
+    let mut member = find_member(state, org_id, user_id).await?.to_api();
+    let mut limits = group_limits(&mut *state.db.pool.acquire().await?, org_id, &[user_id.to_string()]).await?;
+    member.group_limit = limits.remove(user_id);
+    Ok(member)
+}
+
+/// The groups each of these members of `org_id` is limited to, for the limited viewers among
+/// them (one query for a page of people).
+pub async fn group_limits(conn: &mut sqlx::AnyConnection, org_id: &str, user_ids: &[String]) -> Result<HashMap<String, Vec<GroupRef>>> {
+    let mut sql = Sql::new(
+        "SELECT m.user_id, g.id, g.name FROM memberships m \
+         LEFT JOIN membership_groups mg ON mg.user_id = m.user_id AND mg.org_id = m.org_id \
+         LEFT JOIN asset_groups g ON g.id = mg.group_id AND g.org_id = m.org_id \
+         WHERE m.group_limited = 1 AND m.org_id = ",
+    );
+    sql.bind(org_id).push(" AND m.user_id IN (").in_list(user_ids).push(") ORDER BY m.user_id, lower(g.name), g.id");
+    let rows = sql.query_as::<(String, Option<String>, Option<String>)>().fetch_all(conn).await?;
+    let mut limits: HashMap<String, Vec<GroupRef>> = HashMap::new();
+    for (user, group, name) in rows {
+        let groups = limits.entry(user).or_default();
+        if let (Some(id), Some(name)) = (group, name) {
+            groups.push(GroupRef { id: crate::db::decode("asset_groups.id", &id)?, name });
+        }
+    }
+    Ok(limits)
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "people", params(ListQuery, ("X-Org-Id" = Option<String>, Header, description = "org context")),
@@ -77,9 +107,12 @@ pub async fn list_members(State(state): State<AppState>, ctx: OrgCtx, Query(q): 
     let mut items: Vec<Member> = rows.iter().take(limit).map(MemberRow::to_api).collect();
     // Who is protected by a second factor: one query for the page.
     let ids: Vec<String> = rows.iter().take(limit).map(|r| r.user.id.clone()).collect();
-    let mut factors = crate::auth::mfa::factors_of(&mut *state.db.pool.acquire().await?, &ids).await?;
+    let mut conn = state.db.pool.acquire().await?;
+    let mut factors = crate::auth::mfa::factors_of(&mut conn, &ids).await?;
+    let mut limits = group_limits(&mut conn, ctx.org_id(), &ids).await?;
     for (m, id) in items.iter_mut().zip(&ids) {
         m.mfa = factors.remove(id).unwrap_or_default().into_iter().map(str::to_string).collect();
+        m.group_limit = limits.remove(id);
     }
     let mut page = paginate(items, limit, 0);
     page.next_cursor = more.then(|| (offset + limit).to_string());
@@ -151,7 +184,7 @@ pub async fn add_user(State(state): State<AppState>, ctx: OrgCtx, Json(body): Js
     })
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(find_member(&state, ctx.org_id(), &id).await?.to_api())))
+    Ok((StatusCode::CREATED, Json(member_api(&state, ctx.org_id(), &id).await?)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "people", params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),
@@ -219,7 +252,8 @@ pub async fn update_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
         action = "user.superuser";
     }
     if changes.is_empty() {
-        return Ok(Json(member.to_api()));
+        drop(tx);
+        return Ok(Json(member_api(&state, ctx.org_id(), &id).await?));
     }
     audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(ctx.org_id()),
@@ -230,7 +264,7 @@ pub async fn update_member(State(state): State<AppState>, ctx: OrgCtx, Path(id):
     })
     .await?;
     tx.commit().await?;
-    Ok(Json(find_member(&state, ctx.org_id(), &id).await?.to_api()))
+    Ok(Json(member_api(&state, ctx.org_id(), &id).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "people", params(("id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "org context")),

@@ -4,6 +4,7 @@
 //! an id from elsewhere is refused exactly like one that doesn't exist. Reading needs any
 //! role (a group-limited viewer sees only the targets in their groups); creating, changing
 //! and deleting need admin.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::GroupScope;
 use crate::assets::name_text;
 use crate::audit::{self, Event};
@@ -15,18 +16,16 @@ use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{CreateSchedule, Frequency, ListQuery, Page, Schedule, ScheduleTarget, UpdateSchedule};
 use shared::settings::parse_hhmm;
 use sqlx::AnyConnection;
 use uuid::Uuid;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/schedules", get(list).post(create))
-        .route("/api/v1/schedules/{id}", get(get_one).patch(update).delete(delete))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, update, delete))
 }
 
 type ScheduleRow = (String, String, String, String, String, String, i64, i64);
@@ -225,12 +224,12 @@ pub async fn create(State(state): State<AppState>, ctx: OrgCtx, Json(body): Json
         object_type: "schedule",
         object_id: Some(&id),
         summary: format!(
-            "created {} schedule {name} ({}–{}) for {} asset(s) and {} group(s)",
+            "created {} schedule {name} ({}–{}) for {} and {}",
             frequency.as_str(),
             start.as_deref().unwrap_or(""),
             end.as_deref().unwrap_or(""),
-            assets.len(),
-            groups.len()
+            shared::plural(assets.len() as i64, "asset", "assets"),
+            shared::plural(groups.len() as i64, "group", "groups")
         ),
     })
     .await?;
@@ -286,10 +285,10 @@ pub async fn update(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<S
         new.as_ref().is_none_or(|n| *n == ids(&old.iter().map(|t| t.id).collect::<Vec<_>>()))
     };
     if !same(&assets, &current.assets) {
-        changes.push(format!("{} target asset(s)", assets.as_ref().map_or(0, Vec::len)));
+        changes.push(shared::plural(assets.as_ref().map_or(0, Vec::len) as i64, "target asset", "target assets"));
     }
     if !same(&groups, &current.groups) {
-        changes.push(format!("{} target group(s)", groups.as_ref().map_or(0, Vec::len)));
+        changes.push(shared::plural(groups.as_ref().map_or(0, Vec::len) as i64, "target group", "target groups"));
     }
     if changes.is_empty() {
         return Ok(Json(current));

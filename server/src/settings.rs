@@ -4,26 +4,25 @@
 //! stored: they are resolved on every read by [`shared::settings::resolve`] over the org's
 //! path to the root, so a change at a parent reaches every child that doesn't override at
 //! once. Reading needs any role in the org; overriding and reverting need admin.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::OrgPath;
 use crate::audit::{self, Event};
-use crate::http::context::OrgCtx;
+use crate::http::context::{OrgAdmin, OrgCtx};
 use crate::db::parse_uuid;
 use crate::http::error::{ApiError, Result};
 use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::Path;
-use axum::routing::get;
-use axum::Router;
 use crate::http::extract::Json;
 use serde::de::DeserializeOwned;
 use shared::settings::{EffectiveSetting, PathOverride, SetSetting, SettingKey, Settings, resolve};
 use sqlx::AnyConnection;
 use std::collections::HashMap;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/settings", get(list))
-        .route("/api/v1/settings/{key}", get(get_one).put(set).delete(revert))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(get_one, set, revert))
 }
 
 /// The effective value of every key for the org at the head of `path`, each with its source.
@@ -100,7 +99,7 @@ pub async fn list(State(state): State<AppState>, ctx: OrgCtx) -> Result<Json<Set
 }
 
 #[utoipa::path(get, path = "/api/v1/settings/{key}", tag = "settings",
-    params(("key" = String, Path, description = "maintenance_window, deployment_defaults, agent_settings, notification_preferences, default_dashboard or sign_in_policy (`{require_mfa, apply_to_customers, allowed_methods}`)"),
+    params(("key" = String, Path, description = "maintenance_window, deployment_defaults, agent_settings, notification_preferences, default_dashboard, sign_in_policy (`{require_mfa, apply_to_customers, allowed_methods}`), delegation_policy (`{max_days, allow_open_ended, remind_days_before}`, read at the MSP) or approvals (`{actions, expires_after_hours}`, read at the MSP)"),
         ("X-Org-Id" = Option<String>, Header, description = "org context")),
     responses((status = 200, body = EffectiveSetting), (status = 401), (status = 404, description = "unknown key or org")))]
 #[tracing::instrument(skip(state, ctx), fields(org = %ctx.org.id))]
@@ -118,17 +117,35 @@ pub async fn set(State(state): State<AppState>, ctx: OrgCtx, Path(key): Path<Str
     let key = parse_key(&key)?;
     let admin = ctx.admin()?;
     let value = key.validate(&body.value).map_err(ApiError::Invalid)?;
-    let text = value.to_string();
-    let org_id = admin.ctx().org_id();
-    let mut tx = audit::begin(&state.db).await?;
-    let current: Option<String> = sqlx::query_scalar("SELECT value FROM org_settings WHERE org_id = $1 AND key = $2")
+    set_value(admin, &state, key, &value, false).await?;
+    Ok(Json(effective_one(&state, &ctx.path, key).await?))
+}
+
+/// The org's own value of `key` (stored JSON), if it overrides it.
+async fn own_value(conn: &mut AnyConnection, org_id: &str, key: SettingKey) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT value FROM org_settings WHERE org_id = $1 AND key = $2")
         .bind(org_id)
         .bind(key.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-    if current.as_deref().and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok()) == Some(value.clone()) {
-        drop(tx);
-        return Ok(Json(effective_one(&state, &ctx.path, key).await?));
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Sets the admin's org's own `value` (already checked by [`SettingKey::validate`]) of `key`,
+/// with its audit event; or, on a dry run, only says whether it would change. Returns whether
+/// it changed (setting the value it already has changes and records nothing).
+pub async fn set_value(admin: OrgAdmin<'_>, state: &AppState, key: SettingKey, value: &serde_json::Value, dry_run: bool) -> Result<bool> {
+    let same = |current: &Option<String>| current.as_deref().and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok()).as_ref() == Some(value);
+    let org_id = admin.ctx().org_id();
+    if dry_run {
+        let mut conn = state.db.pool.acquire().await?;
+        return Ok(!same(&own_value(&mut conn, org_id, key).await?));
+    }
+    let text = value.to_string();
+    let ctx = admin.ctx();
+    let mut tx = audit::begin(&state.db).await?;
+    let current = own_value(&mut tx, org_id, key).await?;
+    if same(&current) {
+        return Ok(false);
     }
     sqlx::query(
         "INSERT INTO org_settings (org_id, key, value, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
@@ -150,7 +167,7 @@ pub async fn set(State(state): State<AppState>, ctx: OrgCtx, Path(key): Path<Str
     })
     .await?;
     tx.commit().await?;
-    Ok(Json(effective_one(&state, &ctx.path, key).await?))
+    Ok(true)
 }
 
 #[utoipa::path(delete, path = "/api/v1/settings/{key}", tag = "settings",

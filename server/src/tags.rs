@@ -3,7 +3,9 @@
 //! non-admin MSP member admin on every customer except a list, or on every org carrying a tag
 //! (`/api/v1/technicians/{user_id}/scope`). The current org is the MSP; changes need an admin
 //! of it and are audited there. What a scope grants is decided by `shared::access::access`.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::Grants;
+use crate::approvals::Gate;
 use crate::audit::{self, Event};
 use crate::db::sql::Sql;
 use crate::db::{Db, new_id, now_ms, parse_uuid};
@@ -11,20 +13,18 @@ use crate::http::context::{OrgAdmin, OrgCtx};
 use crate::http::error::{ApiError, Result};
 use crate::http::extract::{Json, Path};
 use crate::http::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, put};
 use shared::api::{CreateTag, OrgEntry, Tag, TechnicianScope};
 use shared::{OrgKind, Role};
 use std::collections::HashMap;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tags", get(list).post(create))
-        .route("/api/v1/tags/{id}", delete(remove))
-        .route("/api/v1/orgs/{id}/tags/{tag_id}", put(tag_org).delete(untag_org))
-        .route("/api/v1/technicians/{user_id}/scope", get(get_scope).put(set_scope).delete(revoke_scope))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(remove))
+        .routes(routes!(tag_org, untag_org))
+        .routes(routes!(get_scope, set_scope, revoke_scope))
 }
 
 /// The current org, which must be an MSP (404 otherwise, like a path that isn't there).
@@ -47,7 +47,7 @@ fn parse_id(field: &str, s: &str) -> Result<String> {
 }
 
 /// A tag of the MSP `msp_id`, or 404.
-async fn tag_of(db: &Db, msp_id: &str, id: &str) -> Result<Tag> {
+pub(crate) async fn tag_of(db: &Db, msp_id: &str, id: &str) -> Result<Tag> {
     let Ok(id) = uuid::Uuid::parse_str(id) else { return Err(ApiError::NotFound) };
     let row: Option<(String, String, String)> = sqlx::query_as("SELECT id, name, color FROM tags WHERE msp_id = $1 AND id = $2")
         .bind(msp_id)
@@ -145,9 +145,9 @@ pub async fn remove(State(state): State<AppState>, ctx: OrgCtx, Path(id): Path<S
     sqlx::query("DELETE FROM org_tags WHERE tag_id = $1").bind(&tag_id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM tags WHERE msp_id = $1 AND id = $2").bind(admin.org_id()).bind(&tag_id).execute(&mut *tx).await?;
     for user in &scoped {
-        revoke_orphaned_invitations(&mut tx, &admin.actor(), admin.org_id(), user).await?;
+        revoke_orphans(&mut tx, &admin.actor(), admin.org_id(), user, now_ms()).await?;
     }
-    let ended = if scopes > 0 { format!("; {scopes} technician scope(s) on it ended") } else { String::new() };
+    let ended = if scopes > 0 { format!("; {} on it ended", shared::plural(scopes as i64, "technician scope", "technician scopes")) } else { String::new() };
     audit::record(&mut tx, &admin.actor(), Event {
         org_id: Some(admin.org_id()),
         action: "tag.delete",
@@ -182,31 +182,47 @@ pub async fn tag_org(State(state): State<AppState>, ctx: OrgCtx, Path((id, tag_i
     let (org_id, org_name) = org_in_msp(&state, &ctx, &id).await?;
     let tag = tag_of(&state.db, ctx.org_id(), &tag_id).await?;
     let admin = ctx.admin()?;
+    set_org_tag(admin, &state, &org_id, &org_name, &tag, true, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn carries(conn: &mut sqlx::AnyConnection, org_id: &str, tag_id: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_tags WHERE org_id = $1 AND tag_id = $2").bind(org_id).bind(tag_id).fetch_one(conn).await?;
+    Ok(n > 0)
+}
+
+/// Puts the MSP's `tag` on (`on`) or takes it off the org `org_id` of the admin's MSP, with
+/// its audit event in the MSP; taking it off also ends what technicians scoped to the tag
+/// made there ([`revoke_orphans`]). On a dry run only says whether it would change. Returns
+/// whether it changed (tagging a tagged org, untagging an untagged one, changes nothing).
+pub async fn set_org_tag(admin: OrgAdmin<'_>, state: &AppState, org_id: &str, org_name: &str, tag: &Tag, on: bool, dry_run: bool) -> Result<bool> {
     let tag_id = tag.id.to_string();
+    if dry_run {
+        let mut conn = state.db.pool.acquire().await?;
+        return Ok(carries(&mut conn, org_id, &tag_id).await? != on);
+    }
     let mut tx = audit::begin(&state.db).await?;
-    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_tags WHERE org_id = $1 AND tag_id = $2")
-        .bind(&org_id)
-        .bind(&tag_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if exists == 0 {
-        sqlx::query("INSERT INTO org_tags (org_id, tag_id, created_at) VALUES ($1, $2, $3)")
-            .bind(&org_id)
-            .bind(&tag_id)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
-        audit::record(&mut tx, &admin.actor(), Event {
-            org_id: Some(admin.org_id()),
-            action: "org.tag",
-            object_type: "org",
-            object_id: Some(&org_id),
-            summary: format!("tagged {org_name} {}", tag.name),
-        })
-        .await?;
+    if carries(&mut tx, org_id, &tag_id).await? == on {
+        return Ok(false);
+    }
+    if on {
+        sqlx::query("INSERT INTO org_tags (org_id, tag_id, created_at) VALUES ($1, $2, $3)").bind(org_id).bind(&tag_id).bind(now_ms()).execute(&mut *tx).await?;
+    } else {
+        sqlx::query("DELETE FROM org_tags WHERE org_id = $1 AND tag_id = $2").bind(org_id).bind(&tag_id).execute(&mut *tx).await?;
+    }
+    audit::record(&mut tx, &admin.actor(), Event {
+        org_id: Some(admin.org_id()),
+        action: if on { "org.tag" } else { "org.untag" },
+        object_type: "org",
+        object_id: Some(org_id),
+        summary: if on { format!("tagged {org_name} {}", tag.name) } else { format!("removed tag {} from {org_name}", tag.name) },
+    })
+    .await?;
+    if !on {
+        revoke_orphaned_for_tag(&mut tx, &admin.actor(), admin.org_id(), &tag_id).await?;
     }
     tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(true)
 }
 
 #[utoipa::path(delete, path = "/api/v1/orgs/{id}/tags/{tag_id}", tag = "customers",
@@ -218,22 +234,9 @@ pub async fn untag_org(State(state): State<AppState>, ctx: OrgCtx, Path((id, tag
     let (org_id, org_name) = org_in_msp(&state, &ctx, &id).await?;
     let tag = tag_of(&state.db, ctx.org_id(), &tag_id).await?;
     let admin = ctx.admin()?;
-    let tag_id = tag.id.to_string();
-    let mut tx = audit::begin(&state.db).await?;
-    let done = sqlx::query("DELETE FROM org_tags WHERE org_id = $1 AND tag_id = $2").bind(&org_id).bind(&tag_id).execute(&mut *tx).await?;
-    if done.rows_affected() == 0 {
+    if !set_org_tag(admin, &state, &org_id, &org_name, &tag, false, false).await? {
         return Err(ApiError::NotFound);
     }
-    audit::record(&mut tx, &admin.actor(), Event {
-        org_id: Some(admin.org_id()),
-        action: "org.untag",
-        object_type: "org",
-        object_id: Some(&org_id),
-        summary: format!("removed tag {} from {org_name}", tag.name),
-    })
-    .await?;
-    revoke_orphaned_for_tag(&mut tx, &admin.actor(), admin.org_id(), &tag_id).await?;
-    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -322,12 +325,19 @@ pub async fn get_scope(State(state): State<AppState>, ctx: OrgCtx, Path(user_id)
 
 #[utoipa::path(put, path = "/api/v1/technicians/{user_id}/scope", tag = "customers", request_body = TechnicianScope,
     params(("user_id" = String, Path), ("X-Org-Id" = Option<String>, Header, description = "the MSP")),
-    responses((status = 200, body = TechnicianScope, description = "the scope, replacing any earlier one"), (status = 403), (status = 404), (status = 422)))]
+    responses((status = 200, body = TechnicianScope, description = "the scope, replacing any earlier one"),
+        (status = 202, body = shared::api::ApprovalHeld, description = "an `all_except` scope when the MSP's `approvals` setting lists `scope.all_except`: held for a second admin"),
+        (status = 403), (status = 404), (status = 422)))]
 #[tracing::instrument(skip_all, fields(org = %ctx.org.id))]
-pub async fn set_scope(State(state): State<AppState>, ctx: OrgCtx, Path(user_id): Path<String>, Json(body): Json<TechnicianScope>) -> Result<Json<TechnicianScope>> {
-    msp(&ctx)?;
+pub async fn set_scope(State(state): State<AppState>, ctx: OrgCtx, Path(user_id): Path<String>, Json(body): Json<TechnicianScope>) -> Result<Gate<Json<TechnicianScope>>> {
+    Ok(set_scope_as(&state, &ctx, &user_id, &body).await?.map(Json))
+}
+
+/// `PUT /api/v1/technicians/{user_id}/scope` in `ctx` (also as an approved request's requester).
+pub(crate) async fn set_scope_as(state: &AppState, ctx: &OrgCtx, user_id: &str, body: &TechnicianScope) -> Result<Gate<TechnicianScope>> {
+    msp(ctx)?;
     let admin = ctx.admin()?;
-    let (user_id, email, role) = technician(&state, &ctx, &user_id).await?;
+    let (user_id, email, role) = technician(&state, ctx, user_id).await?;
     if role == Role::Admin {
         return Err(ApiError::field("user_id", "is already an admin of every customer; scope technicians only"));
     }
@@ -356,6 +366,13 @@ pub async fn set_scope(State(state): State<AppState>, ctx: OrgCtx, Path(user_id)
         _ => return Err(ApiError::field("scope", "give exactly one of all_except and tag")),
     };
     let (summary, except, tag) = summary;
+    if body.all_except.is_some() {
+        if let Some(need) = crate::approvals::needed(&state, &ctx.caller, Some(ctx.org_id()), "scope.all_except").await? {
+            let held = crate::approvals::Held::Scope { msp_id: ctx.org_id().to_string(), user_id: user_id.clone(), scope: body.clone() };
+            let preview = serde_json::json!({"user_id": user_id, "email": email, "scope": body});
+            return Ok(Gate::Held(crate::approvals::hold(&state, &ctx.caller, need, held, format!("grant {summary}"), preview).await?));
+        }
+    }
     let mut tx = audit::begin(&state.db).await?;
     sqlx::query("DELETE FROM technician_scope_exclusions WHERE msp_id = $1 AND user_id = $2").bind(admin.org_id()).bind(&user_id).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM technician_scopes WHERE msp_id = $1 AND user_id = $2").bind(admin.org_id()).bind(&user_id).execute(&mut *tx).await?;
@@ -384,9 +401,9 @@ pub async fn set_scope(State(state): State<AppState>, ctx: OrgCtx, Path(user_id)
         summary: format!("granted {summary}"),
     })
     .await?;
-    revoke_orphaned_invitations(&mut tx, &admin.actor(), admin.org_id(), &user_id).await?;
+    revoke_orphans(&mut tx, &admin.actor(), admin.org_id(), &user_id, now_ms()).await?;
     tx.commit().await?;
-    Ok(Json(load_scope(&state.db, ctx.org_id(), &user_id).await?.ok_or(ApiError::NotFound)?))
+    Ok(Gate::Done(load_scope(&state.db, ctx.org_id(), &user_id).await?.ok_or(ApiError::NotFound)?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/technicians/{user_id}/scope", tag = "customers",
@@ -411,33 +428,45 @@ pub async fn revoke_scope(State(state): State<AppState>, ctx: OrgCtx, Path(user_
         summary: format!("revoked {email}'s technician scope in {}", ctx.org.name),
     })
     .await?;
-    revoke_orphaned_invitations(&mut tx, &admin.actor(), admin.org_id(), &user_id).await?;
+    revoke_orphans(&mut tx, &admin.actor(), admin.org_id(), &user_id, now_ms()).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// After a technician's delegation or scope in the MSP `msp_id` narrowed (revoked, an
-/// exclusion added, a tag taken off): each pending invitation they sent in the MSP's
-/// customers that they could no longer send is revoked, with its own audit row, in the
-/// caller's transaction. Returns how many.
-pub async fn revoke_orphaned_invitations(tx: &mut crate::db::Tx, actor: &audit::Actor, msp_id: &str, user_id: &str) -> Result<u64> {
+/// After a technician's delegation or scope in the MSP `msp_id` narrowed (revoked, expired,
+/// an exclusion added, a tag taken off), what they made in the MSP's customers with the power
+/// they have lost is revoked, each with its own audit row, in the caller's transaction:
+/// - every pending invitation they sent there that they could no longer send;
+/// - every personal access token they created while acting there whose role there
+///   (recorded at creation) they no longer have.
+///
+/// Returns how many invitations and tokens were revoked.
+pub async fn revoke_orphans(tx: &mut crate::db::Tx, actor: &audit::Actor, msp_id: &str, user_id: &str, now: i64) -> Result<u64> {
     let user: Option<crate::db::rows::UserRow> =
         sqlx::query_as(&format!("SELECT {} FROM users u WHERE u.id = $1", crate::db::rows::USER_COLUMNS)).bind(user_id).fetch_optional(&mut **tx).await?;
     let Some(user) = user else { return Ok(0) };
-    let pending: Vec<(String, String, String, String)> = sqlx::query_as(
-        "WITH RECURSIVE sub (id) AS (SELECT id FROM orgs WHERE parent_id = $1 UNION ALL SELECT o.id FROM orgs o JOIN sub s ON o.parent_id = s.id) \
-         SELECT i.id, i.org_id, i.email, i.role FROM invitations i \
+    const UNDER_MSP: &str = "WITH RECURSIVE sub (id) AS (SELECT id FROM orgs WHERE parent_id = $1 UNION ALL SELECT o.id FROM orgs o JOIN sub s ON o.parent_id = s.id) ";
+    let pending: Vec<(String, String, String, String)> = sqlx::query_as(&format!(
+        "{UNDER_MSP}SELECT i.id, i.org_id, i.email, i.role FROM invitations i \
          WHERE i.invited_by = $2 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.org_id IN (SELECT id FROM sub) ORDER BY i.id",
-    )
+    ))
     .bind(msp_id)
     .bind(user_id)
     .fetch_all(&mut **tx)
     .await?;
-    if pending.is_empty() {
+    let tokens: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&format!(
+        "{UNDER_MSP}SELECT t.id, t.name, t.acting_org_id, t.acting_role FROM api_tokens t \
+         WHERE t.user_id = $2 AND t.revoked_at IS NULL AND t.expires_at > $3 AND t.acting_org_id IN (SELECT id FROM sub) ORDER BY t.id",
+    ))
+    .bind(msp_id)
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(&mut **tx)
+    .await?;
+    if pending.is_empty() && tokens.is_empty() {
         return Ok(0);
     }
     let grants = Grants::load_with(&mut **tx, &user).await?;
-    let now = now_ms();
     let mut revoked = 0;
     for (id, org_id, email, role) in pending {
         let role: Role = crate::db::decode("invitations.role", &role)?;
@@ -456,10 +485,34 @@ pub async fn revoke_orphaned_invitations(tx: &mut crate::db::Tx, actor: &audit::
         .await?;
         revoked += 1;
     }
+    for (id, name, org_id, role) in tokens {
+        let had: Role = crate::db::decode("api_tokens.acting_role", role.as_deref().unwrap_or(""))?;
+        let now_role = match crate::access::load_path(&mut **tx, &org_id).await? {
+            Some(path) => grants.role_in_at(&path, now),
+            None => None,
+        };
+        if now_role >= Some(had) {
+            continue;
+        }
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL").bind(now).bind(&id).execute(&mut **tx).await?;
+        audit::record(tx, actor, Event {
+            org_id: Some(&org_id),
+            action: "token.revoke",
+            object_type: "api_token",
+            object_id: Some(&id),
+            summary: format!(
+                "revoked {}'s token \"{}\", created here as {had}: their {had} access here ended",
+                user.email,
+                crate::settings::truncate(&name, 100)
+            ),
+        })
+        .await?;
+        revoked += 1;
+    }
     Ok(revoked)
 }
 
-/// [`revoke_orphaned_invitations`] for every technician whose scope in `msp_id` is the tag `tag_id`.
+/// [`revoke_orphans`] for every technician whose scope in `msp_id` is the tag `tag_id`.
 async fn revoke_orphaned_for_tag(tx: &mut crate::db::Tx, actor: &audit::Actor, msp_id: &str, tag_id: &str) -> Result<()> {
     let users: Vec<String> = sqlx::query_scalar("SELECT user_id FROM technician_scopes WHERE msp_id = $1 AND tag_id = $2")
         .bind(msp_id)
@@ -467,7 +520,7 @@ async fn revoke_orphaned_for_tag(tx: &mut crate::db::Tx, actor: &audit::Actor, m
         .fetch_all(&mut **tx)
         .await?;
     for user in users {
-        revoke_orphaned_invitations(tx, actor, msp_id, &user).await?;
+        revoke_orphans(tx, actor, msp_id, &user, now_ms()).await?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! open), or with `?q=` every accessible org whose name or slug matches, with its path.
 //! `GET /api/v1/tree/{id}/children` answers one level, paged, so the page loads lazily.
 //! Every node's role comes from the access function; asset counts honour group limits.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::access::{OrgPath, PathNode, visible_groups};
 use crate::http::context::{Caller, org_for};
 use crate::db::sql::Sql;
@@ -13,15 +14,13 @@ use crate::orgs::{OrgFilter, accessible_orgs, page_bounds, paginate};
 use crate::http::state::AppState;
 use axum::extract::State;
 use crate::http::extract::{Path, Query};
-use axum::routing::get;
-use axum::Router;
 use crate::http::extract::Json;
 use shared::api::{AssetKindCounts, ListQuery, Page, TreeNode};
 use shared::{AssetKind, OrgKind, Role};
 use std::collections::HashMap;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/tree", get(roots)).route("/api/v1/tree/{id}/children", get(children))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(roots)).routes(routes!(children))
 }
 
 /// An org about to become a node: what the access function and the counts need.

@@ -73,6 +73,18 @@ pub struct CurrentOrg {
     pub home_org_name: String,
     /// What the caller may do here, decided once by the server.
     pub can: Capabilities,
+    /// A group-limited viewer's groups here (they see only these and their assets); absent
+    /// when the caller sees every group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_limit: Option<Vec<GroupRef>>,
+}
+
+/// A group of assets named by id and name (e.g. in a viewer's limit).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GroupRef {
+    pub id: Uuid,
+    pub name: String,
 }
 
 /// What the caller may do in the current org, computed once by the server from the access
@@ -282,6 +294,9 @@ pub struct Member {
     /// The member's second sign-in factors (`totp`, `passkey`); empty = password only.
     #[serde(default)]
     pub mfa: Vec<String>,
+    /// A group-limited viewer's groups here; absent when they see every group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_limit: Option<Vec<GroupRef>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -589,6 +604,24 @@ pub struct MoveResult {
     pub target_org_id: Uuid,
     /// Group assignments don't travel: groups belong to the source org.
     pub groups_cleared: i64,
+}
+
+/// `POST /api/v1/assets/group`: puts all of these assets of the current org into one group
+/// (or takes them out of their groups with `group_id: null`), or none of them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GroupAssets {
+    pub asset_ids: Vec<Uuid>,
+    pub group_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct GroupAssetsResult {
+    /// How many assets changed group (assets already there count as not changed).
+    pub changed: i64,
+    pub group_id: Option<Uuid>,
 }
 
 /// `POST /api/v1/org/merge`.
@@ -1102,6 +1135,9 @@ pub struct TotpEnrollment {
     pub secret: String,
     /// `otpauth://totp/…` for a QR code or a link.
     pub otpauth_url: String,
+    /// `otpauth_url` as a QR code: a standalone SVG document (black modules on white).
+    #[serde(default)]
+    pub qr_svg: String,
 }
 
 /// `POST /api/v1/me/mfa/totp/confirm`: a code from the new authenticator.
@@ -1118,12 +1154,269 @@ pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,
 }
 
-/// A fresh proof for a sensitive change: the password or a current TOTP code.
+/// A fresh proof for a sensitive change: the password, a current TOTP code, or a passkey
+/// assertion (`credential` answered to `POST /api/v1/auth/passkey/start` in this browser).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct FreshProof {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub otp: Option<String>,
+    /// A WebAuthn assertion (`PublicKeyCredential.toJSON()`) by one of the caller's passkeys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub passkey: Option<serde_json::Value>,
+}
+
+/// `POST /api/v1/me/passkeys/register/start`: the new passkey's name and a fresh proof.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRegistrationStart {
+    /// What to call it, e.g. "Work laptop" or "YubiKey" (1 to 60 characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 60))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otp: Option<String>,
+    /// A passkey assertion instead of the password (see [`FreshProof::passkey`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub passkey: Option<serde_json::Value>,
+}
+
+/// A WebAuthn ceremony's options, as webauthn-rs writes them (base64url fields): give
+/// `publicKey` to `PublicKeyCredential.parseCreationOptionsFromJSON` (registering) or
+/// `parseRequestOptionsFromJSON` (signing in), then to `navigator.credentials.create`/`get`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PasskeyOptions {
+    #[serde(rename = "publicKey")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub public_key: serde_json::Value,
+    /// `"conditional"` on sign-in options: they also suit the browser's autofill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mediation: Option<String>,
+}
+
+/// What the browser's authenticator answered, as `PublicKeyCredential.toJSON()` gives it
+/// (base64url fields): an attestation to finish a registration, an assertion to sign in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyCredential {
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub credential: serde_json::Value,
+}
+
+/// `PATCH /api/v1/me/passkeys/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyRename {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 60))]
+    pub name: String,
+}
+
+/// What `POST /api/v1/bulk` does to each selected tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BulkAction {
+    /// `params`: `{key, value}` as `PUT /api/v1/settings/{key}` takes it.
+    SetSetting,
+    /// `params`: a `CreateDeployment`.
+    CreateDeployment,
+    /// `params`: a `CreateNotification`.
+    Notify,
+    Suspend,
+    Reactivate,
+    /// `params`: `{tag}`, a tag of the MSP.
+    AddTag,
+    /// `params`: `{tag}`.
+    RemoveTag,
+}
+
+impl BulkAction {
+    pub const ALL: [BulkAction; 7] = [
+        BulkAction::SetSetting,
+        BulkAction::CreateDeployment,
+        BulkAction::Notify,
+        BulkAction::Suspend,
+        BulkAction::Reactivate,
+        BulkAction::AddTag,
+        BulkAction::RemoveTag,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BulkAction::SetSetting => "set_setting",
+            BulkAction::CreateDeployment => "create_deployment",
+            BulkAction::Notify => "notify",
+            BulkAction::Suspend => "suspend",
+            BulkAction::Reactivate => "reactivate",
+            BulkAction::AddTag => "add_tag",
+            BulkAction::RemoveTag => "remove_tag",
+        }
+    }
+
+    /// For people: "apply a setting", "suspend"…
+    pub const fn label(self) -> &'static str {
+        match self {
+            BulkAction::SetSetting => "apply a setting",
+            BulkAction::CreateDeployment => "create a deployment",
+            BulkAction::Notify => "send a notification",
+            BulkAction::Suspend => "suspend",
+            BulkAction::Reactivate => "reactivate",
+            BulkAction::AddTag => "add a tag",
+            BulkAction::RemoveTag => "remove a tag",
+        }
+    }
+}
+
+/// Which tenants a bulk action is for: exactly one of `org_ids` and `tag`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkTargets {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_ids: Option<Vec<Uuid>>,
+    /// Every org of the MSP carrying this tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<Uuid>,
+}
+
+/// `POST /api/v1/bulk` (current org: the MSP).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    pub action: BulkAction,
+    pub targets: BulkTargets,
+    /// Shaped per action (see [`BulkAction`]).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub params: serde_json::Value,
+    /// Check and describe, change nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// How one tenant fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BulkStatus {
+    /// Changed (or, on a dry run, would be changed; or needs no change).
+    Ok,
+    /// The caller may not do this there (or can't see the org): not touched.
+    Refused,
+    /// Allowed, but it failed.
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BulkItem {
+    pub org_id: Uuid,
+    /// `null` for an org the caller can't see.
+    pub org_name: Option<String>,
+    pub status: BulkStatus,
+    /// What changed (or would), or why not.
+    pub message: String,
+    /// Whether anything changed (or would).
+    pub changed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BulkResult {
+    /// The run's id, named by its `bulk.run` audit event; `null` on a dry run.
+    pub id: Option<Uuid>,
+    pub action: BulkAction,
+    pub dry_run: bool,
+    pub total: i64,
+    pub ok: i64,
+    pub refused: i64,
+    pub errors: i64,
+    /// Of the `ok` ones, how many changed (or would).
+    pub changed: i64,
+    pub items: Vec<BulkItem>,
+}
+
+/// How far a bulk run is: `done` of `total` tenants.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BulkProgress {
+    pub done: i64,
+    pub total: i64,
+}
+
+/// One line of a bulk run answered as a stream (`Accept: application/x-ndjson`): progress
+/// lines, then one `result` line (or one `error` line).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BulkEvent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<BulkProgress>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<BulkResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::error::ApiErrorDetail>,
+    /// Instead of a result: the run waits for a second admin (see `ApprovalHeld`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<Uuid>,
+}
+
+/// 202: the action needs a second admin of the MSP; it waits as this request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApprovalHeld {
+    pub approval_id: Uuid,
+}
+
+/// Where an approval request stands. `expired`: pending past its `expires_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalStatus {
+    Pending,
+    /// Approved and run.
+    Approved,
+    Rejected,
+    /// Approved, but running it failed (`result` says why).
+    Failed,
+    Expired,
+}
+
+/// A request for an action that needs a second admin (`GET /api/v1/approvals`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Approval {
+    pub id: Uuid,
+    /// `org.delete`, `org.merge`, `bulk.suspend` or `scope.all_except`.
+    pub action: String,
+    pub summary: String,
+    /// What the dry run said it would do.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub preview: serde_json::Value,
+    pub requested_by: Uuid,
+    pub requested_by_email: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub status: ApprovalStatus,
+    pub decided_by_email: Option<String>,
+    pub decided_at: Option<String>,
+    pub result: Option<String>,
+}
+
+/// `?status=` on `GET /api/v1/approvals`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+pub struct ApprovalQuery {
+    /// `pending`, `approved`, `rejected`, `failed` or `expired`; all when absent.
+    pub status: Option<String>,
 }

@@ -37,6 +37,9 @@ pub enum ErrorCode {
     /// 403: the sign-in policy requires a second factor and the caller has none yet; until they
     /// enrol one, only `/api/v1/me`, `/api/v1/me/mfa…` and sign-out answer.
     MfaEnrollmentRequired,
+    /// 403: the account's organization signs in with single sign-on only; the message names
+    /// the org, and the sign-in page offers its provider instead of the password.
+    SsoRequired,
 }
 
 impl ErrorCode {
@@ -57,6 +60,7 @@ impl ErrorCode {
             Self::Unavailable => 503,
             Self::MfaRequired => 401,
             Self::MfaEnrollmentRequired => 403,
+            Self::SsoRequired => 403,
         }
     }
 }

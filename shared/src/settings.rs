@@ -26,17 +26,21 @@ pub enum SettingKey {
     NotificationPreferences,
     DefaultDashboard,
     SignInPolicy,
+    DelegationPolicy,
+    Approvals,
 }
 
 impl SettingKey {
     /// Every key, in the order `GET /api/v1/settings` lists them.
-    pub const ALL: [SettingKey; 6] = [
+    pub const ALL: [SettingKey; 8] = [
         SettingKey::MaintenanceWindow,
         SettingKey::DeploymentDefaults,
         SettingKey::AgentSettings,
         SettingKey::NotificationPreferences,
         SettingKey::DefaultDashboard,
         SettingKey::SignInPolicy,
+        SettingKey::DelegationPolicy,
+        SettingKey::Approvals,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -47,6 +51,8 @@ impl SettingKey {
             SettingKey::NotificationPreferences => "notification_preferences",
             SettingKey::DefaultDashboard => "default_dashboard",
             SettingKey::SignInPolicy => "sign_in_policy",
+            SettingKey::DelegationPolicy => "delegation_policy",
+            SettingKey::Approvals => "approvals",
         }
     }
 
@@ -63,6 +69,8 @@ impl SettingKey {
             SettingKey::NotificationPreferences => serde_json::to_value(NotificationPreferences::default()),
             SettingKey::DefaultDashboard => serde_json::to_value(DefaultDashboard::default()),
             SettingKey::SignInPolicy => serde_json::to_value(SignInPolicy::default()),
+            SettingKey::DelegationPolicy => serde_json::to_value(DelegationPolicy::default()),
+            SettingKey::Approvals => serde_json::to_value(Approvals::default()),
         };
         v.unwrap_or(Value::Null)
     }
@@ -114,6 +122,27 @@ impl SettingKey {
             SettingKey::SignInPolicy => typed::<SignInPolicy>(value, |v, p| {
                 if v.allowed_methods.is_empty() {
                     p.add("allowed_methods", "must name at least one method");
+                }
+            }),
+            SettingKey::DelegationPolicy => typed::<DelegationPolicy>(value, |v, p| {
+                if v.max_days > 3650 {
+                    p.add("max_days", "must be 0 (no limit) to 3650 days");
+                }
+                if v.remind_days_before > 365 {
+                    p.add("remind_days_before", "must be 0 (no reminder) to 365 days");
+                }
+            }),
+            SettingKey::Approvals => typed::<Approvals>(value, |v, p| {
+                for a in &v.actions {
+                    if !APPROVAL_ACTIONS.contains(&a.as_str()) {
+                        p.add("actions", format!("names {a:?}; known actions are {}", APPROVAL_ACTIONS.join(", ")));
+                    }
+                }
+                if v.actions.iter().enumerate().any(|(i, a)| v.actions[..i].contains(a)) {
+                    p.add("actions", "lists an action twice");
+                }
+                if !(1..=720).contains(&v.expires_after_hours) {
+                    p.add("expires_after_hours", "must be 1 to 720 hours");
                 }
             }),
         }
@@ -461,6 +490,54 @@ impl Default for SignInPolicy {
     }
 }
 
+/// `delegation_policy`, read at the MSP: how long a delegated admin of a customer may last,
+/// and when the people concerned hear that it is about to end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct DelegationPolicy {
+    /// The longest a delegation may last, in days from its grant; 0: no limit.
+    pub max_days: u32,
+    /// Whether a delegation may be granted without an end.
+    pub allow_open_ended: bool,
+    /// How many days before a delegation ends the technician and the admin who granted it
+    /// are notified; 0: nobody is.
+    pub remind_days_before: u32,
+}
+
+impl Default for DelegationPolicy {
+    fn default() -> Self {
+        DelegationPolicy { max_days: 0, allow_open_ended: true, remind_days_before: 3 }
+    }
+}
+
+/// The actions that [`Approvals`] can hold for a second admin.
+pub const APPROVAL_ACTIONS: [&str; 4] = ["org.delete", "org.merge", "bulk.suspend", "scope.all_except"];
+
+/// `approvals`, read at the MSP: which actions need a second admin of the MSP ("four eyes"),
+/// and how long a request waits for one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct Approvals {
+    /// Any of [`APPROVAL_ACTIONS`].
+    pub actions: Vec<String>,
+    /// A request not decided within this many hours expires.
+    pub expires_after_hours: u32,
+}
+
+impl Default for Approvals {
+    fn default() -> Self {
+        Approvals { actions: Vec::new(), expires_after_hours: 24 }
+    }
+}
+
+impl Approvals {
+    pub fn requires(&self, action: &str) -> bool {
+        self.actions.iter().any(|a| a == action)
+    }
+}
+
 /// Where an effective value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -605,6 +682,10 @@ mod tests {
         assert!(SettingKey::AgentSettings.validate(&json!({"check_in_interval_seconds": 5})).unwrap_err().contains_key("check_in_interval_seconds"));
         assert!(SettingKey::MaintenanceWindow.validate(&json!([1])).is_err());
         assert!(SettingKey::MaintenanceWindow.validate(&json!({"timezone": "Europe/Berlin"})).unwrap_err().contains_key("timezone"));
+        assert!(SettingKey::Approvals.validate(&json!({"actions": ["org.launch"]})).unwrap_err().contains_key("actions"));
+        assert!(SettingKey::Approvals.validate(&json!({"actions": ["org.delete", "org.delete"]})).unwrap_err().contains_key("actions"));
+        assert!(SettingKey::DelegationPolicy.validate(&json!({"max_days": 5000})).unwrap_err().contains_key("max_days"));
+        assert!(SettingKey::DelegationPolicy.validate(&json!({"open_ended": false})).unwrap_err().contains_key("open_ended"));
     }
 
     // 2026-11-23 is a Monday; 00:00 UTC that day:

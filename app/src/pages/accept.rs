@@ -4,15 +4,15 @@ use crate::client::{self, ApiFailure};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use shared::api::{AcceptInvitation, InvitationLookup, LoginResponse};
+use shared::api::AcceptInvitation;
 
 #[component]
 pub fn AcceptPage() -> impl IntoView {
     let query = use_query_map();
     let token = move || query.with(|q| q.get("token").unwrap_or_default());
     let invitation = LocalResource::new(move || {
-        let t = crate::layout::js_encode(&token());
-        async move { client::get::<InvitationLookup>(&format!("/api/v1/invitations/lookup?token={t}"), None).await }
+        let t = token();
+        async move { client::people::lookup_invitation(&t).await }
     });
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -24,7 +24,7 @@ pub fn AcceptPage() -> impl IntoView {
         failure.set(None);
         let body = AcceptInvitation { token: token(), name: name.get_untracked(), password: password.get_untracked() };
         leptos::task::spawn_local(async move {
-            match client::post::<LoginResponse, _>("/api/v1/invitations/accept", None, &body).await {
+            match client::people::accept_invitation(&body).await {
                 Ok(_) => client::go_to("/"),
                 Err(f) => {
                     failure.set(Some(f));

@@ -1,6 +1,7 @@
 //! A browser for the served OpenAPI document (written here rather than bundling Swagger UI,
 //! whose assets would have to be downloaded at build time).
 use crate::client;
+use crate::components::{Loading};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde_json::Value;
@@ -15,7 +16,7 @@ pub fn ApiDocsPage() -> impl IntoView {
             <a class="btn" href="/api/openapi.json">"openapi.json"</a>
         </div>
         <p class="muted">"Authenticate scripts with " <code>"Authorization: Bearer <token>"</code> " (create one with POST /api/v1/auth/token); choose the org with " <code>"X-Org-Id"</code> "."</p>
-        <Suspense fallback=|| view! { <p class="muted">"Loading the API document…"</p> }>
+        <Suspense fallback=|| view! { <Loading what="the API document"/> }>
             {move || doc.get().map(|r| match r {
                 Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
                 Ok(doc) => {

@@ -2,10 +2,11 @@
 //! form that adds an asset. Errors from the API appear next to the field they name.
 use crate::client::{self, ApiFailure};
 use crate::layout::{field_error, plural, use_session};
+use crate::components::FormError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use shared::api::{Asset, CreateAsset, Group, Page, UpdateAsset};
+use shared::api::{Asset, CreateAsset, UpdateAsset};
 use shared::AssetKind;
 
 /// The editable fields of an asset, as the form holds them.
@@ -87,7 +88,7 @@ fn AssetForm(fields: Fields, errors: RwSignal<Option<ApiFailure>>, #[prop(into)]
     let session = use_session();
     let groups = LocalResource::new(move || {
         let org = session.org_header();
-        async move { client::get::<Page<Group>>("/api/v1/groups?limit=500", org).await }
+        async move { client::assets::groups(org, &client::assets::first(500)).await }
     });
     let text = move |label: &'static str, field: &'static str, signal: RwSignal<String>| {
         view! {
@@ -138,10 +139,10 @@ pub fn AssetDetailPage() -> impl IntoView {
     let confirm_delete = RwSignal::new(false);
     let version = RwSignal::new(0u32);
     let asset = LocalResource::new(move || {
-        let path = format!("/api/v1/assets/{}", id());
+        let asset_id = id();
         let org = session.org_header();
         version.get();
-        async move { client::get::<Asset>(&path, org).await }
+        async move { client::assets::one(org, &asset_id).await }
     });
     Effect::new(move |_| {
         if let Some(Ok(a)) = asset.get() {
@@ -151,12 +152,12 @@ pub fn AssetDetailPage() -> impl IntoView {
     let can = move || session.current.get().map(|c| c.can).unwrap_or_default();
     let can_edit = Signal::derive(move || can().edit_assets);
     let save = move |_| {
-        let path = format!("/api/v1/assets/{}", id());
+        let asset_id = id();
         let org = session.org_header();
         let body = fields.update();
         saved.set(false);
         leptos::task::spawn_local(async move {
-            match client::patch::<Asset, _>(&path, org, &body).await {
+            match client::assets::update(org, &asset_id, &body).await {
                 Ok(_) => {
                     errors.set(None);
                     saved.set(true);
@@ -168,11 +169,11 @@ pub fn AssetDetailPage() -> impl IntoView {
     };
     let navigate = use_navigate();
     let delete = Callback::new(move |_: ()| {
-        let path = format!("/api/v1/assets/{}", id());
+        let asset_id = id();
         let org = session.org_header();
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match client::delete(&path, org).await {
+            match client::assets::remove(org, &asset_id).await {
                 Ok(()) => navigate("/assets", Default::default()),
                 Err(f) => errors.set(Some(f)),
             }
@@ -205,7 +206,7 @@ pub fn AssetDetailPage() -> impl IntoView {
                     <Show when=move || saved.get()><span class="notice" data-testid="asset-saved">"Saved."</span></Show>
                 </div>
             </Show>
-            {move || errors.get().filter(|e| e.fields.is_empty()).map(|e| view! { <p class="error">{e.message}</p> })}
+            <FormError errors=errors/>
         </div>
         <Show when=move || can().manage_assets>
             <div class="card danger-zone">
@@ -231,7 +232,7 @@ pub fn NewAssetForm(on_created: Callback<Asset>) -> impl IntoView {
         let org = session.org_header();
         let body = fields.create();
         leptos::task::spawn_local(async move {
-            match client::post::<Asset, _>("/api/v1/assets", org, &body).await {
+            match client::assets::create(org, &body).await {
                 Ok(a) => {
                     errors.set(None);
                     open.set(false);
@@ -252,7 +253,7 @@ pub fn NewAssetForm(on_created: Callback<Asset>) -> impl IntoView {
                     <button class="btn primary" data-testid="asset-create" on:click=create>"Add"</button>
                     <button class="btn ghost" on:click=move |_| open.set(false)>"Cancel"</button>
                 </div>
-                {move || errors.get().filter(|e| e.fields.is_empty()).map(|e| view! { <p class="error">{e.message}</p> })}
+                <FormError errors=errors/>
             </div>
         </Show>
     }

@@ -1,7 +1,9 @@
 //! Customers of the current MSP: list, search, add (with the suggested slug), suspend,
 //! delete with typed confirmation, and delegated admins per customer.
 use crate::client::{self, ApiFailure};
+use crate::confirm;
 use crate::layout::{js_encode, use_session};
+use crate::pages::tag_ui::{TagChips, TagFilter, tag_param};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::api::{CreateDelegation, Delegation, Member, Org, OrgEntry, Page, UpdateOrg};
@@ -17,13 +19,26 @@ struct NewCustomer {
 #[component]
 pub fn CustomersPage() -> impl IntoView {
     let session = use_session();
+    let msp = move || session.current.with(|c| c.as_ref().is_some_and(|c| c.can.overview));
+    view! {
+        <Show when=msp fallback=|| view! { <Title text="Customers"/><crate::layout::MspOnly what="Customers"/> }>
+            <Customers/>
+        </Show>
+    }
+}
+
+#[component]
+fn Customers() -> impl IntoView {
+    let session = use_session();
     let query = RwSignal::new(String::new());
+    let tag = RwSignal::new(String::new());
     let version = RwSignal::new(0u32);
     let customers = LocalResource::new(move || {
         let q = js_encode(&query.get());
+        let tag = tag_param(&tag.get());
         let org = session.org_header();
         version.get();
-        async move { client::get::<Page<OrgEntry>>(&format!("/api/v1/customers?limit=500&q={q}"), org).await }
+        async move { client::get::<Page<OrgEntry>>(&format!("/api/v1/customers?limit=500&q={q}{tag}"), org).await }
     });
     let selected = RwSignal::new(None::<OrgEntry>);
     let is_admin = move || session.current.get().is_some_and(|c| c.can.manage_customers);
@@ -31,8 +46,9 @@ pub fn CustomersPage() -> impl IntoView {
         <Title text="Customers"/>
         <div class="page-head">
             <h1>"Customers"</h1>
-            <input class="search" type="search" placeholder="Search customers…" data-testid="customer-search"
+            <input class="search" type="search" aria-label="Search customers" placeholder="Search customers…" data-testid="customer-search"
                 prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev))/>
+            <TagFilter value=tag/>
         </div>
         <Show when=is_admin>
             <AddCustomer on_added=move || version.update(|v| *v += 1)/>
@@ -43,13 +59,13 @@ pub fn CustomersPage() -> impl IntoView {
                 Ok(page) if page.items.is_empty() => view! { <p class="empty">"No customers yet. Add the first one above."</p> }.into_any(),
                 Ok(page) => view! {
                     <table class="table" data-testid="customers-table">
-                        <thead><tr><th>"Name"</th><th>"Slug"</th><th>"Status"</th><th>"Your role"</th><th></th></tr></thead>
+                        <thead><tr><th>"Name"</th><th>"Slug"</th><th>"Status"</th><th>"Your role"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                         <tbody>
                             {page.items.into_iter().map(|c| {
                                 let pick = c.clone();
                                 view! {
                                     <tr data-slug=c.slug.clone()>
-                                        <td>{c.name.clone()}</td>
+                                        <td>{c.name.clone()}<TagChips tags=c.tags.clone()/></td>
                                         <td><code>{c.slug.clone()}</code></td>
                                         <td><span class=format!("badge {}", c.status)>{c.status.to_string()}</span></td>
                                         <td>{c.role.to_string()}</td>
@@ -77,7 +93,8 @@ fn AddCustomer(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
     let domain = RwSignal::new(String::new());
     let failure = RwSignal::new(None::<ApiFailure>);
     let msp_slug = move || session.current.get().map(|c| c.org.slug.clone()).unwrap_or_default();
-    let suggested = move || OrgSlug::suggest(&name.get(), Some(&msp_slug()));
+    // Empty until a name is typed; then it follows the name.
+    let suggested = move || name.with(|n| if n.trim().is_empty() { String::new() } else { OrgSlug::suggest(n, Some(&msp_slug())) });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let body = NewCustomer {
@@ -88,8 +105,9 @@ fn AddCustomer(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoV
         let org = session.org_header();
         leptos::task::spawn_local(async move {
             match client::post::<Org, _>("/api/v1/customers", org, &body).await {
-                Ok(_) => {
+                Ok(created) => {
                     failure.set(None);
+                    confirm::done(format!("Added {} ({}).", created.name, created.slug));
                     name.set(String::new());
                     slug.set(String::new());
                     slug_touched.set(false);
@@ -153,37 +171,69 @@ fn CustomerPanel(customer: OrgEntry, on_changed: impl Fn() + Copy + Send + Sync 
         let org = session.org_header();
         leptos::task::spawn_local(async move {
             match client::post::<Delegation, _>(&format!("/api/v1/customers/{id}/delegations"), org, &body).await {
-                Ok(_) => { failure.set(None); version.update(|v| *v += 1); }
+                Ok(d) => {
+                    failure.set(None);
+                    confirm::done(format!("{} can administer {} now.", d.user_name, d.customer_name));
+                    tech.set(String::new());
+                    expires.set(String::new());
+                    version.update(|v| *v += 1);
+                }
                 Err(f) => failure.set(Some(f.fields.values().next().cloned().unwrap_or(f.message))),
             }
         });
     };
-    let revoke = move |user: uuid::Uuid| {
-        let org = session.org_header();
-        leptos::task::spawn_local(async move {
-            if let Err(f) = client::delete(&format!("/api/v1/customers/{id}/delegations/{user}"), org).await {
-                failure.set(Some(f.message));
-            }
-            version.update(|v| *v += 1);
-        });
+    let customer_name = StoredValue::new(customer.name.clone());
+    let revoke = move |user: uuid::Uuid, who: String| {
+        let customer_name = customer_name.get_value();
+        confirm::ask(
+            format!("Revoke {who}'s delegated access to {customer_name}?"),
+            format!("{who} can no longer administer {customer_name} (unless another grant lets them)."),
+            "Revoke access",
+            move || {
+                let org = session.org_header();
+                let (who, customer_name) = (who.clone(), customer_name.clone());
+                leptos::task::spawn_local(async move {
+                    confirm::outcome(match client::delete(&format!("/api/v1/customers/{id}/delegations/{user}"), org).await {
+                        Ok(_) => Ok(format!("{who} no longer administers {customer_name}.")),
+                        Err(f) => Err(format!("Nothing changed: {}", f.message)),
+                    });
+                    version.update(|v| *v += 1);
+                });
+            },
+        );
     };
     let suspended = customer.status == OrgStatus::Suspended;
+    let name = customer.name.clone();
     let toggle_status = move |_| {
-        let body = UpdateOrg { status: Some(if suspended { OrgStatus::Active } else { OrgStatus::Suspended }), ..Default::default() };
-        leptos::task::spawn_local(async move {
-            match client::patch::<Org, _>(&format!("/api/v1/orgs/{id}"), None, &body).await {
-                Ok(_) => { on_changed(); on_close(); }
-                Err(f) => failure.set(Some(f.message)),
-            }
+        let name = name.clone();
+        let (title, detail, action, done) = if suspended {
+            (format!("Reactivate {name}?"), format!("People of {name} and its child tenants can sign in and work again."),
+             format!("Reactivate {name}"), format!("{name} is active again."))
+        } else {
+            (format!("Suspend {name}?"), format!("Nobody can sign in to {name} or its child tenants, and its API tokens stop working, until you reactivate it. Nothing is deleted."),
+             format!("Suspend {name}"), format!("{name} is suspended."))
+        };
+        confirm::ask(title, detail, action, move || {
+            let body = UpdateOrg { status: Some(if suspended { OrgStatus::Active } else { OrgStatus::Suspended }), ..Default::default() };
+            let (name, done) = (name.clone(), done.clone());
+            leptos::task::spawn_local(async move {
+                match client::patch::<Org, _>(&format!("/api/v1/orgs/{id}"), None, &body).await {
+                    Ok(_) => { confirm::done(done); on_changed(); on_close(); }
+                    Err(f) => confirm::failed(format!("{name} was not changed: {}", f.message)),
+                }
+            });
         });
     };
     let confirm = RwSignal::new(String::new());
     let slug_for_check = slug.clone();
+    // The typed slug is the question here: it names the customer, and the text says what goes.
+    let deleted_name = customer.name.clone();
     let delete = move |_| {
+        let name = deleted_name.clone();
         leptos::task::spawn_local(async move {
             match client::delete(&format!("/api/v1/orgs/{id}"), None).await {
-                Ok(_) => { on_changed(); on_close(); }
-                Err(f) => failure.set(Some(f.message)),
+                Ok(_) => { confirm::done(format!("{name} is deleted.")); on_changed(); on_close(); }
+                Err(f) => confirm::failed(format!("{name} was not deleted: {}", f.message)),
             }
         });
     };
@@ -201,9 +251,10 @@ fn CustomerPanel(customer: OrgEntry, on_changed: impl Fn() + Copy + Send + Sync 
                     Ok(list) if list.is_empty() => view! { <p class="empty">"No technician has delegated access."</p> }.into_any(),
                     Ok(list) => view! {
                         <table class="table" data-testid="delegations-table">
-                            <thead><tr><th>"Technician"</th><th>"Granted by"</th><th>"Since"</th><th>"Expires"</th><th></th></tr></thead>
+                            <thead><tr><th>"Technician"</th><th>"Granted by"</th><th>"Since"</th><th>"Expires"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                             <tbody>{list.into_iter().map(|d| {
                                 let user = d.user_id;
+                                let who = d.user_name.clone();
                                 view! { <tr>
                                     <td>{d.user_name.clone()} <small class="muted">{format!(" {}", d.user_email)}</small></td>
                                     <td>{d.granted_by_email.clone()}</td>
@@ -213,7 +264,7 @@ fn CustomerPanel(customer: OrgEntry, on_changed: impl Fn() + Copy + Send + Sync 
                                         (Some(t), true) => t.get(..10).unwrap_or("").to_string(),
                                         (Some(t), false) => format!("expired {}", t.get(..10).unwrap_or("")),
                                     }}</td>
-                                    <td><button class="btn small danger" on:click=move |_| revoke(user)>"Revoke"</button></td>
+                                    <td><button class="btn small danger" type="button" on:click=move |_| revoke(user, who.clone())>"Revoke"</button></td>
                                 </tr> }
                             }).collect_view()}</tbody>
                         </table>
@@ -221,7 +272,7 @@ fn CustomerPanel(customer: OrgEntry, on_changed: impl Fn() + Copy + Send + Sync 
                 })}
             </Suspense>
             <form class="inline-form" on:submit=grant data-testid="delegate-form">
-                <select prop:value=move || tech.get() on:change=move |ev| tech.set(event_target_value(&ev)) name="technician">
+                <select aria-label="Technician" prop:value=move || tech.get() on:change=move |ev| tech.set(event_target_value(&ev)) name="technician">
                     <option value="">"Delegate admin to…"</option>
                     {move || technicians.get().and_then(Result::ok).map(|p| p.items.into_iter()
                         .filter(|m| m.role != Role::Admin)
@@ -232,11 +283,11 @@ fn CustomerPanel(customer: OrgEntry, on_changed: impl Fn() + Copy + Send + Sync 
                 <button class="btn primary" type="submit">"Delegate admin"</button>
             </form>
             <h3>"Lifecycle"</h3>
-            <button class="btn" on:click=toggle_status>{if suspended { "Reactivate" } else { "Suspend" }}</button>
+            <button class="btn" type="button" data-testid="toggle-status" on:click=toggle_status>{if suspended { "Reactivate" } else { "Suspend" }}</button>
             <div class="danger-zone">
                 <p>"Deleting " <strong>{customer.name.clone()}</strong> " removes its child tenants, users, invitations and settings. Type "
                    <code>{slug.clone()}</code> " to confirm."</p>
-                <input name="confirm-slug" prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev))/>
+                <input name="confirm-slug" aria-label="Type the slug to confirm" prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev))/>
                 <button class="btn danger" disabled=move || confirm.get() != slug_for_check on:click=delete>"Delete customer"</button>
             </div>
         </div>

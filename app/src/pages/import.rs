@@ -1,7 +1,7 @@
 //! Import tenants or assets from an RMM/PSA/directory export (CSV or JSON) into the current
 //! org, with a progress bar fed by the server's progress stream. All or nothing: a file with
 //! any bad row imports nothing and lists every bad row.
-use crate::layout::use_session;
+use crate::layout::{plural, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::api::{ImportProgress, ImportResult, ImportRowError};
@@ -98,7 +98,7 @@ pub fn ImportPage() -> impl IntoView {
             "Rows are matched by " <code>"external_id"</code> ", so importing the same file again changes nothing."
         </p>
         <div class="card">
-            <div class="form-inline" role="radiogroup">
+            <div class="form-inline" role="radiogroup" aria-label="What to import">
                 <label><input type="radio" name="what" prop:checked=move || what.get() == What::Assets
                     on:change=move |_| { what.set(What::Assets); status.set(Status::Idle); }/>" Assets"</label>
                 <label><input type="radio" name="what" data-testid="import-tenants" prop:checked=move || what.get() == What::Tenants
@@ -133,7 +133,7 @@ pub fn ImportPage() -> impl IntoView {
             }}
             <p class="muted">"CSV with a header line, or JSON: an array of objects with the same keys."</p>
             <div class="form-inline">
-                <input type="file" accept=".csv,.json,text/csv,application/json" node_ref=file_input data-testid="import-file"/>
+                <input type="file" aria-label="File to import" accept=".csv,.json,text/csv,application/json" node_ref=file_input data-testid="import-file"/>
                 <button class="btn primary" data-testid="import-start" disabled=move || running() || !allowed() on:click=start>"Import"</button>
             </div>
             <Show when=move || !allowed()>
@@ -160,8 +160,8 @@ pub fn ImportPage() -> impl IntoView {
             }
             Status::Done(r) => view! {
                 <p class="notice" data-testid="import-result">
-                    {format!("Imported {} rows: {} created, {} updated, {} unchanged", r.rows, r.created, r.updated, r.unchanged)}
-                    {(r.groups_created > 0).then(|| format!(", {} groups created", r.groups_created))}
+                    {format!("Imported {}: {} created, {} updated, {} unchanged", plural(r.rows, "row", "rows"), r.created, r.updated, r.unchanged)}
+                    {(r.groups_created > 0).then(|| format!(", {} created", plural(r.groups_created, "group", "groups")))}
                     "."
                 </p>
             }.into_any(),

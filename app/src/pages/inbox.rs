@@ -1,9 +1,11 @@
 //! The notification bell (unread count, in the header) and the inbox page: the signed-in
 //! user's notifications from every org, newest first; mark one or all read.
 use crate::client;
+use crate::components::{Loading, listed};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{Inbox, InboxItem};
+use shared::api::{InboxItem, InboxQuery};
+use uuid::Uuid;
 
 /// Bumped whenever the inbox changes here, so the bell recounts at once.
 #[derive(Clone, Copy)]
@@ -24,7 +26,7 @@ pub fn Bell() -> impl IntoView {
     let unread = LocalResource::new(move || {
         tick.get();
         version.0.get();
-        async move { client::get::<Inbox>("/api/v1/inbox?unread=true&limit=1", None).await.map(|i| i.unread_count).unwrap_or(0) }
+        async move { client::operations::inbox(&InboxQuery { unread: Some(true), limit: Some(1), cursor: None }).await.map(|i| i.unread_count).unwrap_or(0) }
     });
     view! {
         <a class="bell" href="/inbox" data-testid="bell" title="Notifications">
@@ -42,12 +44,16 @@ pub fn InboxPage() -> impl IntoView {
     let unread_only = RwSignal::new(false);
     let inbox = LocalResource::new(move || {
         version.0.get();
-        let path = format!("/api/v1/inbox?limit=100{}", if unread_only.get() { "&unread=true" } else { "" });
-        async move { client::get::<Inbox>(&path, None).await }
+        let query = InboxQuery { unread: unread_only.get().then_some(true), limit: Some(100), cursor: None };
+        async move { client::operations::inbox(&query).await }
     });
-    let mark = move |path: String| {
+    // One item (`Some(id)`) or all of them.
+    let mark = move |item: Option<Uuid>| {
         leptos::task::spawn_local(async move {
-            let _ = client::post::<serde_json::Value, _>(&path, None, &serde_json::json!({})).await;
+            let _ = match item {
+                Some(id) => client::operations::mark_read(id).await,
+                None => client::operations::mark_all_read().await,
+            };
             version.0.update(|v| *v += 1);
         });
     };
@@ -57,27 +63,23 @@ pub fn InboxPage() -> impl IntoView {
             <h1>"Notifications"</h1>
             <label class="checkbox"><input type="checkbox" prop:checked=move || unread_only.get()
                 on:change=move |ev| unread_only.set(event_target_checked(&ev))/>" Unread only"</label>
-            <button class="btn ghost" data-testid="read-all" on:click=move |_| mark("/api/v1/inbox/read-all".into())>"Mark all read"</button>
+            <button class="btn ghost" data-testid="read-all" on:click=move |_| mark(None)>"Mark all read"</button>
         </div>
         <p class="muted">"Notifications to a whole org wait while that org's Do Not Disturb window is on and arrive when it ends. Notifications to you, your role or your group always arrive at once."</p>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || inbox.get().map(|r| match r {
-                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                Ok(i) if i.items.is_empty() => view! { <p class="empty">"Nothing here."</p> }.into_any(),
-                Ok(i) => view! {
-                    <ul class="inbox" data-testid="inbox">
-                        {i.items.into_iter().map(|item| view! { <InboxRow item mark/> }).collect_view()}
-                    </ul>
-                }.into_any(),
-            })}
+        <Suspense fallback=|| view! { <Loading what="notifications"/> }>
+            {move || inbox.get().map(|r| listed(r.map(|i| i.items), "Nothing here.", |items| view! {
+                <ul class="inbox" data-testid="inbox">
+                    {items.into_iter().map(|item| view! { <InboxRow item mark/> }).collect_view()}
+                </ul>
+            }))}
         </Suspense>
     }
 }
 
 #[component]
-fn InboxRow(item: InboxItem, mark: impl Fn(String) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn InboxRow(item: InboxItem, mark: impl Fn(Option<Uuid>) + Copy + Send + Sync + 'static) -> impl IntoView {
     let unread = item.read_at.is_none();
-    let read_path = format!("/api/v1/inbox/{}/read", item.id);
+    let id = item.id;
     let severity = format!("{:?}", item.severity).to_lowercase();
     let severity_attr = severity.clone();
     view! {
@@ -88,7 +90,7 @@ fn InboxRow(item: InboxItem, mark: impl Fn(String) + Copy + Send + Sync + 'stati
             </div>
             <p>{item.body.clone()}</p>
             <p class="muted">{format!("{} · to {} · {}", item.org_name, item.target_kind, item.delivered_at)}</p>
-            {unread.then(|| view! { <button class="btn ghost small" on:click=move |_| mark(read_path.clone())>"Mark read"</button> })}
+            {unread.then(|| view! { <button class="btn ghost small" on:click=move |_| mark(Some(id))>"Mark read"</button> })}
         </li>
     }
 }

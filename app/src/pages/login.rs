@@ -2,12 +2,23 @@
 //! form posts to the server's `/login` handler, which signs in the same way and redirects
 //! (never a GET: the password must not end up in a URL). The inputs are not bound to signals,
 //! so whatever was typed before hydration is still there after it.
+//!
+//! Passkeys: "Sign in with a passkey" asks the browser for one (no email typed), and where the
+//! browser supports it the email field's autofill offers the passkeys too (conditional UI).
+//! A passkey is also the second step after a password, for an account that has one.
+//! Identity-first: the email comes first, and as soon as it is an address the page asks the
+//! server whether its org signs in with its own identity provider (`/api/v1/auth/sso/discover`).
+//! If so it offers "Continue with <org>'s sign-in" (a link to `/auth/sso/start`), and drops
+//! the password when the org is "SSO only". On a tenant's subdomain it asks before anything is
+//! typed, so that tenant's provider is offered first.
 use crate::client::{self, ApiFailure};
+use crate::webauthn;
 use leptos::html::Input;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use shared::api::{LoginRequest, LoginResponse};
+use shared::sso::{SsoDiscovery, encode_query_value};
 
 /// What the server's form handler means by `/login?error=<code>`.
 fn form_error_message(code: &str) -> &'static str {
@@ -16,7 +27,16 @@ fn form_error_message(code: &str) -> &'static str {
         "rate_limited" => "Too many failed attempts. Wait a few minutes and try again.",
         "missing" => "Enter your email and password.",
         "origin" => "That sign-in form did not come from this site. Sign in here.",
-        "mfa" => "This account has a second factor. Sign in again and enter the code from your authenticator app.",
+        "mfa" => "This account has a second factor. Sign in again: the page then asks for your code or passkey.",
+        "sso_only" => "Your organization signs in with single sign-on: use the button to continue with its sign-in.",
+        "sso_none" => "That address doesn't sign in with single sign-on here. Sign in with your password.",
+        "sso_state" => "That sign-in expired or was started in another browser. Start again here.",
+        "sso_denied" => "The sign-in was cancelled at your organization's identity provider.",
+        "sso_failed" => "Your organization's identity provider didn't confirm the sign-in. Try again, or ask your administrator to check the single sign-on settings.",
+        "sso_unverified" => "Your identity provider hasn't verified your email address, so it can't sign you in here.",
+        "sso_domain" => "The account you used at the identity provider has an email address outside your organization's domain. Sign in there with your work account.",
+        "sso_conflict" => "This address belongs to an account that is already linked to another sign-in. Ask your administrator.",
+        "sso_disabled" => "Your account or your organization is disabled.",
         _ => "Signing in didn't finish. Wait for the page to load, then try again.",
     }
 }
@@ -32,8 +52,70 @@ pub fn LoginPage() -> impl IntoView {
     let second_step = RwSignal::new(false);
     let use_recovery = RwSignal::new(false);
     let code = RwSignal::new(String::new());
+    // The second-step methods the server named (`totp`, `recovery_code`, `passkey`).
+    let methods = RwSignal::new(Vec::<String>::new());
+    let passkey_busy = RwSignal::new(false);
+    let passkey_error = RwSignal::new(None::<String>);
+    let signed_in = |r: LoginResponse| client::go_to(if r.mfa_enrollment_required { "/security" } else { "/" });
+    // Autofill: where the browser offers passkeys in the email field's suggestions, wait for
+    // the person to pick one (a button press replaces this request).
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            if !webauthn::conditional_available().await {
+                return;
+            }
+            match webauthn::sign_in(true).await {
+                Ok(r) => signed_in(r),
+                Err(f) => passkey_error.set(f.message()),
+            }
+        });
+    });
+    let with_passkey = move |_| {
+        passkey_busy.set(true);
+        passkey_error.set(None);
+        failure.set(None);
+        leptos::task::spawn_local(async move {
+            match webauthn::sign_in(false).await {
+                Ok(r) => signed_in(r),
+                Err(f) => {
+                    passkey_error.set(f.message());
+                    passkey_busy.set(false);
+                }
+            }
+        });
+    };
+    let has_passkey = move || methods.with(|m| m.iter().any(|m| m == "passkey"));
+    let has_codes = move || methods.with(|m| m.iter().any(|m| m == "totp" || m == "recovery_code"));
+    // What the identity provider of the typed address (or of this tenant subdomain) offers;
+    // `asked` drops answers to addresses that have been typed over since.
+    let sso = RwSignal::new(None::<SsoDiscovery>);
+    let asked = RwSignal::new(String::new());
+    let discover = move |email: String| {
+        asked.set(email.clone());
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/v1/auth/sso/discover?email={}", encode_query_value(&email));
+            let answer = client::get::<SsoDiscovery>(&path, None).await;
+            if asked.get_untracked() == email {
+                sso.set(answer.ok().filter(|d| d.sso));
+            }
+        });
+    };
+    // In the browser only (effects don't run on the server): the tenant of this host.
+    Effect::new(move |_| discover(String::new()));
+    let on_email = move |ev: leptos::ev::Event| {
+        let typed = event_target_value(&ev).trim().to_string();
+        let address = typed.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.ends_with('.'));
+        if typed.is_empty() || address {
+            discover(typed);
+        }
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if let Some(url) = sso.get_untracked().filter(|d| d.sso_only).and_then(|d| d.start_url) {
+            // Passwords are off for this org: Enter continues at its provider.
+            client::go_to(&url);
+            return;
+        }
         busy.set(true);
         failure.set(None);
         let value = |input: NodeRef<Input>| input.get_untracked().map(|i| i.value()).unwrap_or_default();
@@ -47,7 +129,11 @@ pub fn LoginPage() -> impl IntoView {
                 Ok(_) => client::go_to("/"),
                 Err(f) => {
                     if f.status == 401 && f.fields.contains_key("methods") {
-                        // Password accepted: ask for the code (not an error to show).
+                        // Password accepted: ask for the code or passkey (not an error to show).
+                        methods.set(f.field("methods").unwrap_or_default().split(',').map(str::to_string).collect());
+                        if !methods.with_untracked(|m| m.iter().any(|m| m == "totp")) && methods.with_untracked(|m| m.iter().any(|m| m == "recovery_code")) {
+                            use_recovery.set(true);
+                        }
                         second_step.set(true);
                         failure.set(None);
                     } else {
@@ -78,12 +164,35 @@ pub fn LoginPage() -> impl IntoView {
                 <h1 class="brand-large">"Tenantry"</h1>
                 <p class="muted">"Sign in to manage your organizations."</p>
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="username" required=true node_ref=email/>
+                <input id="email" name="email" type="email" autocomplete="username webauthn" required=true node_ref=email on:input=on_email/>
                 {move || field_error("email")().map(|e| view! { <p class="field-error">"Email " {e}</p> })}
-                <label for="password">"Password"</label>
-                <input id="password" name="password" type="password" autocomplete="current-password" required=true node_ref=password/>
-                {move || field_error("password")().map(|e| view! { <p class="field-error">"Password " {e}</p> })}
-                <Show when=move || second_step.get()>
+                {move || sso.get().map(|d| {
+                    let org = d.org_name.clone().unwrap_or_default();
+                    view! {
+                        <a class="btn primary wide sso-continue" href=d.start_url.clone().unwrap_or_default() data-testid="sso-continue">
+                            {format!("Continue with {org}'s sign-in")}
+                        </a>
+                        {if d.sso_only {
+                            view! { <p class="muted" data-testid="sso-only">{format!("{org} signs in with single sign-on only.")}</p> }.into_any()
+                        } else {
+                            view! { <p class="muted">"or sign in with your password"</p> }.into_any()
+                        }}
+                    }
+                })}
+                <Show when=move || !sso.get().is_some_and(|d| d.sso_only)>
+                    <label for="password">"Password"</label>
+                    <input id="password" name="password" type="password" autocomplete="current-password" required=true node_ref=password/>
+                    {move || field_error("password")().map(|e| view! { <p class="field-error">"Password " {e}</p> })}
+                </Show>
+                <Show when=move || second_step.get() && has_passkey()>
+                    <div class="second-step" role="group" aria-labelledby="passkey-step-label" data-testid="login-passkey-step">
+                        <p id="passkey-step-label"><strong>"Confirm it's you with your passkey."</strong></p>
+                        <button class="btn primary wide" type="button" on:click=with_passkey disabled=move || passkey_busy.get() data-testid="second-step-passkey">
+                            {move || if passkey_busy.get() { "Waiting for your passkey…" } else { "Use my passkey" }}
+                        </button>
+                    </div>
+                </Show>
+                <Show when=move || second_step.get() && has_codes()>
                     <label for="code">{move || if use_recovery.get() { "Recovery code" } else { "Code from your authenticator app" }}</label>
                     <input id="code" name="code" autocomplete="one-time-code" data-testid="login-code"
                         inputmode=move || if use_recovery.get() { "text" } else { "numeric" }
@@ -96,9 +205,19 @@ pub fn LoginPage() -> impl IntoView {
                     </button>
                 </Show>
                 {move || general().map(|m| view! { <p class="error" role="alert" data-testid="login-error">{m}</p> })}
-                <button class="btn primary wide" type="submit" disabled=move || busy.get()>
-                    {move || if busy.get() { "Signing in…" } else { "Sign in" }}
-                </button>
+                <Show when=move || !(second_step.get() && !has_codes()) && !sso.get().is_some_and(|d| d.sso_only)>
+                    <button class=move || if sso.get().is_some() { "btn wide" } else { "btn primary wide" } type="submit" disabled=move || busy.get()>
+                        {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                </Show>
+                <Show when=move || !second_step.get()>
+                    <p class="or-divider" aria-hidden="true"><span>"or"</span></p>
+                    <button class="btn wide passkey-button" type="button" on:click=with_passkey disabled=move || passkey_busy.get() data-testid="passkey-sign-in">
+                        {move || if passkey_busy.get() { "Waiting for your passkey…" } else { "Sign in with a passkey" }}
+                    </button>
+                    <p class="muted small">"No email or password: your device asks for your fingerprint, face or PIN."</p>
+                </Show>
+                {move || passkey_error.get().map(|m| view! { <p class="error" role="alert" data-testid="passkey-error">{m}</p> })}
             </form>
         </div>
     }

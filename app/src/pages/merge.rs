@@ -5,7 +5,7 @@ use crate::client;
 use crate::layout::{plural, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{MergePlan, MergeRequest, OrgEntry, Page};
+use shared::api::{MergePlan, MergeRequest};
 use shared::{OrgKind, Role};
 use uuid::Uuid;
 
@@ -19,20 +19,28 @@ pub fn MergePage() -> impl IntoView {
     let busy = RwSignal::new(false);
     let merged = RwSignal::new(None::<(String, MergePlan)>);
     let here = move || session.current.get().map(|c| c.org);
-    // Targets: customers and child tenants the user administers, other than this one.
+    // Targets: customers and child tenants the user administers, other than this one and its
+    // own descendants (a tenant can't be merged into something inside itself).
     let targets = LocalResource::new(move || {
         let me = here().map(|o| o.id);
         async move {
-            client::get::<Page<OrgEntry>>("/api/v1/orgs?limit=500", None).await.map(|p| {
-                p.items.into_iter().filter(|o| o.role == Role::Admin && o.kind != OrgKind::Msp && Some(o.id) != me).collect::<Vec<_>>()
+            client::orgs::accessible(&client::assets::first(500)).await.map(|p| {
+                let below = descendants(me, &p.items);
+                p.items.into_iter().filter(|o| o.role == Role::Admin && o.kind != OrgKind::Msp && Some(o.id) != me && !below.contains(&o.id)).collect::<Vec<_>>()
             })
         }
     });
     let target_name = move || {
+        let id = target.get_untracked();
+        targets.get_untracked().and_then(|r| r.ok()).and_then(|list| list.into_iter().find(|o| o.id.to_string() == id)).map(|o| o.name)
+    };
+    let target_label = move || {
         let id = target.get();
         targets.get().and_then(|r| r.ok()).and_then(|list| list.into_iter().find(|o| o.id.to_string() == id)).map(|o| o.name)
     };
     let run = move |dry_run: bool| {
+        // Read now, in the click: the answer arrives outside any reactive context.
+        let name = target_name().unwrap_or_default();
         let Ok(into_org_id) = Uuid::parse_str(&target.get_untracked()) else {
             error.set(Some("Choose the tenant to merge into.".into()));
             return;
@@ -42,10 +50,9 @@ pub fn MergePage() -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             let body = MergeRequest { into_org_id, dry_run };
-            match client::post::<MergePlan, _>("/api/v1/org/merge", org, &body).await {
+            match client::orgs::merge(org, &body).await {
                 Ok(p) if dry_run => plan.set(Some(p)),
                 Ok(p) => {
-                    let name = target_name().unwrap_or_default();
                     merged.set(Some((name, p)));
                     plan.set(None);
                     // The merged tenant is gone: act in the target from now on.
@@ -119,7 +126,7 @@ pub fn MergePage() -> impl IntoView {
                         <input data-testid="merge-confirm" prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))/>
                     </label>
                     <button class="btn danger" data-testid="merge-run" disabled=move || busy.get() || !slug_matches() on:click=move |_| run(false)>
-                        {move || format!("Merge into {}", target_name().unwrap_or_default())}
+                        {move || format!("Merge into {}", target_label().unwrap_or_default())}
                     </button>
                 </div>
             </Show>
@@ -128,4 +135,20 @@ pub fn MergePage() -> impl IntoView {
             </Show>
         </Show>
     }
+}
+
+/// The ids of every org in `orgs` below `root` (following `parent_id`).
+fn descendants(root: Option<Uuid>, orgs: &[shared::api::OrgEntry]) -> Vec<Uuid> {
+    let mut below: Vec<Uuid> = Vec::new();
+    let Some(root) = root else { return below };
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        for o in orgs.iter().filter(|o| o.parent_id == Some(parent)) {
+            if !below.contains(&o.id) {
+                below.push(o.id);
+                frontier.push(o.id);
+            }
+        }
+    }
+    below
 }

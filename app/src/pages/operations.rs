@@ -2,13 +2,12 @@
 //! (own, and inheritable ones from above), and sending a notification to the org, a user, a
 //! role or a group.
 use crate::client::{self, ApiFailure};
+use crate::client::assets::first;
 use crate::layout::{field_error, use_session};
+use crate::components::{FormError, listed};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{
-    Asset, CreateDeployment, CreateNotification, CreateSchedule, DeliveryStatus, Deployment, Group, Member, Notification,
-    NotificationTarget, Page, Schedule, Severity,
-};
+use shared::api::{AssetQuery, CreateDeployment, CreateNotification, CreateSchedule, DeliveryStatus, Notification, NotificationTarget, Severity};
 use shared::Role;
 use uuid::Uuid;
 
@@ -32,15 +31,15 @@ fn Schedules() -> impl IntoView {
     let schedules = LocalResource::new(move || {
         let org = session.org_header();
         version.get();
-        async move { client::get::<Page<Schedule>>("/api/v1/schedules?limit=500", org).await }
+        async move { client::operations::schedules(org, &first(500)).await }
     });
     let assets = LocalResource::new(move || {
         let org = session.org_header();
-        async move { client::get::<Page<Asset>>("/api/v1/assets?kind=computer&limit=500", org).await }
+        async move { client::assets::list(org, &AssetQuery { kind: Some("computer".into()), limit: Some(500), ..Default::default() }).await }
     });
     let groups = LocalResource::new(move || {
         let org = session.org_header();
-        async move { client::get::<Page<Group>>("/api/v1/groups?limit=500", org).await }
+        async move { client::assets::groups(org, &first(500)).await }
     });
     let can_edit = move || session.current.get().is_some_and(|c| c.can.edit_assets);
     let name = RwSignal::new(String::new());
@@ -61,7 +60,7 @@ fn Schedules() -> impl IntoView {
             group_ids: chosen_groups.get_untracked(),
         };
         leptos::task::spawn_local(async move {
-            match client::post::<Schedule, _>("/api/v1/schedules", org, &body).await {
+            match client::operations::create_schedule(org, &body).await {
                 Ok(_) => {
                     errors.set(None);
                     name.set(String::new());
@@ -73,12 +72,17 @@ fn Schedules() -> impl IntoView {
             }
         });
     };
-    let remove = move |id: Uuid| {
-        let org = session.org_header();
-        leptos::task::spawn_local(async move {
-            if client::delete(&format!("/api/v1/schedules/{id}"), org).await.is_ok() {
+    let remove = move |id: Uuid, name: String| {
+        crate::confirm::ask(format!("Delete the schedule {name}?"), format!("{name} stops; its assets and groups keep their other schedules."), "Delete schedule", move || {
+            let org = session.org_header();
+            let name = name.clone();
+            leptos::task::spawn_local(async move {
+                crate::confirm::outcome(match client::operations::delete_schedule(org, id).await {
+                    Ok(_) => Ok(format!("The schedule {name} is deleted.")),
+                    Err(f) => Err(format!("{name} was not deleted: {}", f.message)),
+                });
                 version.update(|v| *v += 1);
-            }
+            });
         });
     };
     let pick = |list: RwSignal<Vec<Uuid>>, ev: leptos::ev::Event| {
@@ -90,15 +94,13 @@ fn Schedules() -> impl IntoView {
         <section class="card" data-testid="schedules">
             <h2>"Schedules"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || schedules.get().map(|r| match r {
-                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                    Ok(p) if p.items.is_empty() => view! { <p class="empty">"No schedules in this tenant."</p> }.into_any(),
-                    Ok(p) => view! {
+                {move || schedules.get().map(|r| listed(r, "No schedules in this tenant.", |p| view! {
                         <table class="table compact">
                             <thead><tr><th>"Name"</th><th>"Runs"</th><th>"Window"</th><th>"Targets"</th><th></th></tr></thead>
                             <tbody>
                                 {p.items.into_iter().map(|s| {
                                     let id = s.id;
+                                    let name = s.name.clone();
                                     let targets: Vec<String> = s.groups.iter().map(|g| format!("group {}", g.name)).chain(s.assets.iter().map(|a| a.name.clone())).collect();
                                     view! {
                                         <tr>
@@ -106,14 +108,16 @@ fn Schedules() -> impl IntoView {
                                             <td>{format!("{:?}", s.frequency).to_lowercase()}</td>
                                             <td>{format!("{}–{}", s.window_start, s.window_end)}</td>
                                             <td>{if targets.is_empty() { "—".to_string() } else { targets.join(", ") }}</td>
-                                            <td><Show when=can_edit><button class="btn ghost small" on:click=move |_| remove(id)>"Delete"</button></Show></td>
+                                            <td><Show when=can_edit><button class="btn ghost small" type="button" on:click={
+                                                let name = name.clone();
+                                                move |_| remove(id, name.clone())
+                                            }>"Delete"</button></Show></td>
                                         </tr>
                                     }
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
-                })}
+                    }))}
             </Suspense>
             <Show when=can_edit>
                 <h3>"New schedule"</h3>
@@ -139,9 +143,9 @@ fn Schedules() -> impl IntoView {
                         </select>{field_error(errors, "group_ids")}
                     </label>
                 </div>
-                <p class="muted">{move || format!("{} computer(s), {} group(s) targeted", chosen_assets.get().len(), chosen_groups.get().len())}</p>
+                <p class="muted">{move || format!("{}, {} targeted", crate::layout::plural(chosen_assets.get().len() as i64, "computer", "computers"), crate::layout::plural(chosen_groups.get().len() as i64, "group", "groups"))}</p>
                 <button class="btn primary" on:click=create>"Add schedule"</button>
-                {move || errors.get().filter(|e| e.fields.is_empty()).map(|e| view! { <p class="error">{e.message}</p> })}
+                <FormError errors=errors/>
             </Show>
         </section>
     }
@@ -154,7 +158,7 @@ fn Deployments() -> impl IntoView {
     let deployments = LocalResource::new(move || {
         let org = session.org_header();
         version.get();
-        async move { client::get::<Page<Deployment>>("/api/v1/deployments?limit=500", org).await }
+        async move { client::operations::deployments(org, &first(500)).await }
     });
     let is_admin = move || session.current.get().is_some_and(|c| c.can.manage_settings);
     let name = RwSignal::new(String::new());
@@ -165,7 +169,7 @@ fn Deployments() -> impl IntoView {
         let org = session.org_header();
         let body = CreateDeployment { name: name.get_untracked(), package: package.get_untracked(), inheritable: inheritable.get_untracked() };
         leptos::task::spawn_local(async move {
-            match client::post::<Deployment, _>("/api/v1/deployments", org, &body).await {
+            match client::operations::create_deployment(org, &body).await {
                 Ok(_) => {
                     errors.set(None);
                     name.set(String::new());
@@ -176,41 +180,46 @@ fn Deployments() -> impl IntoView {
             }
         });
     };
-    let remove = move |id: Uuid| {
-        let org = session.org_header();
-        leptos::task::spawn_local(async move {
-            if client::delete(&format!("/api/v1/deployments/{id}"), org).await.is_ok() {
+    let remove = move |id: Uuid, name: String| {
+        crate::confirm::ask(format!("Delete the deployment {name}?"), format!("{name} is no longer offered here (nor to child tenants that inherit it)."), "Delete deployment", move || {
+            let org = session.org_header();
+            let name = name.clone();
+            leptos::task::spawn_local(async move {
+                crate::confirm::outcome(match client::operations::delete_deployment(org, id).await {
+                    Ok(_) => Ok(format!("The deployment {name} is deleted.")),
+                    Err(f) => Err(format!("{name} was not deleted: {}", f.message)),
+                });
                 version.update(|v| *v += 1);
-            }
+            });
         });
     };
     view! {
         <section class="card" data-testid="deployments">
             <h2>"Deployments"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || deployments.get().map(|r| match r {
-                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                    Ok(p) if p.items.is_empty() => view! { <p class="empty">"No deployments target this tenant."</p> }.into_any(),
-                    Ok(p) => view! {
+                {move || deployments.get().map(|r| listed(r, "No deployments target this tenant.", |p| view! {
                         <table class="table compact">
                             <thead><tr><th>"Name"</th><th>"Package"</th><th>"From"</th><th></th></tr></thead>
                             <tbody>
                                 {p.items.into_iter().map(|d| {
                                     let id = d.id;
+                                    let name = d.name.clone();
                                     let own = !d.inherited;
                                     view! {
                                         <tr>
                                             <td>{d.name.clone()}{d.inheritable.then(|| view! { <span class="badge child">"inherited by children"</span> })}</td>
                                             <td><code>{d.package.clone()}</code></td>
                                             <td>{if d.inherited { format!("inherited from {}", d.org_name) } else { "this tenant".into() }}</td>
-                                            <td><Show when=move || own && is_admin()><button class="btn ghost small" on:click=move |_| remove(id)>"Delete"</button></Show></td>
+                                            <td><Show when=move || own && is_admin()><button class="btn ghost small" type="button" on:click={
+                                                let name = name.clone();
+                                                move |_| remove(id, name.clone())
+                                            }>"Delete"</button></Show></td>
                                         </tr>
                                     }
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
-                })}
+                    }))}
             </Suspense>
             <Show when=is_admin>
                 <h3>"New deployment"</h3>
@@ -220,7 +229,7 @@ fn Deployments() -> impl IntoView {
                     <label class="checkbox"><input type="checkbox" prop:checked=move || inheritable.get() on:change=move |ev| inheritable.set(event_target_checked(&ev))/>" Also for child tenants"</label>
                 </div>
                 <button class="btn primary" on:click=create>"Add deployment"</button>
-                {move || errors.get().filter(|e| e.fields.is_empty()).map(|e| view! { <p class="error">{e.message}</p> })}
+                <FormError errors=errors/>
             </Show>
         </section>
     }
@@ -240,11 +249,11 @@ fn SendNotification() -> impl IntoView {
     let sent = RwSignal::new(None::<Notification>);
     let members = LocalResource::new(move || {
         let org = session.org_header();
-        async move { client::get::<Page<Member>>("/api/v1/users?limit=500", org).await }
+        async move { client::people::members(org, &first(500)).await }
     });
     let groups = LocalResource::new(move || {
         let org = session.org_header();
-        async move { client::get::<Page<Group>>("/api/v1/groups?limit=500", org).await }
+        async move { client::assets::groups(org, &first(500)).await }
     });
     let send = move |_| {
         let parse = |s: String| Uuid::parse_str(&s).unwrap_or(Uuid::nil());
@@ -262,7 +271,7 @@ fn SendNotification() -> impl IntoView {
         let request = CreateNotification { target, title: title.get_untracked(), body: body.get_untracked(), severity };
         let org = session.org_header();
         leptos::task::spawn_local(async move {
-            match client::post::<Notification, _>("/api/v1/notifications", org, &request).await {
+            match client::operations::notify(org, &request).await {
                 Ok(n) => {
                     errors.set(None);
                     sent.set(Some(n));
@@ -319,10 +328,10 @@ fn SendNotification() -> impl IntoView {
                 </label>
             </div>
             <button class="btn primary" data-testid="notify-send" on:click=send>"Send"</button>
-            {move || errors.get().filter(|e| e.fields.is_empty()).map(|e| view! { <p class="error">{e.message}</p> })}
+            <FormError errors=errors/>
             {move || sent.get().map(|n| view! {
                 <p class="notice" data-testid="notify-result">{match n.status {
-                    DeliveryStatus::Delivered => format!("Delivered to {} inbox(es); {} mail(s) queued.", n.recipients, n.mails),
+                    DeliveryStatus::Delivered => format!("Delivered to {}; {} queued.", crate::layout::plural(n.recipients, "inbox", "inboxes"), crate::layout::plural(n.mails, "mail", "mails")),
                     DeliveryStatus::Held => format!("Held by Do Not Disturb until {}; it will be delivered then.", n.held_until.unwrap_or_default()),
                 }}</p>
             })}

@@ -13,7 +13,8 @@ use shared::settings::{EffectiveSetting, SetSetting, SettingKey, Settings, Sourc
 /// How one field of a setting's value is edited.
 #[derive(Clone, Copy)]
 enum Input {
-    Days,
+    /// A set of values picked from a fixed list (days of the week, actions), kept in its order.
+    Checklist(&'static [&'static str]),
     Time,
     Text,
     Bool,
@@ -39,7 +40,7 @@ const fn f(path: &'static str, label: &'static str, input: Input) -> Field {
 }
 
 const MAINTENANCE_WINDOW: &[Field] = &[
-            f("days", "Days", Input::Days),
+            f("days", "Days", Input::Checklist(&DAYS)),
             f("start", "Starts", Input::Time),
             f("end", "Ends", Input::Time),
             f("timezone", "Time zone (UTC or ±HH:MM)", Input::Text),
@@ -58,10 +59,19 @@ const AGENT_SETTINGS: &[Field] = &[
 const NOTIFICATION_PREFERENCES: &[Field] = &[
             f("email", "Also send notifications by mail", Input::Bool),
             f("dnd.enabled", "Do Not Disturb", Input::Bool),
-            f("dnd.days", "DND days", Input::Days),
+            f("dnd.days", "DND days", Input::Checklist(&DAYS)),
             f("dnd.start", "DND starts", Input::Time),
             f("dnd.end", "DND ends", Input::Time),
             f("dnd.timezone", "DND time zone (UTC or ±HH:MM)", Input::Text),
+];
+const DELEGATION_POLICY: &[Field] = &[
+            f("max_days", "Longest delegation in days (0: no limit)", Input::Number),
+            f("allow_open_ended", "Delegations may be open-ended", Input::Bool),
+            f("remind_days_before", "Notify this many days before a delegation ends (0: never)", Input::Number),
+];
+const APPROVALS: &[Field] = &[
+            f("actions", "Actions that need a second admin", Input::Checklist(&shared::settings::APPROVAL_ACTIONS)),
+            f("expires_after_hours", "A request expires after (hours)", Input::Number),
 ];
 const DEFAULT_DASHBOARD: &[Field] = &[f("widgets", "Overview widgets, in order", Input::Widgets)];
 const SIGN_IN_POLICY: &[Field] = &[
@@ -77,6 +87,8 @@ fn fields(key: SettingKey) -> &'static [Field] {
         SettingKey::NotificationPreferences => NOTIFICATION_PREFERENCES,
         SettingKey::DefaultDashboard => DEFAULT_DASHBOARD,
         SettingKey::SignInPolicy => SIGN_IN_POLICY,
+        SettingKey::DelegationPolicy => DELEGATION_POLICY,
+        SettingKey::Approvals => APPROVALS,
     }
 }
 
@@ -88,6 +100,8 @@ fn title(key: SettingKey) -> &'static str {
         SettingKey::NotificationPreferences => "Notifications and Do Not Disturb",
         SettingKey::DefaultDashboard => "Default dashboard",
         SettingKey::SignInPolicy => "Sign-in policy",
+        SettingKey::DelegationPolicy => "Delegation policy",
+        SettingKey::Approvals => "Four-eyes approvals",
     }
 }
 
@@ -133,6 +147,16 @@ fn summary(key: SettingKey, v: &Value) -> String {
             (false, _) => "a password is enough".into(),
             (true, false) => "second factor required".into(),
             (true, true) => "second factor required, customers included".into(),
+        },
+        SettingKey::DelegationPolicy => format!(
+            "{}, {}, {}",
+            match s("max_days").as_str() { "0" => "any length".to_string(), d => format!("at most {d} days") },
+            if s("allow_open_ended") == "true" { "open-ended allowed" } else { "an end date required" },
+            match s("remind_days_before").as_str() { "0" => "no reminder".to_string(), d => format!("reminder {d} days before the end") },
+        ),
+        SettingKey::Approvals => match days_text(v.pointer("/actions").unwrap_or(&Value::Null)) {
+            a if a.is_empty() => "nothing needs a second admin".into(),
+            a => format!("a second admin approves {a} within {} h", s("expires_after_hours")),
         },
     }
 }
@@ -241,6 +265,8 @@ fn FieldInput(field: Field, draft: RwSignal<Value>, errors: RwSignal<Option<ApiF
         })
     };
     let error = move || errors.get().and_then(|e| e.field(field.path).or_else(|| e.field(&format!("value.{}", field.path))));
+    // Several controls (days, widgets) are a group with a legend; one control has a label.
+    let grouped = matches!(field.input, Input::Checklist(_) | Input::Widgets);
     let control = match field.input {
         Input::Bool => view! {
             <input type="checkbox" name=field.path prop:checked=move || read().as_bool().unwrap_or(false)
@@ -261,7 +287,7 @@ fn FieldInput(field: Field, draft: RwSignal<Value>, errors: RwSignal<Option<ApiF
                 {options.iter().map(|o| view! { <option value=*o>{o.replace('_', " ")}</option> }).collect_view()}
             </select>
         }.into_any(),
-        Input::Days => {
+        Input::Checklist(options) => {
             let toggle = {
                 move |day: &'static str, on: bool| {
                     let mut days: Vec<String> = read().as_array().map(|a| a.iter().filter_map(|d| d.as_str().map(str::to_string)).collect()).unwrap_or_default();
@@ -269,13 +295,13 @@ fn FieldInput(field: Field, draft: RwSignal<Value>, errors: RwSignal<Option<ApiF
                     if on {
                         days.push(day.to_string());
                     }
-                    days.sort_by_key(|d| DAYS.iter().position(|x| x == d));
+                    days.sort_by_key(|d| options.iter().position(|x| x == d));
                     write(Value::from(days));
                 }
             };
             view! {
                 <span class="days" data-field=field.path>
-                    {DAYS.iter().map(|d| {
+                    {options.iter().map(|d| {
                         view! {
                             <label class="checkbox"><input type="checkbox" value=*d
                                 prop:checked=move || read().as_array().is_some_and(|a| a.iter().any(|x| x == d))
@@ -298,15 +324,15 @@ fn FieldInput(field: Field, draft: RwSignal<Value>, errors: RwSignal<Option<ApiF
                             view! {
                                 <li>
                                     {w.replace('_', " ")}
-                                    <button class="btn ghost small" disabled=i == 0 on:click=move |_| { let mut v = up.clone(); v.swap(i, i - 1); set(v); }>"↑"</button>
-                                    <button class="btn ghost small" disabled=i + 1 == n on:click=move |_| { let mut v = down.clone(); v.swap(i, i + 1); set(v); }>"↓"</button>
-                                    <button class="btn ghost small" on:click=move |_| { let mut v = remove.clone(); v.remove(i); set(v); }>"✕"</button>
+                                    <button class="btn ghost small" type="button" aria-label=format!("Move {} up", w.replace('_', " ")) disabled=i == 0 on:click=move |_| { let mut v = up.clone(); v.swap(i, i - 1); set(v); }>"↑"</button>
+                                    <button class="btn ghost small" type="button" aria-label=format!("Move {} down", w.replace('_', " ")) disabled=i + 1 == n on:click=move |_| { let mut v = down.clone(); v.swap(i, i + 1); set(v); }>"↓"</button>
+                                    <button class="btn ghost small" type="button" aria-label=format!("Remove {}", w.replace('_', " ")) on:click=move |_| { let mut v = remove.clone(); v.remove(i); set(v); }>"✕"</button>
                                 </li>
                             }
                         }).collect_view()
                     }}
                 </ol>
-                <select on:change=move |ev| {
+                <select aria-label="Add a widget" on:change=move |ev| {
                     let w = event_target_value(&ev);
                     let mut v = list();
                     if !w.is_empty() && !v.contains(&w) { v.push(w); set(v); }
@@ -317,10 +343,23 @@ fn FieldInput(field: Field, draft: RwSignal<Value>, errors: RwSignal<Option<ApiF
             }.into_any()
         }
     };
-    view! {
-        <label>{field.label}
-            {control}
-            {move || error().map(|m| view! { <span class="field-error">{m}</span> })}
-        </label>
+    let error_view = move || error().map(|m| view! { <span class="field-error">{m}</span> });
+    if grouped {
+        view! {
+            <fieldset class="field-group">
+                <legend>{field.label}</legend>
+                {control}
+                {error_view}
+            </fieldset>
+        }
+        .into_any()
+    } else {
+        view! {
+            <label>{field.label}
+                {control}
+                {error_view}
+            </label>
+        }
+        .into_any()
     }
 }

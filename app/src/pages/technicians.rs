@@ -2,19 +2,31 @@
 //! administer and why (admin of the MSP, or a delegation until a date).
 use crate::client;
 use crate::layout::use_session;
+use crate::components::loaded;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use shared::Role;
-use shared::api::{Delegation, Member, Page};
+use shared::api::Delegation;
 
 #[component]
 pub fn TechniciansPage() -> impl IntoView {
     let session = use_session();
+    let msp = move || session.current.with(|c| c.as_ref().is_some_and(|c| c.can.manage_customers));
+    view! {
+        <Show when=msp fallback=|| view! { <Title text="Technicians"/><crate::layout::MspOnly what="Technicians and their customers"/> }>
+            <Technicians/>
+        </Show>
+    }
+}
+
+#[component]
+fn Technicians() -> impl IntoView {
+    let session = use_session();
     let data = LocalResource::new(move || {
         let org = session.org_header();
         async move {
-            let people = client::get::<Page<Member>>("/api/v1/users?limit=500", org.clone()).await?;
-            let delegations = client::get::<Vec<Delegation>>("/api/v1/delegations", org).await?;
+            let people = client::people::members(org.clone(), &client::assets::first(500)).await?;
+            let delegations = client::orgs::all_delegations(org).await?;
             Ok::<_, client::ApiFailure>((people.items, delegations))
         }
     });
@@ -22,9 +34,7 @@ pub fn TechniciansPage() -> impl IntoView {
         <Title text="Technicians"/>
         <div class="page-head"><h1>"Technicians and their customers"</h1></div>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                Ok((people, delegations)) => view! {
+            {move || data.get().map(|r| loaded(r, |(people, delegations)| view! {
                     <table class="table" data-testid="technicians-table">
                         <thead><tr><th>"Person"</th><th>"Role in the MSP"</th><th>"Can administer"</th></tr></thead>
                         <tbody>{people.into_iter().map(|m| {
@@ -49,8 +59,7 @@ pub fn TechniciansPage() -> impl IntoView {
                             view! { <tr><td>{m.user.name.clone()} <small class="muted">{format!(" {}", m.user.email)}</small></td><td>{m.role.to_string()}</td><td>{access}</td></tr> }
                         }).collect_view()}</tbody>
                     </table>
-                }.into_any(),
-            })}
+                }))}
         </Suspense>
     }
 }

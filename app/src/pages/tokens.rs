@@ -1,9 +1,10 @@
 //! The signed-in person's API tokens: create (the secret is shown once), list, revoke.
 use crate::client::{self, ApiFailure};
 use crate::layout::use_session;
+use crate::components::{Loading, listed};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{TokenCreated, TokenInfo, TokenRequest};
+use shared::api::{TokenCreated, TokenRequest};
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
@@ -11,7 +12,7 @@ pub fn TokensPage() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let tokens = LocalResource::new(move || {
         version.get();
-        async move { client::get::<Vec<TokenInfo>>("/api/v1/tokens", None).await }
+        async move { client::auth::tokens().await }
     });
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -33,7 +34,7 @@ pub fn TokensPage() -> impl IntoView {
             recovery_code: None,
         };
         leptos::task::spawn_local(async move {
-            match client::post::<TokenCreated, _>("/api/v1/auth/token", None, &body).await {
+            match client::auth::create_token(&body).await {
                 Ok(t) => {
                     failure.set(None);
                     created.set(Some(t));
@@ -51,13 +52,22 @@ pub fn TokensPage() -> impl IntoView {
             }
         });
     };
-    let revoke = move |id: uuid::Uuid| {
-        leptos::task::spawn_local(async move {
-            if let Err(f) = client::delete(&format!("/api/v1/tokens/{id}"), None).await {
-                failure.set(Some(f));
-            }
-            version.update(|v| *v += 1);
-        });
+    let revoke = move |id: uuid::Uuid, name: String| {
+        crate::confirm::ask(
+            format!("Revoke the token {name}?"),
+            format!("Scripts using {name} stop working at once. This can't be undone; make a new token if they need one."),
+            "Revoke token",
+            move || {
+                let name = name.clone();
+                leptos::task::spawn_local(async move {
+                    crate::confirm::outcome(match client::auth::revoke_token(id).await {
+                        Ok(()) => Ok(format!("The token {name} is revoked.")),
+                        Err(f) => Err(format!("{name} was not revoked: {}", f.message)),
+                    });
+                    version.update(|v| *v += 1);
+                });
+            },
+        );
     };
     let err = move |field: &'static str| move || failure.get().and_then(|f| f.field(field)).map(|e| view! { <p class="field-error">{e}</p> });
     view! {
@@ -96,27 +106,24 @@ pub fn TokensPage() -> impl IntoView {
             {move || failure.get().filter(|f| f.fields.is_empty()).map(|f| view! { <p class="error">{if f.status == 401 { "That password is not right.".to_string() } else { f.message }}</p> })}
             <button class="btn primary" type="submit">"Create token"</button>
         </form>
-        <Suspense fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
-            {move || tokens.get().map(|r| match r {
-                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                Ok(list) if list.is_empty() => view! { <p class="empty">"No tokens."</p> }.into_any(),
-                Ok(list) => view! {
+        <Suspense fallback=|| view! { <Loading what="tokens"/> }>
+            {move || tokens.get().map(|r| listed(r, "No tokens.", |list| view! {
                     <table class="table" data-testid="tokens-table">
-                        <thead><tr><th>"Name"</th><th>"Starts with"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th></th></tr></thead>
+                        <thead><tr><th>"Name"</th><th>"Starts with"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                         <tbody>{list.into_iter().map(|t| {
                             let id = t.id;
+                            let name = t.name.clone();
                             view! { <tr>
                                 <td>{t.name.clone()}</td>
                                 <td><code>{format!("{}…", t.prefix)}</code></td>
                                 <td>{t.created_at.get(..10).unwrap_or("").to_string()}</td>
                                 <td>{t.expires_at.get(..10).unwrap_or("").to_string()}</td>
                                 <td>{t.last_used_at.clone().map(|x| x.get(..10).unwrap_or("").to_string()).unwrap_or_else(|| "never".into())}</td>
-                                <td><button class="btn small danger" on:click=move |_| revoke(id)>"Revoke"</button></td>
+                                <td><button class="btn small danger" type="button" on:click=move |_| revoke(id, name.clone())>"Revoke"</button></td>
                             </tr> }
                         }).collect_view()}</tbody>
                     </table>
-                }.into_any(),
-            })}
+                }))}
         </Suspense>
     }
 }

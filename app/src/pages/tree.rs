@@ -3,10 +3,10 @@
 //! 10,000-customer MSP costs one page of nodes, not the whole tree. Search runs on the server
 //! and shows each match with its path.
 use crate::client;
-use crate::layout::{js_encode, plural, use_session};
+use crate::layout::{plural, use_session};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use shared::api::{Asset, Page, TreeNode};
+use shared::api::{AssetQuery, ListQuery, TreeNode};
 use shared::{AssetKind, OrgStatus};
 use uuid::Uuid;
 
@@ -16,8 +16,8 @@ const PAGE: u32 = 100;
 pub fn OrganizationsPage() -> impl IntoView {
     let query = RwSignal::new(String::new());
     let roots = LocalResource::new(move || {
-        let q = js_encode(query.get().trim());
-        async move { client::get::<Page<TreeNode>>(&format!("/api/v1/tree?limit={PAGE}&q={q}"), None).await }
+        let q = ListQuery { q: client::non_empty(query.get().trim().to_string()), limit: Some(PAGE), ..Default::default() };
+        async move { client::orgs::tree_roots(&q).await }
     });
     view! {
         <Title text="Organizations"/>
@@ -100,8 +100,8 @@ fn ChildList(parent: Uuid) -> AnyView {
         let Some(at) = cursor.get_untracked() else { return };
         loading.set(true);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/v1/tree/{parent}/children?limit={PAGE}&cursor={at}");
-            match client::get::<Page<TreeNode>>(&path, None).await {
+            let q = ListQuery { limit: Some(PAGE), cursor: client::non_empty(at), ..Default::default() };
+            match client::orgs::tree_children(parent, &q).await {
                 Ok(page) => {
                     shown.update(|s| s.extend(page.items));
                     cursor.set(page.next_cursor);
@@ -136,8 +136,8 @@ fn AssetKindBranch(org: Uuid, kind: AssetKind, count: i64) -> impl IntoView {
             if !wanted {
                 return None;
             }
-            let path = format!("/api/v1/assets?kind={}&limit=50", kind.as_str());
-            Some(client::get::<Page<Asset>>(&path, Some(org.to_string())).await)
+            let q = AssetQuery { kind: Some(kind.as_str().to_string()), limit: Some(50), ..Default::default() };
+            Some(client::assets::list(Some(org.to_string()), &q).await)
         }
     });
     let label = match kind {

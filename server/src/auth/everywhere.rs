@@ -2,20 +2,19 @@
 //! on the main host and on every tenant host (each host has its own session row, all of
 //! them the user's). Personal access tokens are credentials of scripts, not sign-ins, and
 //! stay; `DELETE /api/v1/tokens/{id}` revokes those.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use super::routes::{csrf_cookie_name, expired_cookie};
 use crate::audit::{self, Event};
 use crate::http::context::Caller;
 use crate::http::error::Result;
 use crate::http::state::AppState;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::post;
 use axum_extra::extract::CookieJar;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/auth/logout-all", post(logout_all))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(logout_all))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth",
@@ -31,7 +30,7 @@ pub async fn logout_all(State(state): State<AppState>, caller: Caller, jar: Cook
         action: "auth.logout_all",
         object_type: "session",
         object_id: Some(&caller.user.id),
-        summary: format!("{} signed out everywhere ({ended} session(s) ended)", caller.user.email),
+        summary: format!("{} signed out everywhere ({} ended)", caller.user.email, shared::plural(ended as i64, "session", "sessions")),
     })
     .await?;
     tx.commit().await?;

@@ -53,6 +53,7 @@ async fn submit(State(state): State<AppState>, parts: Parts, jar: CookieJar, for
         // The code field appears once the page is live; the password is asked again there.
         Err(ApiError::MfaRequired { .. }) => back("mfa"),
         Err(ApiError::RateLimited) => back("rate_limited"),
+        Err(ApiError::SsoRequired(_)) => back("sso_only"),
         Err(ApiError::Invalid(_)) => back("missing"),
         Err(e) => {
             // Logs internal errors; anything else (e.g. a further step the API asks for)

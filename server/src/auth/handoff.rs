@@ -21,6 +21,7 @@
 //! our own hosts (O is stored server-side and must be one of this installation's hosts, so
 //! step 2 is never an open redirect). A base-domain cookie would be simpler, but browsers
 //! treat `Domain=localhost` as host-only, which would break the default local setup.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{hash_secret, random_secret, session};
 use crate::audit::{self, Actor, Event};
 use crate::http::context::{AuthKind, Caller, org_for, request_meta};
@@ -32,8 +33,7 @@ use crate::http::extract::Query;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
+use axum::routing::get;
 use crate::http::extract::Json;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -41,9 +41,9 @@ use serde::Deserialize;
 
 const LIFETIME_MS: i64 = 60_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/handoff", post(create))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
         .route("/auth/handoff", get(redeem))
         .route("/auth/handoff/confirm", get(confirm))
 }
@@ -69,7 +69,7 @@ fn nonce_cookie(state: &AppState, value: String) -> Cookie<'static> {
 /// else (a forged `Host`, a sibling subdomain served by someone else) falls back to the base
 /// domain, so the confirm step — which carries the browser's binding — never leaves this
 /// installation.
-async fn origin_of(state: &AppState, headers: &HeaderMap) -> Result<String> {
+pub(crate) async fn origin_of(state: &AppState, headers: &HeaderMap) -> Result<String> {
     let config = &state.config;
     let scheme = if config.tls { "https" } else { "http" };
     let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("").to_ascii_lowercase();
@@ -222,7 +222,7 @@ pub async fn redeem(State(state): State<AppState>, parts: Parts, jar: CookieJar,
     let ua = parts.headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
     // Only a full (not enrol-only) session can ask for a handoff, so this one is full too.
     let new = session::create(&mut tx, &user.id, &ip, ua, false).await?;
-    let actor = Actor { user_id: Some(user.id.clone()), email: Some(user.email.clone()), home_org_id: Some(user.home_org_id.clone()), request_id: Some(request_id), ip: Some(ip) };
+    let actor = Actor { user_id: Some(user.id.clone()), email: Some(user.email.clone()), home_org_id: Some(user.home_org_id.clone()), request_id: Some(request_id), ip: Some(ip), note: None };
     audit::record(&mut tx, &actor, Event { org_id: Some(&org_id), action: "auth.login", object_type: "session", object_id: Some(&user.id), summary: format!("{} arrived on {slug} by handoff", user.email) }).await?;
     tx.commit().await?;
     let jar = super::routes::session_cookies(&state, jar, new);

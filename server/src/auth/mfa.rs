@@ -4,10 +4,12 @@
 //! Endpoints: `GET /api/v1/me/mfa`, `POST|DELETE /api/v1/me/mfa/totp`,
 //! `POST /api/v1/me/mfa/totp/confirm`, `POST /api/v1/me/mfa/recovery_codes`. The sign-in side
 //! ([`second_factor`]) is called by `auth::routes` for `/auth/login` and `/auth/token`.
+//! Passkeys, the third kind of factor, live in [`super::passkeys`]; they are counted here.
 //!
 //! Times come from the server's [`Clock`], so tests compute codes at a time they pin. A used
 //! time step is stored and never accepted again (no replay, even of a code still valid).
-use super::{hash_secret, password, ratelimit, session};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use super::{hash_secret, passkeys, password, ratelimit, session};
 use crate::access::OrgPath;
 use crate::audit::{self, Actor, Event};
 use crate::http::context::{AuthKind, Caller};
@@ -17,8 +19,8 @@ use crate::db::rows::UserRow;
 use crate::http::state::{AppState, Clock};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use axum_extra::extract::CookieJar;
 use rand::Rng;
 use shared::api::{FreshProof, MfaStatus, RecoveryCodes, TotpConfirm, TotpEnrollment, TotpStart};
 use shared::settings::{MfaMethod, SignInPolicy};
@@ -26,12 +28,12 @@ use shared::OrgKind;
 use sqlx::AnyConnection;
 use totp_rs::{Algorithm, Secret, TOTP};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/me/mfa", get(status))
-        .route("/api/v1/me/mfa/totp", post(start_totp).delete(remove_totp))
-        .route("/api/v1/me/mfa/totp/confirm", post(confirm_totp))
-        .route("/api/v1/me/mfa/recovery_codes", post(regenerate_recovery_codes))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(status))
+        .routes(routes!(start_totp, remove_totp))
+        .routes(routes!(confirm_totp))
+        .routes(routes!(regenerate_recovery_codes))
 }
 
 const ISSUER: &str = "Tenantry";
@@ -73,6 +75,7 @@ fn matching_step(t: &TOTP, code: &str, now_ms: i64) -> Option<i64> {
 pub struct Factors {
     pub totp: bool,
     pub recovery_codes_left: i64,
+    pub passkeys: i64,
 }
 
 impl Factors {
@@ -85,14 +88,30 @@ impl Factors {
             .bind(user_id)
             .fetch_one(&mut *conn)
             .await?;
-        Ok(Factors { totp: totp.is_some(), recovery_codes_left: left })
+        let passkeys: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM passkeys WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(Factors { totp: totp.is_some(), recovery_codes_left: left, passkeys })
     }
 
+    /// The factors a binding sign-in policy accepts (`allowed`); the others don't count.
+    pub fn only(self, allowed: Option<&[MfaMethod]>) -> Factors {
+        let Some(allowed) = allowed else { return self };
+        Factors {
+            totp: self.totp && allowed.contains(&MfaMethod::Totp),
+            recovery_codes_left: if allowed.contains(&MfaMethod::RecoveryCode) { self.recovery_codes_left } else { 0 },
+            passkeys: if allowed.contains(&MfaMethod::Passkey) { self.passkeys } else { 0 },
+        }
+    }
+
+    /// A factor that a sign-in can be asked for (recovery codes only back up the others).
     pub fn any(&self) -> bool {
-        self.totp
+        self.totp || self.passkeys > 0
     }
 
-    /// Methods that would complete a sign-in, for `mfa_required`.
+    /// Methods that would complete a sign-in, for `mfa_required`. A passkey completes it by
+    /// itself (`POST /api/v1/auth/passkey/start` and `…/finish`), in place of the password.
     pub fn methods(&self) -> Vec<&'static str> {
         let mut m = Vec::new();
         if self.totp {
@@ -101,6 +120,9 @@ impl Factors {
         if self.recovery_codes_left > 0 {
             m.push(MfaMethod::RecoveryCode.as_str());
         }
+        if self.passkeys > 0 {
+            m.push(MfaMethod::Passkey.as_str());
+        }
         m
     }
 }
@@ -108,7 +130,13 @@ impl Factors {
 /// Whether the sign-in policy requires a second factor of the user (by their home org's path;
 /// rules in [`SignInPolicy`]'s doc).
 pub async fn policy_requires(conn: &mut AnyConnection, user: &UserRow) -> Result<bool, sqlx::Error> {
-    let Some(path) = crate::access::load_path(&mut *conn, &user.home_org_id).await? else { return Ok(false) };
+    Ok(policy_binding(conn, user).await?.is_some())
+}
+
+/// The methods the sign-in policy accepts from the user, when a policy requiring a second
+/// factor binds them; `None` when none does (then every enrolled factor counts).
+pub async fn policy_binding(conn: &mut AnyConnection, user: &UserRow) -> Result<Option<Vec<MfaMethod>>, sqlx::Error> {
+    let Some(path) = crate::access::load_path(&mut *conn, &user.home_org_id).await? else { return Ok(None) };
     let ids: Vec<&str> = path.nodes.iter().map(|n| n.id.as_str()).collect();
     let list: Vec<String> = (2..=ids.len() + 1).map(|i| format!("${i}")).collect();
     let sql = format!("SELECT org_id, value FROM org_settings WHERE key = $1 AND org_id IN ({})", list.join(", "));
@@ -122,29 +150,40 @@ pub async fn policy_requires(conn: &mut AnyConnection, user: &UserRow) -> Result
         .iter()
         .map(|n| rows.iter().find(|(org, _)| org == &n.id).and_then(|(_, v)| serde_json::from_str(v).ok()))
         .collect();
-    Ok(requires(&path, &own))
+    Ok(binding(&path, &own))
 }
 
+/// Whether the policy binds (for the tests of the inheritance rules).
+#[cfg(test)]
+fn requires(path: &OrgPath, own: &[Option<SignInPolicy>]) -> bool {
+    binding(path, own).is_some()
+}
+
+/// The methods a binding policy accepts, or `None` when no policy requires a factor.
 /// `own[i]` is the override of `path.nodes[i]` (nearest first). The nearest override decides,
 /// except that an MSP above the home org reaches it only with `apply_to_customers`, and an
-/// MSP's mandate with `apply_to_customers` can't be switched off below it.
-fn requires(path: &OrgPath, own: &[Option<SignInPolicy>]) -> bool {
+/// MSP's mandate with `apply_to_customers` can't be switched off below it. The methods are
+/// those every binding policy allows (the nearest one's if they share none, so a user is never
+/// left without a way in).
+fn binding(path: &OrgPath, own: &[Option<SignInPolicy>]) -> Option<Vec<MfaMethod>> {
     let crosses_to_customer = |i: usize| i > 0 && path.nodes[i].kind == OrgKind::Msp;
     let nearest = own.iter().enumerate().find_map(|(i, p)| p.as_ref().map(|p| (i, p)));
-    let by_nearest = nearest.is_some_and(|(i, p)| p.require_mfa && (!crosses_to_customer(i) || p.apply_to_customers));
+    let by_nearest = nearest.filter(|(i, p)| p.require_mfa && (!crosses_to_customer(*i) || p.apply_to_customers)).map(|(_, p)| p);
     let by_msp = own
         .iter()
         .enumerate()
-        .any(|(i, p)| crosses_to_customer(i) && p.as_ref().is_some_and(|p| p.require_mfa && p.apply_to_customers));
-    by_nearest || by_msp
+        .filter_map(|(i, p)| p.as_ref().filter(|p| crosses_to_customer(i) && p.require_mfa && p.apply_to_customers));
+    let binding: Vec<&SignInPolicy> = by_nearest.into_iter().chain(by_msp).collect();
+    let first = binding.first()?;
+    let shared: Vec<MfaMethod> =
+        first.allowed_methods.iter().copied().filter(|m| binding.iter().all(|p| p.allowed_methods.contains(m))).collect();
+    Some(if shared.is_empty() { first.allowed_methods.clone() } else { shared })
 }
 
 /// Whether a session opened now for `user_id` must be enrol-only.
 pub async fn enrollment_pending(conn: &mut AnyConnection, user: &UserRow) -> Result<bool, sqlx::Error> {
-    if Factors::load(&mut *conn, &user.id).await?.any() {
-        return Ok(false);
-    }
-    policy_requires(conn, user).await
+    let Some(allowed) = policy_binding(&mut *conn, user).await? else { return Ok(false) };
+    Ok(!Factors::load(&mut *conn, &user.id).await?.only(Some(allowed.as_slice())).any())
 }
 
 /// Checks a TOTP code and burns its time step, atomically: of two requests with the same
@@ -238,14 +277,16 @@ pub async fn second_factor(
     recovery_code: Option<&str>,
     actor: &Actor,
 ) -> Result<SecondStep> {
-    let factors = Factors::load(&mut **tx, &user.id).await?;
+    let allowed = policy_binding(&mut **tx, user).await?;
+    // Under a policy, only the factors it allows count (and can be used).
+    let factors = Factors::load(&mut **tx, &user.id).await?.only(allowed.as_deref());
     let otp = otp.map(str::trim).filter(|s| !s.is_empty());
     let recovery_code = recovery_code.map(str::trim).filter(|s| !s.is_empty());
     if !factors.any() {
-        return if policy_requires(&mut **tx, user).await? { Ok(SecondStep::MustEnrol) } else { Ok(SecondStep::NotNeeded) };
+        return if allowed.is_some() { Ok(SecondStep::MustEnrol) } else { Ok(SecondStep::NotNeeded) };
     }
     let now = clock.now_ms();
-    match (otp, recovery_code) {
+    match (otp.filter(|_| factors.totp), recovery_code.filter(|_| factors.recovery_codes_left > 0)) {
         (Some(code), _) => {
             if use_otp(tx, user, code, now).await? { Ok(SecondStep::Passed) } else { Err(ApiError::BadCode { field: "otp" }) }
         }
@@ -256,44 +297,59 @@ pub async fn second_factor(
                 Err(ApiError::BadCode { field: "recovery_code" })
             }
         }
+        // A code for a method the user lacks (or the policy refuses) is a wrong code.
+        (None, None) if otp.is_some() => Err(ApiError::BadCode { field: "otp" }),
+        (None, None) if recovery_code.is_some() => Err(ApiError::BadCode { field: "recovery_code" }),
         (None, None) => Err(ApiError::MfaRequired { methods: factors.methods() }),
     }
 }
 
-/// A fresh proof for changing factors: the password, or (with TOTP enrolled) a current code.
-/// Counted by the sign-in limiter like a sign-in. A wrong proof is a 422 naming the field, so
-/// the page doesn't mistake it for an expired session.
-async fn check_proof(state: &AppState, caller: &Caller, proof: &FreshProof) -> Result<()> {
+/// A fresh proof for changing factors: the password, a current TOTP code (with TOTP
+/// enrolled), or an assertion by one of the caller's passkeys (answering a challenge this
+/// browser got from `POST /api/v1/auth/passkey/start`). Counted by the sign-in limiter like a
+/// sign-in. A wrong proof is a 422 naming the field, so the page doesn't mistake it for an
+/// expired session.
+pub(crate) async fn check_proof(state: &AppState, caller: &Caller, jar: &CookieJar, proof: &FreshProof) -> Result<()> {
     let pw = proof.password.as_deref().filter(|p| !p.is_empty());
     let otp = proof.otp.as_deref().map(str::trim).filter(|p| !p.is_empty());
-    if pw.is_none() && otp.is_none() {
-        return Err(ApiError::field("password", "is required (or send otp)"));
+    let passkey = proof.passkey.as_ref().filter(|v| !v.is_null());
+    if pw.is_none() && otp.is_none() && passkey.is_none() {
+        return Err(ApiError::field("password", "is required (or send otp, or a passkey assertion)"));
     }
     let Some(attempt) = ratelimit::reserve(&state.db, &state.clock, &caller.user.email, &caller.ip).await? else {
         return Err(ApiError::RateLimited);
     };
-    let ok = if let Some(pw) = pw {
+    let (ok, field, wrong) = if let Some(pw) = pw {
         let hash: Option<String> =
             sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(&caller.user.id).fetch_optional(&state.db.pool).await?;
-        password::verify(hash, pw.to_string()).await?
-    } else {
+        (password::verify(hash, pw.to_string()).await?, "password", "is incorrect")
+    } else if let Some(otp) = otp {
         let mut tx = audit::begin(&state.db).await?;
-        let ok = use_otp(&mut tx, &caller.user, otp.unwrap_or_default(), state.clock.now_ms()).await?;
+        let ok = use_otp(&mut tx, &caller.user, otp, state.clock.now_ms()).await?;
         tx.commit().await?;
-        ok
+        (ok, "otp", "is incorrect, expired or already used")
+    } else {
+        match passkeys::verify_proof(state, jar, &caller.user, passkey.unwrap_or(&serde_json::Value::Null)).await {
+            Ok(ok) => (ok, "passkey", "was not accepted: use one of your own passkeys, with its PIN or biometrics"),
+            Err(e) => {
+                // No live challenge in this browser: nothing was checked.
+                attempt.release(&state.db).await?;
+                return Err(e);
+            }
+        }
     };
     if !ok {
         attempt.failed();
-        return Err(if pw.is_some() { ApiError::field("password", "is incorrect") } else { ApiError::field("otp", "is incorrect, expired or already used") });
+        return Err(ApiError::field(field, wrong));
     }
     attempt.release(&state.db).await?;
     Ok(())
 }
 
-fn current_session(caller: &Caller) -> Option<&str> {
+pub(crate) fn current_session(caller: &Caller) -> Option<&str> {
     match &caller.auth {
         AuthKind::Session { id_hash, .. } => Some(id_hash.as_str()),
-        AuthKind::Token { .. } => None,
+        AuthKind::Token { .. } | AuthKind::Approval => None,
     }
 }
 
@@ -304,7 +360,8 @@ pub async fn status(State(state): State<AppState>, caller: Caller) -> Result<Jso
     let mut conn = state.db.pool.acquire().await?;
     let factors = Factors::load(&mut conn, &caller.user.id).await?;
     let required_by_policy = policy_requires(&mut conn, &caller.user).await?;
-    Ok(Json(MfaStatus { totp: factors.totp, passkeys: Vec::new(), recovery_codes_left: factors.recovery_codes_left, required_by_policy }))
+    let passkeys = passkeys::list(&mut conn, &caller.user.id).await?;
+    Ok(Json(MfaStatus { totp: factors.totp, passkeys, recovery_codes_left: factors.recovery_codes_left, required_by_policy }))
 }
 
 #[utoipa::path(post, path = "/api/v1/me/mfa/totp", tag = "auth", request_body = TotpStart,
@@ -313,7 +370,7 @@ pub async fn status(State(state): State<AppState>, caller: Caller) -> Result<Jso
         (status = 422, description = "`password` missing or incorrect"), (status = 429)))]
 #[tracing::instrument(skip(state, caller, body), fields(user = %caller.user.id))]
 pub async fn start_totp(State(state): State<AppState>, caller: Caller, Json(body): Json<TotpStart>) -> Result<Json<TotpEnrollment>> {
-    check_proof(&state, &caller, &FreshProof { password: Some(body.password), otp: None }).await?;
+    check_proof(&state, &caller, &CookieJar::new(), &FreshProof { password: Some(body.password), ..FreshProof::default() }).await?;
     let mut tx = audit::begin(&state.db).await?;
     let confirmed: Option<Option<i64>> =
         sqlx::query_scalar("SELECT confirmed_at FROM user_totp WHERE user_id = $1").bind(&caller.user.id).fetch_optional(&mut *tx).await?;
@@ -336,7 +393,17 @@ pub async fn start_totp(State(state): State<AppState>, caller: Caller, Json(body
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(TotpEnrollment { secret, otpauth_url: t.get_url() }))
+    let otpauth_url = t.get_url();
+    Ok(Json(TotpEnrollment { secret, qr_svg: qr_svg(&otpauth_url)?, otpauth_url }))
+}
+
+/// A QR code of `text` as a standalone SVG document, for the authenticator app's camera.
+fn qr_svg(text: &str) -> Result<String> {
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("QR code of the otpauth URL: {e}")))?;
+    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(200, 200).quiet_zone(true).build();
+    // Without the XML declaration: the page puts the <svg> element inline.
+    Ok(svg.find("<svg").map_or_else(|| svg.clone(), |i| svg[i..].to_string()))
 }
 
 #[utoipa::path(post, path = "/api/v1/me/mfa/totp/confirm", tag = "auth", request_body = TotpConfirm,
@@ -383,8 +450,8 @@ pub async fn confirm_totp(State(state): State<AppState>, caller: Caller, Json(bo
     responses((status = 204, description = "TOTP and the recovery codes are gone; every other session of the user has ended"),
         (status = 401), (status = 404, description = "no TOTP enrolled"), (status = 422, description = "`password` / `otp` missing or incorrect"), (status = 429)))]
 #[tracing::instrument(skip(state, caller, body), fields(user = %caller.user.id))]
-pub async fn remove_totp(State(state): State<AppState>, caller: Caller, Json(body): Json<FreshProof>) -> Result<StatusCode> {
-    check_proof(&state, &caller, &body).await?;
+pub async fn remove_totp(State(state): State<AppState>, caller: Caller, jar: CookieJar, Json(body): Json<FreshProof>) -> Result<StatusCode> {
+    check_proof(&state, &caller, &jar, &body).await?;
     let mut tx = audit::begin(&state.db).await?;
     let done = sqlx::query("DELETE FROM user_totp WHERE user_id = $1").bind(&caller.user.id).execute(&mut *tx).await?;
     if done.rows_affected() == 0 {
@@ -393,10 +460,8 @@ pub async fn remove_totp(State(state): State<AppState>, caller: Caller, Json(bod
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(&caller.user.id).execute(&mut *tx).await?;
     session::end_others(&mut tx, &caller.user.id, current_session(&caller)).await?;
     // Under a policy that requires a factor, the remaining session is enrol-only again (so a
-    // new phone can be set up, but nothing else done without one).
-    if policy_requires(&mut tx, &caller.user).await? {
-        sqlx::query("UPDATE sessions SET mfa_pending = 1 WHERE user_id = $1").bind(&caller.user.id).execute(&mut *tx).await?;
-    }
+    // new phone can be set up, but nothing else done without one) unless another factor is left.
+    restrict_if_unprotected(&mut tx, &caller.user).await?;
     audit::record(&mut tx, &caller.own_actor(), Event {
         org_id: Some(&caller.user.home_org_id),
         action: "mfa.totp.remove",
@@ -413,8 +478,8 @@ pub async fn remove_totp(State(state): State<AppState>, caller: Caller, Json(bod
     responses((status = 200, body = RecoveryCodes, description = "ten new codes, shown once; the old ones no longer work"),
         (status = 401), (status = 404, description = "no second factor enrolled"), (status = 422), (status = 429)))]
 #[tracing::instrument(skip(state, caller, body), fields(user = %caller.user.id))]
-pub async fn regenerate_recovery_codes(State(state): State<AppState>, caller: Caller, Json(body): Json<FreshProof>) -> Result<Json<RecoveryCodes>> {
-    check_proof(&state, &caller, &body).await?;
+pub async fn regenerate_recovery_codes(State(state): State<AppState>, caller: Caller, jar: CookieJar, Json(body): Json<FreshProof>) -> Result<Json<RecoveryCodes>> {
+    check_proof(&state, &caller, &jar, &body).await?;
     let mut tx = audit::begin(&state.db).await?;
     if !Factors::load(&mut tx, &caller.user.id).await?.any() {
         return Err(ApiError::NotFound);
@@ -432,6 +497,15 @@ pub async fn regenerate_recovery_codes(State(state): State<AppState>, caller: Ca
     Ok(Json(RecoveryCodes { recovery_codes: codes }))
 }
 
+/// After a factor was removed (inside its transaction): under a policy that requires one, a
+/// user left without an accepted factor gets enrol-only sessions again.
+pub(crate) async fn restrict_if_unprotected(tx: &mut Tx, user: &UserRow) -> Result<(), sqlx::Error> {
+    if enrollment_pending(&mut **tx, user).await? {
+        sqlx::query("UPDATE sessions SET mfa_pending = 1 WHERE user_id = $1").bind(&user.id).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// For lists that show who is protected: the factors of many users in one query.
 pub async fn factors_of(conn: &mut AnyConnection, user_ids: &[String]) -> Result<std::collections::HashMap<String, Vec<&'static str>>, sqlx::Error> {
     let mut out = std::collections::HashMap::new();
@@ -446,6 +520,14 @@ pub async fn factors_of(conn: &mut AnyConnection, user_ids: &[String]) -> Result
     }
     for id in q.fetch_all(&mut *conn).await? {
         out.entry(id).or_insert_with(Vec::new).push(MfaMethod::Totp.as_str());
+    }
+    let sql = format!("SELECT DISTINCT user_id FROM passkeys WHERE user_id IN ({})", list.join(", "));
+    let mut q = sqlx::query_scalar::<_, String>(&sql);
+    for id in user_ids {
+        q = q.bind(id.clone());
+    }
+    for id in q.fetch_all(&mut *conn).await? {
+        out.entry(id).or_insert_with(Vec::new).push(MfaMethod::Passkey.as_str());
     }
     Ok(out)
 }
@@ -483,6 +565,22 @@ mod tests {
         // A customer can't switch off its MSP's mandate; it can switch off its own parent's.
         assert!(requires(&customer_user, &[policy(false, false), None, policy(true, true)]));
         assert!(!requires(&customer_user, &[policy(false, false), policy(true, false), None]));
+    }
+
+    #[test]
+    fn the_accepted_methods_are_those_every_binding_policy_allows() {
+        let with = |methods: &[MfaMethod], customers: bool| {
+            Some(SignInPolicy { require_mfa: true, apply_to_customers: customers, allowed_methods: methods.to_vec() })
+        };
+        let customer_user = path(&[OrgKind::Customer, OrgKind::Msp]);
+        assert_eq!(binding(&customer_user, &[None, None]), None);
+        assert_eq!(binding(&customer_user, &[None, policy(true, true)]), Some(MfaMethod::ALL.to_vec()));
+        // The MSP's mandate allows passkeys only; the customer's own policy adds TOTP: passkeys.
+        let both = [with(&[MfaMethod::Totp, MfaMethod::Passkey], false), with(&[MfaMethod::Passkey], true)];
+        assert_eq!(binding(&customer_user, &both), Some(vec![MfaMethod::Passkey]));
+        // Nothing in common: the nearest policy's methods, never none.
+        let apart = [with(&[MfaMethod::Totp], false), with(&[MfaMethod::Passkey], true)];
+        assert_eq!(binding(&customer_user, &apart), Some(vec![MfaMethod::Totp]));
     }
 
     #[test]

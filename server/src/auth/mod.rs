@@ -1,9 +1,11 @@
-//! Identity: passwords, sessions, personal access tokens, sign-in rate limits, and the
+//! Identity: passwords, sessions, personal access tokens, sign-in rate limits, second factors
+//! and passkeys, and the
 //! `/api/v1/auth`, `/api/v1/me` and `/api/v1/tokens` endpoints.
 pub mod everywhere;
 pub mod form_login;
 pub mod handoff;
 pub mod mfa;
+pub mod passkeys;
 pub mod password;
 pub mod ratelimit;
 pub mod routes;

@@ -1,4 +1,5 @@
 //! Sign-in, sign-out, who-am-I, and personal access tokens.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{mfa, password, ratelimit, session, token};
 use crate::audit::{self, Actor, Event};
 use crate::http::context::{AuthKind, Caller, request_meta};
@@ -11,22 +12,20 @@ use crate::http::extract::Path;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
-use axum::Router;
 use crate::http::extract::Json;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use shared::api::{LoginRequest, LoginResponse, Me, TokenCreated, TokenInfo, TokenRequest};
 use shared::UserStatus;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/auth/token", post(create_token))
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/tokens", get(list_tokens))
-        .route("/api/v1/tokens/{id}", delete(revoke_token))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(create_token))
+        .routes(routes!(me))
+        .routes(routes!(list_tokens))
+        .routes(routes!(revoke_token))
 }
 
 /// The readable companion cookie carrying the CSRF token for the page's scripts.
@@ -35,7 +34,7 @@ pub fn csrf_cookie_name(state: &AppState) -> &'static str {
 }
 
 /// Host-only (no Domain), whole site, Lax; `Secure` when served over TLS.
-fn cookie(name: &'static str, value: String, http_only: bool, secure: bool) -> Cookie<'static> {
+pub(crate) fn cookie(name: &'static str, value: String, http_only: bool, secure: bool) -> Cookie<'static> {
     let mut c = Cookie::new(name, value);
     c.set_path("/");
     c.set_http_only(http_only);
@@ -76,18 +75,32 @@ async fn check_credentials(state: &AppState, parts_ip: &str, email: &str, pw: &s
     };
     let ok = password::verify(hash, pw.to_string()).await?;
     let usable = match (&user, ok) {
-        (Some(u), true) if u.status == UserStatus::Active => {
-            let mut conn = db.pool.acquire().await?;
-            let home = crate::access::load_path(&mut conn, &u.home_org_id).await?;
-            u.is_superuser() || home.is_some_and(|p| !p.is_suspended())
-        }
+        (Some(u), true) => may_sign_in(state, u).await?,
         _ => false,
     };
     if !usable {
         attempt.failed();
         return Err(ApiError::BadCredentials);
     }
-    Ok((user.expect("usable implies a user"), attempt))
+    let user = user.expect("usable implies a user");
+    // "SSO only": the password was right, but this org signs in with its provider. Said only
+    // after the check, so it tells nothing to someone who doesn't know the password.
+    if let Some(org_name) = crate::sso::password_refused(db, &user).await? {
+        attempt.release(db).await?;
+        return Err(ApiError::SsoRequired(org_name));
+    }
+    Ok((user, attempt))
+}
+
+/// Whether a user whose credential was right may have a session: active, and (unless a
+/// superuser) with a home org that isn't suspended.
+pub(crate) async fn may_sign_in(state: &AppState, user: &UserRow) -> Result<bool> {
+    if user.status != UserStatus::Active {
+        return Ok(false);
+    }
+    let mut conn = state.db.pool.acquire().await?;
+    let home = crate::access::load_path(&mut conn, &user.home_org_id).await?;
+    Ok(user.is_superuser() || home.is_some_and(|p| !p.is_suspended()))
 }
 
 /// The second step of a sign-in inside its transaction: a needed but missing factor gives the
@@ -119,7 +132,8 @@ async fn second_step(
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse, description = "signed in; sets the session cookie"),
-              (status = 401, description = "email or password is incorrect (`unauthorized`); a second factor is needed and none was sent (`mfa_required`, `fields.methods` lists what would do: `totp`, `recovery_code`); or the `otp` / `recovery_code` sent is wrong, expired or already used (`unauthorized` naming that field). No session is made."),
+              (status = 401, description = "email or password is incorrect (`unauthorized`); a second factor is needed and none was sent (`mfa_required`, `fields.methods` lists what would do: `totp`, `recovery_code`, `passkey` — a passkey signs in by itself through `/api/v1/auth/passkey/start` and `…/finish`); or the `otp` / `recovery_code` sent is wrong, expired or already used (`unauthorized` naming that field). No session is made."),
+              (status = 403, description = "`sso_required`: the password is right, but the account's org signs in with its identity provider only (the message names the org)"),
               (status = 422), (status = 429, description = "too many attempts for this account or address; wrong codes count too")))]
 #[tracing::instrument(skip_all)]
 pub async fn login(State(state): State<AppState>, parts: Parts, jar: CookieJar, Json(body): Json<LoginRequest>) -> Result<impl IntoResponse> {
@@ -139,6 +153,7 @@ pub(crate) async fn sign_in(state: &AppState, parts: &Parts, jar: CookieJar, bod
         home_org_id: Some(user.home_org_id.clone()),
         request_id: Some(request_id),
         ip: Some(ip.clone()),
+        note: None,
     };
     let tx = audit::begin(&state.db).await?;
     let (mut tx, _step, attempt) = second_step(&state, tx, attempt, &user, body.otp.as_deref(), body.recovery_code.as_deref(), &actor).await?;
@@ -212,8 +227,11 @@ pub async fn logout(State(state): State<AppState>, caller: Caller, jar: CookieJa
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
+    params(("X-Org-Id" = Option<String>, Header, description = "the org the token is made in: when the maker's role there ends or is lowered (a delegation revoked or expired), the token is revoked")),
     responses((status = 201, body = TokenCreated, description = "the token, shown once"),
+        (status = 404, description = "X-Org-Id names an org the user can't open"),
         (status = 401, description = "bad credentials; or `mfa_required` when the user has a second factor, or is under a sign-in policy that requires one, and sent no (or no usable) `otp` / `recovery_code`"),
+        (status = 403, description = "`sso_required`: the account's org signs in with its identity provider only"),
         (status = 422), (status = 429)))]
 #[tracing::instrument(skip_all)]
 pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body): Json<TokenRequest>) -> Result<impl IntoResponse> {
@@ -235,6 +253,7 @@ pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body
         home_org_id: Some(user.home_org_id.clone()),
         request_id: Some(request_id),
         ip: Some(ip),
+        note: None,
     };
     let tx = audit::begin(&state.db).await?;
     let (mut tx, step, attempt) = second_step(&state, tx, attempt, &user, body.otp.as_deref(), body.recovery_code.as_deref(), &actor).await?;
@@ -245,14 +264,38 @@ pub async fn create_token(State(state): State<AppState>, parts: Parts, Json(body
         attempt.release(&state.db).await?;
         return Err(ApiError::MfaRequired { methods: vec![shared::settings::MfaMethod::Totp.as_str()] });
     }
+    // Made while acting in an org (X-Org-Id): remember where and with which role, so the token
+    // is revoked when that access ends (a delegation revoked or expired).
+    let acting_org = parts.headers.get(crate::http::context::ORG_HEADER).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty());
+    let acting = match acting_org {
+        None => None,
+        Some(org_id) => {
+            let path = match uuid::Uuid::parse_str(org_id) {
+                Ok(id) => crate::access::load_path(&mut tx, &id.to_string()).await?,
+                Err(_) => None,
+            };
+            let grants = crate::access::Grants::load_with(&mut tx, &user).await?;
+            match path.as_ref().and_then(|p| grants.role_in(p).map(|r| (p.nodes[0].id.clone(), r))) {
+                Some(found) => Some(found),
+                None => {
+                    drop(tx);
+                    attempt.release(&state.db).await?;
+                    return Err(ApiError::NotFound);
+                }
+            }
+        }
+    };
     attempt.succeeded(&mut tx).await?;
-    let created = token::create(&mut tx, &user.id, &name, days).await?;
+    let created = token::create(&mut tx, &user.id, &name, days, acting.as_ref().map(|(o, r)| (o.as_str(), *r))).await?;
     audit::record(&mut tx, &actor, Event {
         org_id: Some(&user.home_org_id),
         action: "token.create",
         object_type: "api_token",
         object_id: Some(&created.id.to_string()),
-        summary: format!("{} created the token \"{}\"", user.email, name),
+        summary: match &acting {
+            Some((org, role)) => format!("{} created the token \"{}\" acting as {role} in org {org}", user.email, name),
+            None => format!("{} created the token \"{}\"", user.email, name),
+        },
     })
     .await?;
     tx.commit().await?;
@@ -265,7 +308,7 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<Me
     let home_org = load_org_api(&state.db, &caller.user.home_org_id).await?;
     let (csrf_token, mfa_enrollment_required) = match caller.auth {
         AuthKind::Session { csrf_token, mfa_pending, .. } => (Some(csrf_token), mfa_pending),
-        AuthKind::Token { .. } => (None, false),
+        AuthKind::Token { .. } | AuthKind::Approval => (None, false),
     };
     Ok(Json(Me { is_superuser: caller.user.is_superuser(), user: caller.user.to_api(), home_org, csrf_token, mfa_enrollment_required }))
 }

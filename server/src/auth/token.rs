@@ -6,14 +6,16 @@ use shared::api::{TokenCreated, TokenInfo};
 pub const PREFIX: &str = "tnt_";
 pub const DEFAULT_DAYS: u32 = 90;
 
-pub async fn create(tx: &mut Tx, user_id: &str, name: &str, days: u32) -> Result<TokenCreated, sqlx::Error> {
+/// `acting`: the org the token was made in and the maker's role there (see
+/// [`crate::tags::revoke_orphans`]), or `None` when it was made without an org.
+pub async fn create(tx: &mut Tx, user_id: &str, name: &str, days: u32, acting: Option<(&str, shared::Role)>) -> Result<TokenCreated, sqlx::Error> {
     let id = new_id();
     let token = format!("{PREFIX}{}", random_secret());
     let now = now_ms();
     let expires_at = now + i64::from(days) * 24 * 60 * 60 * 1000;
     sqlx::query(
-        "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at, expires_at, acting_org_id, acting_role) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&id)
     .bind(user_id)
@@ -22,6 +24,8 @@ pub async fn create(tx: &mut Tx, user_id: &str, name: &str, days: u32) -> Result
     .bind(&token[..PREFIX.len() + 6])
     .bind(now)
     .bind(expires_at)
+    .bind(acting.map(|(org, _)| org.to_string()))
+    .bind(acting.map(|(_, role)| role.as_str()))
     .execute(&mut **tx)
     .await?;
     Ok(TokenCreated { id: crate::db::parse_uuid(&id), token, name: name.to_string(), expires_at: rfc3339(expires_at) })

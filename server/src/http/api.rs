@@ -6,61 +6,37 @@ use crate::http::openapi::ErrorResponses;
 use crate::http::state::AppState;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{any, get};
-use axum::{Json, Router};
+use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tenantry API", version = "1", description = "Multi-tenant MSP portal. Authenticate with the session cookie (plus `X-CSRF-Token` on writes) or `Authorization: Bearer <token>`. Org-scoped endpoints act in the org named by `X-Org-Id`, else the tenant subdomain, else your home org. Every POST/PUT/PATCH/DELETE under /api/v1 takes an optional `Idempotency-Key` header (1-255 visible characters, per user, kept 24 h): a repeat with the same request gets the first answer back (`Idempotent-Replayed: true`) without doing the work again; the same key with another request is 422; a repeat whose first answer is not available is 409 (`Idempotency-Status: in-flight` - retry, or `completed` - done, answer lost). A database that is unavailable or read-only (a failover) answers 503 with `Retry-After`."),
-    paths(
-        crate::auth::routes::login, crate::auth::routes::logout, crate::auth::routes::create_token,
-        crate::auth::routes::me, crate::auth::routes::list_tokens, crate::auth::routes::revoke_token,
-        crate::auth::handoff::create, crate::auth::everywhere::logout_all,
-        crate::auth::mfa::status, crate::auth::mfa::start_totp, crate::auth::mfa::confirm_totp, crate::auth::mfa::remove_totp,
-        crate::auth::mfa::regenerate_recovery_codes,
-        crate::orgs::list_orgs, crate::orgs::create_org, crate::orgs::get_org, crate::orgs::update_org,
-        crate::orgs::delete_org, crate::orgs::set_parent, crate::orgs::current_org,
-        crate::orgs::list_customers, crate::overview::overview, crate::orgs::create_customer,
-        crate::delegation::list, crate::delegation::grant, crate::delegation::revoke, crate::delegation::list_all,
-        crate::people::list_members, crate::people::add_user, crate::people::update_member, crate::people::remove_member,
-        crate::invitations::list, crate::invitations::create, crate::invitations::revoke, crate::invitations::resend,
-        crate::invitations::lookup, crate::invitations::accept, crate::mail::list,
-        crate::audit::list,
-        crate::assets::list_assets, crate::assets::create_asset, crate::assets::summary, crate::assets::get_asset,
-        crate::assets::update_asset, crate::assets::delete_asset, crate::assets::move_assets,
-        crate::assets::list_groups, crate::assets::create_group, crate::assets::get_group, crate::assets::rename_group,
-        crate::assets::delete_group, crate::merge::merge, crate::import::import, crate::import::tenants::import,
-        crate::tree::roots, crate::tree::children,
-        crate::tags::list, crate::tags::create, crate::tags::remove, crate::tags::tag_org, crate::tags::untag_org,
-        crate::tags::get_scope, crate::tags::set_scope, crate::tags::revoke_scope,
-        crate::settings::list, crate::settings::get_one, crate::settings::set, crate::settings::revert,
-        crate::schedules::list, crate::schedules::create, crate::schedules::get_one, crate::schedules::update, crate::schedules::delete,
-        crate::deployments::list, crate::deployments::create, crate::deployments::delete,
-        crate::notifications::create, crate::notifications::inbox, crate::notifications::me_notifications, crate::notifications::mark_read, crate::notifications::mark_all_read,
-        crate::http::health::healthz, crate::http::health::readyz,
-    ),
-    components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod)),
-    modifiers(&ErrorResponses),
-    tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"), (name = "operations"))
+    components(schemas(shared::ApiErrorBody, shared::ErrorCode, shared::settings::SignInPolicy, shared::settings::MfaMethod, shared::settings::DelegationPolicy, shared::settings::Approvals)),
+    tags((name = "auth"), (name = "orgs"), (name = "customers"), (name = "people"), (name = "audit"), (name = "assets"), (name = "settings"), (name = "schedules"), (name = "notifications"), (name = "operations"), (name = "sso"))
 )]
 pub struct ApiDoc;
 
 /// The whole application: API, pages and static files.
 pub fn build_app(state: AppState) -> Router {
-    let api = Router::new()
+    // Each route is registered once, in its capability's router, and documents itself there.
+    let (api, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::auth::routes::router())
-        .merge(crate::auth::form_login::router())
         .merge(crate::auth::handoff::router())
         .merge(crate::auth::everywhere::router())
         .merge(crate::auth::mfa::router())
+        .merge(crate::auth::passkeys::router())
         .merge(crate::orgs::router())
         .merge(crate::overview::router())
         .merge(crate::tags::router())
+        .merge(crate::bulk::router())
+        .merge(crate::approvals::router())
         .merge(crate::people::router())
         .merge(crate::delegation::router())
         .merge(crate::invitations::router())
@@ -74,7 +50,16 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::schedules::router())
         .merge(crate::deployments::router())
         .merge(crate::notifications::router())
-        .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .merge(crate::sso::router())
+        .merge(crate::scim::router())
+        .split_for_parts();
+    let (health, health_doc) = crate::http::health::router().split_for_parts();
+    doc.merge(health_doc);
+    ErrorResponses.modify(&mut doc);
+    let doc_json = axum::body::Bytes::from(doc.to_json().expect("the OpenAPI document serializes"));
+    let api = api
+        .merge(crate::auth::form_login::router())
+        .route("/api/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc_json) }))
         .route("/api/{*rest}", any(|| async { crate::http::error::ApiError::NotFound }))
         // Inside the API router so it sees the route's own body limit and runs per request.
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::idempotency::layer))
@@ -89,7 +74,9 @@ pub fn build_app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
-        .merge(crate::http::health::router())
+        .merge(health)
+        // SCIM's own protocol, outside the API's error envelope.
+        .merge(crate::scim::protocol_router())
         .merge(crate::http::web::pages(&state))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::client_ip::layer))
         .with_state(state)
@@ -136,6 +123,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     crate::http::web::check_site(&state.leptos_options);
     tokio::spawn(crate::notifications::release_ticker(state.clone()));
     tokio::spawn(crate::http::idempotency::purge_ticker(state.clone()));
+    tokio::spawn(crate::delegation::ticker(state.clone()));
     let app = build_app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await
 }

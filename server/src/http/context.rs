@@ -26,6 +26,9 @@ pub enum AuthKind {
     /// `mfa_pending`: see [`session::NewSession::mfa_pending`].
     Session { id_hash: String, csrf_token: String, mfa_pending: bool },
     Token { id: String },
+    /// Not a request of theirs: a request of theirs that another admin approved, run now
+    /// (see [`Caller::for_approved`]).
+    Approval,
 }
 
 /// An authenticated, active user whose home org is not suspended.
@@ -38,6 +41,11 @@ pub struct Caller {
     pub ip: String,
     /// The request's view of the per-process authorization cache.
     pub authz: Snapshot,
+    /// Set when running a request another admin approved: their email, named in every audit
+    /// event of the run.
+    pub approved_by: Option<String>,
+    /// Set inside a bulk run: its id, named in every audit event of the run.
+    pub bulk_run: Option<String>,
 }
 
 impl Caller {
@@ -54,7 +62,39 @@ impl Caller {
             home_org_id: Some(self.user.home_org_id.clone()),
             request_id: Some(self.request_id.clone()),
             ip: Some(self.ip.clone()),
+            note: match (&self.bulk_run, &self.approved_by) {
+                (None, None) => None,
+                (Some(run), None) => Some(format!("bulk run {run}")),
+                (None, Some(by)) => Some(format!("approved by {by}")),
+                (Some(run), Some(by)) => Some(format!("bulk run {run}, approved by {by}")),
+            },
         }
+    }
+
+    /// The user `user_id` (the requester of an approved request) as a caller now: their
+    /// current grants decide what the request may still do. The approver's request id and
+    /// address stay on the audit events, which also say who approved.
+    pub async fn for_approved(state: &AppState, user_id: &str, approver: &Caller) -> Result<Caller> {
+        let db = &state.db;
+        let user: Option<UserRow> = sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"))
+            .bind(user_id)
+            .fetch_optional(&db.pool)
+            .await?;
+        let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
+            return Err(ApiError::Forbidden("the requester's account is no longer active".into()));
+        };
+        let mut conn = db.pool.acquire().await?;
+        let grants = Grants::load_with(&mut conn, &user).await?;
+        Ok(Caller {
+            user,
+            grants,
+            auth: AuthKind::Approval,
+            request_id: approver.request_id.clone(),
+            ip: approver.ip.clone(),
+            authz: approver.authz.clone(),
+            approved_by: Some(approver.user.email.clone()),
+            bulk_run: None,
+        })
     }
 }
 
@@ -130,7 +170,7 @@ impl FromRequestParts<AppState> for Caller {
         let grants = authz.grants_of(db, &user).await?;
         // An Idempotency-Key this user sent before decides the answer (replay, 422 or 409).
         crate::http::idempotency::check(db, &user.id).await?;
-        Ok(Caller { user, grants, auth, request_id, ip, authz })
+        Ok(Caller { user, grants, auth, request_id, ip, authz, approved_by: None, bulk_run: None })
     }
 }
 

@@ -49,10 +49,17 @@ pub enum ApiError {
     /// 401: the second-factor code in `field` is wrong, expired or already used.
     #[error("the code is incorrect, expired or already used")]
     BadCode { field: &'static str },
+    /// 401: a passkey sign-in was refused; `reason` (in `fields.credential`) says why.
+    #[error("that passkey was not accepted")]
+    BadPasskey { reason: String },
     /// 403 `mfa_enrollment_required`: a restricted session (policy requires a factor, none
     /// enrolled) tried something other than enrolling.
     #[error("your organization requires a second factor: enrol one under Security first")]
     MfaEnrollmentRequired,
+    /// 403 `sso_required`: the password was right, but the account's org (`0`, its name)
+    /// signs in with its identity provider only.
+    #[error("{0} signs in with single sign-on: use \"Continue with {0}'s sign-in\" instead of a password")]
+    SsoRequired(String),
     /// 500: logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -106,8 +113,9 @@ impl ApiError {
             ApiError::Unavailable => ErrorCode::Unavailable,
             ApiError::Internal(e) if anyhow_unavailable(e) => ErrorCode::Unavailable,
             ApiError::MfaRequired { .. } => ErrorCode::MfaRequired,
-            ApiError::BadCode { .. } => ErrorCode::Unauthorized,
+            ApiError::BadCode { .. } | ApiError::BadPasskey { .. } => ErrorCode::Unauthorized,
             ApiError::MfaEnrollmentRequired => ErrorCode::MfaEnrollmentRequired,
+            ApiError::SsoRequired(_) => ErrorCode::SsoRequired,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -158,6 +166,21 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// Names the step of a service that failed, so a 500's log line says where it broke
+/// (`merging: moving assets: …`). Client-facing answers (404, 409, 503, …) pass unchanged.
+pub trait Step<T> {
+    fn step(self, what: &'static str) -> Result<T>;
+}
+
+impl<T, E: Into<ApiError>> Step<T> for std::result::Result<T, E> {
+    fn step(self, what: &'static str) -> Result<T> {
+        self.map_err(|e| match e.into() {
+            ApiError::Internal(e) => ApiError::Internal(e.context(what)),
+            other => other,
+        })
+    }
+}
+
 impl From<shared::FieldError> for ApiError {
     fn from(e: shared::FieldError) -> Self {
         ApiError::BadRequest(e.0)
@@ -188,6 +211,7 @@ impl ApiError {
             ApiError::BadCode { field } => {
                 (self.to_string(), BTreeMap::from([(field.to_string(), "is incorrect, expired or already used".to_string())]))
             }
+            ApiError::BadPasskey { reason } => (self.to_string(), BTreeMap::from([("credential".to_string(), reason.clone())])),
             other => (other.to_string(), BTreeMap::new()),
         };
         ApiErrorDetail { code, message, fields }

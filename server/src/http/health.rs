@@ -1,18 +1,18 @@
 //! Probes for a load balancer or orchestrator: `/healthz` (the process answers) and
 //! `/readyz` (the database answers and takes writes). During a failover `/readyz` is 503
 //! while `/healthz` stays 200, so a balancer stops sending traffic without restarting us.
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::db::Dialect;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 use std::time::Duration;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
 }
 
 /// 200 while the process runs; touches nothing.

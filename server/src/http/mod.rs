@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
+pub mod ndjson;
 pub mod openapi;
 pub mod state;
 pub mod web;

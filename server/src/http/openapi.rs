@@ -11,12 +11,14 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 const PUBLIC: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/token"),
+    ("post", "/api/v1/auth/passkey/start"),
+    ("post", "/api/v1/auth/passkey/finish"),
     ("get", "/api/v1/invitations/lookup"),
     ("post", "/api/v1/invitations/accept"),
 ];
 
 /// Sign-in endpoints, rate limited per account and address.
-const RATE_LIMITED: &[&str] = &["/api/v1/auth/login", "/api/v1/auth/token"];
+const RATE_LIMITED: &[&str] = &["/api/v1/auth/login", "/api/v1/auth/token", "/api/v1/auth/passkey/finish"];
 
 pub struct ErrorResponses;
 

@@ -114,7 +114,24 @@ async fn tenant_below(state: &AppState, ctx: &OrgCtx, slug: &str) -> Result<Opti
     }
 }
 
-type Existing = (String, String, String, Option<String>, Option<String>, Option<String>);
+/// An asset already in the tenant, keyed by its external id.
+#[derive(sqlx::FromRow)]
+struct Existing {
+    external_id: String,
+    id: String,
+    kind: String,
+    name: String,
+    group_id: Option<String>,
+    os: Option<String>,
+    address: Option<String>,
+}
+
+impl Existing {
+    /// Whether importing `row` (into `group_id`) would change nothing.
+    fn same_as(&self, row: &Row, group_id: &Option<String>) -> bool {
+        self.kind == row.kind.as_str() && self.name == row.name && self.group_id == *group_id && self.os == row.os && self.address == row.address
+    }
+}
 
 #[derive(Default)]
 pub(crate) struct Counts {
@@ -144,14 +161,14 @@ async fn write_tenant(tx: &mut Tx, org_id: &str, rows: &[&Row], counts: &mut Cou
         .await?
         .into_iter()
         .collect();
-    let existing: HashMap<String, Existing> = sqlx::query_as::<_, (String, String, String, String, Option<String>, Option<String>, Option<String>)>(
+    let existing: HashMap<String, Existing> = sqlx::query_as::<_, Existing>(
         "SELECT external_id, id, kind, name, group_id, os, address FROM assets WHERE org_id = $1 AND external_id IS NOT NULL",
     )
     .bind(org_id)
     .fetch_all(&mut **tx)
     .await?
     .into_iter()
-    .map(|(e, id, kind, name, group, os, address)| (e, (id, kind, name, group, os, address)))
+    .map(|asset| (asset.external_id.clone(), asset))
     .collect();
     let mut inserts: Vec<(&Row, Option<String>)> = Vec::new();
     for row in rows {
@@ -175,9 +192,8 @@ async fn write_tenant(tx: &mut Tx, org_id: &str, rows: &[&Row], counts: &mut Cou
             }),
         };
         match existing.get(&row.external_id) {
-            Some((id, kind, name, group, os, address)) => {
-                let same = kind == row.kind.as_str() && *name == row.name && *group == group_id && *os == row.os && *address == row.address;
-                if same {
+            Some(asset) => {
+                if asset.same_as(row, &group_id) {
                     counts.unchanged += 1;
                     progress.tick("writing", counts.done(), total, 500);
                     continue;
@@ -190,7 +206,7 @@ async fn write_tenant(tx: &mut Tx, org_id: &str, rows: &[&Row], counts: &mut Cou
                     .bind(&row.address)
                     .bind(now)
                     .bind(org_id)
-                    .bind(id)
+                    .bind(&asset.id)
                     .execute(&mut **tx)
                     .await?;
                 counts.updated += 1;
@@ -245,7 +261,10 @@ pub(crate) async fn write(tx: &mut Tx, rows: &[Row], progress: &Progress) -> Res
 
 pub(crate) fn summary(rows: usize, counts: &Counts) -> String {
     format!(
-        "imported {rows} asset rows into {} tenant(s): {} created, {} updated, {} unchanged, {} groups created",
-        counts.tenants, counts.created, counts.updated, counts.unchanged, counts.groups_created
+        "imported {} into {}: {} created, {} updated, {} unchanged, {} created",
+        shared::plural(rows as i64, "asset row", "asset rows"),
+        shared::plural(counts.tenants as i64, "tenant", "tenants"),
+        counts.created, counts.updated, counts.unchanged,
+        shared::plural(counts.groups_created as i64, "group", "groups")
     )
 }

@@ -20,17 +20,16 @@
 pub mod assets;
 pub mod tenants;
 
+use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::audit::{self, Event};
 use crate::http::context::OrgCtx;
-use crate::http::error::{ApiError, Result};
+use crate::http::error::{ApiError, Result, Step};
 use crate::http::state::AppState;
 use axum::extract::State;
-use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use shared::api::{ImportEvent, ImportProgress, ImportResult, ImportRowError};
 use shared::error::ApiErrorDetail;
 use shared::ErrorCode;
@@ -63,10 +62,10 @@ pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 /// others see half an import, which the all-or-nothing contract forbids.
 pub const MAX_IMPORT_ROWS: usize = 100_000;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/import", post(import))
-        .route("/api/v1/import/tenants", post(tenants::import))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import))
+        .routes(routes!(tenants::import))
         .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT))
 }
 
@@ -205,7 +204,7 @@ fn rejection(result: &ImportResult) -> ApiErrorDetail {
     let fields: BTreeMap<String, String> =
         result.errors.iter().take(50).map(|e| (format!("row {}", e.row), format!("{}: {}", e.field, e.message))).collect();
     let bad_rows = result.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len();
-    ApiErrorDetail { code: ErrorCode::Invalid, message: format!("{bad_rows} bad row(s); nothing was imported"), fields }
+    ApiErrorDetail { code: ErrorCode::Invalid, message: format!("{}; nothing was imported", shared::plural(bad_rows as i64, "bad row", "bad rows")), fields }
 }
 
 /// Sorts bad rows and keeps the first [`MAX_ERRORS`].
@@ -246,13 +245,7 @@ where
         };
         let _ = tx.send(last);
     });
-    let lines = futures_util::stream::unfold(rx, |mut rx| async move {
-        let event = rx.recv().await?;
-        let mut line = serde_json::to_vec(&event).unwrap_or_default();
-        line.push(b'\n');
-        Some((Ok::<_, std::convert::Infallible>(Bytes::from(line)), rx))
-    });
-    ([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(lines)).into_response()
+    crate::http::ndjson::response(rx)
 }
 
 /// What an import body holds: (tenant rows, asset rows).
@@ -322,9 +315,9 @@ pub(crate) async fn run(state: AppState, ctx: OrgCtx, tenant_rows: Vec<RawRow>, 
     let (plan, tenant_errors) = if tenant_rows.is_empty() {
         (tenants::Plan::default(), Vec::new())
     } else {
-        tenants::plan(&state, &ctx, &tenant_rows, &progress).await?
+        tenants::plan(&state, &ctx, &tenant_rows, &progress).await.step("planning the tenants")?
     };
-    let (rows, asset_errors) = assets::check_rows(&state, &ctx, &asset_rows, &progress, &plan.tenant_keys()).await?;
+    let (rows, asset_errors) = assets::check_rows(&state, &ctx, &asset_rows, &progress, &plan.tenant_keys()).await.step("checking the asset rows")?;
     let mut errors = prefix(tenant_errors, "tenants");
     errors.extend(prefix(asset_errors, "assets"));
     let mut result = ImportResult {
@@ -350,9 +343,9 @@ pub(crate) async fn run(state: AppState, ctx: OrgCtx, tenant_rows: Vec<RawRow>, 
     let actor = member.actor();
     let tenants_changed = plan.created() + plan.renamed() > 0;
     if tenants_changed {
-        tenants::write(&mut tx, ctx.org_id(), &plan, &progress).await?;
+        tenants::write(&mut tx, ctx.org_id(), &plan, &progress).await.step("writing the tenants")?;
     }
-    let counts = assets::write(&mut tx, &rows, &progress).await?;
+    let counts = assets::write(&mut tx, &rows, &progress).await.step("writing the assets")?;
     if late_head {
         audit::lock_head(&mut tx).await?;
     }
@@ -370,7 +363,7 @@ pub(crate) async fn run(state: AppState, ctx: OrgCtx, tenant_rows: Vec<RawRow>, 
     result.groups_created = counts.groups_created;
     // Nothing new: dropping the transaction rolls it back, so a repeated import leaves no trace.
     if tenants_changed || counts.changed() {
-        tx.commit().await?;
+        tx.commit().await.step("committing the import")?;
     }
     tracing::info!(org = %ctx.org.id, rows = result.rows, held_ms = locked_at.elapsed().as_millis() as u64, "import wrote (write lock held)");
     Ok(Outcome::Imported(result))

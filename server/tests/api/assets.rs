@@ -476,3 +476,51 @@ async fn the_openapi_document_lists_the_asset_endpoints() {
     }
     assert!(doc.body["components"]["schemas"]["ImportResult"].is_object());
 }
+
+#[tokio::test]
+async fn assets_go_into_a_group_all_or_none_in_one_audited_step() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let root = Auth::Session(&w.root);
+    let desk = group(&app, &w.root, &w.acme, "Front desk").await;
+    let a = asset(&app, &w.root, &w.acme, "pc-a", None, None).await;
+    let b = asset(&app, &w.root, &w.acme, "pc-b", None, Some(&desk)).await;
+    let elsewhere = asset(&app, &w.root, &w.globex, "globex-pc", None, None).await;
+    let globex_group = group(&app, &w.root, &w.globex, "Globex desk").await;
+
+    // Another org's asset or group is unknown here: nothing changes.
+    let before = app.audit_count().await;
+    let r = app.post("/api/v1/assets/group", root.clone(), Some(&w.acme), json!({"asset_ids": [a, elsewhere], "group_id": desk})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = app.post("/api/v1/assets/group", root.clone(), Some(&w.acme), json!({"asset_ids": [a], "group_id": globex_group})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = app.post("/api/v1/assets/group", root.clone(), Some(&w.acme), json!({"asset_ids": [], "group_id": desk})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.body["error"]["fields"]["asset_ids"].is_string());
+    let r = app.post("/api/v1/assets/group", root.clone(), Some(&w.acme), json!({"asset_ids": [a], "group_id": desk, "grop": 1})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(app.audit_count().await, before);
+    assert_eq!(app.get(&format!("/api/v1/assets/{a}"), root.clone(), Some(&w.acme)).await.body["group_id"], serde_json::Value::Null);
+
+    // A viewer may look, not regroup.
+    let viewer = app.add_user(&w.root, &w.acme, "look@acme.example", "viewer").await;
+    let _ = viewer;
+    let s = app.login("look@acme.example", PASSWORD).await;
+    let r = app.post("/api/v1/assets/group", Auth::Session(&s), Some(&w.acme), json!({"asset_ids": [a], "group_id": desk})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+
+    // Both into the group: only the one that wasn't there changes, one audit row says so.
+    let before = app.audit_count().await;
+    let r = app.post("/api/v1/assets/group", root.clone(), Some(&w.acme), json!({"asset_ids": [a, b], "group_id": desk})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["changed"], 1);
+    assert_eq!(app.audit_count().await, before + 1);
+    let groups = app.get("/api/v1/groups", root.clone(), Some(&w.acme)).await;
+    assert_eq!(groups.body["items"][0]["asset_count"], 2);
+    // And out of their groups again.
+    let r = app.post("/api/v1/assets/group", root.clone(), Some(&w.acme), json!({"asset_ids": [a, b], "group_id": null})).await;
+    assert_eq!(r.body["changed"], 2, "{}", r.text);
+    let audit = app.get("/api/v1/audit?action=asset.group", root.clone(), Some(&w.acme)).await;
+    assert!(audit.text.contains("took 2 assets out of their groups"), "{}", audit.text);
+    assert_eq!(app.get("/api/v1/groups", root.clone(), Some(&w.acme)).await.body["items"][0]["asset_count"], 0);
+}

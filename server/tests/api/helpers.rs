@@ -61,6 +61,10 @@ pub async fn spawn_app() -> TestApp {
 
 /// [`spawn_app`] with a configuration tweak (e.g. an SMTP server).
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    // `RUST_LOG=warn cargo test …` shows the server's log lines (why a sign-in was refused…).
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = Config::from_env();
@@ -69,6 +73,9 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.tls = false;
     config.base_domain = "localhost".into();
     config.smtp_url = None;
+    // SSO: a key to seal client secrets with, and the loopback test provider over plain http.
+    config.secret_key = Some([0x5a; 32]);
+    config.sso_allow_http = true;
     tweak(&mut config);
     let db = Db::connect(&config.database_url).await.expect("database");
     let leptos_options = server::http::web::leptos_options(&config);

@@ -60,3 +60,36 @@ async fn disabling_kills_open_sessions_and_tokens_for_good() {
     assert_eq!(app.get("/api/v1/me", Auth::Bearer(&token), None).await.status, StatusCode::UNAUTHORIZED);
     app.login("dave@acme.example", PASSWORD).await;
 }
+
+#[tokio::test]
+async fn a_viewers_group_limit_is_shown_in_the_people_list_and_in_their_own_org_context() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let root = Auth::Session(&w.root);
+    let desk = app.post("/api/v1/groups", root.clone(), Some(&w.acme), json!({"name": "Front desk"})).await.body["id"].as_str().unwrap().to_string();
+    app.post("/api/v1/groups", root.clone(), Some(&w.acme), json!({"name": "Lab"})).await;
+    let r = app
+        .post("/api/v1/users", root.clone(), Some(&w.acme), json!({"email": "vi@acme.example", "name": "Vi", "role": "viewer", "password": PASSWORD, "group_ids": [desk]}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["group_limit"], json!([{"id": desk, "name": "Front desk"}]));
+    let other = app.add_user(&w.root, &w.acme, "free@acme.example", "viewer").await;
+
+    let list = app.get("/api/v1/users?limit=500", root.clone(), Some(&w.acme)).await;
+    let row = |email: &str| list.body["items"].as_array().unwrap().iter().find(|m| m["user"]["email"] == email).cloned().unwrap();
+    assert_eq!(row("vi@acme.example")["group_limit"], json!([{"id": desk, "name": "Front desk"}]));
+    // An unlimited viewer has no limit to show.
+    assert!(row("free@acme.example").get("group_limit").is_none(), "{}", list.text);
+
+    // The viewer's own context names the groups; anyone unlimited has none.
+    let s = app.login("vi@acme.example", PASSWORD).await;
+    let here = app.get("/api/v1/org", Auth::Session(&s), Some(&w.acme)).await;
+    assert_eq!(here.body["group_limit"], json!([{"id": desk, "name": "Front desk"}]), "{}", here.text);
+    assert!(app.get("/api/v1/org", root.clone(), Some(&w.acme)).await.body.get("group_limit").is_none());
+
+    // Lifting the limit takes it off the row.
+    let r = app.request(Method::PATCH, &format!("/api/v1/users/{other}"), root.clone(), Some(&w.acme), Some(json!({"group_ids": [desk]}))).await;
+    assert_eq!(r.body["group_limit"], json!([{"id": desk, "name": "Front desk"}]), "{}", r.text);
+    let r = app.request(Method::PATCH, &format!("/api/v1/users/{other}"), root.clone(), Some(&w.acme), Some(json!({"group_ids": []}))).await;
+    assert!(r.body.get("group_limit").is_none(), "{}", r.text);
+}

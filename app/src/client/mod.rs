@@ -1,5 +1,15 @@
-//! The typed API client used by the pages. Requests run in the browser only (after
-//! hydration); on the server these functions are never awaited.
+//! The typed API client used by the pages: one module per area of the API
+//! (`client::assets::list(org, &query)`), over the transport below (`get`, `post`, …), which
+//! adds the CSRF token, `X-Org-Id`, an `Idempotency-Key` on writes, and retries a failover's
+//! 503. Requests run in the browser only (after hydration); on the server they are never awaited.
+pub mod assets;
+pub mod audit;
+pub mod auth;
+pub mod operations;
+pub mod orgs;
+pub mod people;
+pub mod settings;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -23,6 +33,39 @@ impl ApiFailure {
 }
 
 pub type ApiResult<T> = Result<T, ApiFailure>;
+
+/// `?a=1&b=x` from a query struct: fields that are `None` (or empty text) are left out.
+pub fn query_string<Q: Serialize>(query: &Q) -> String {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(query) else { return String::new() };
+    let pairs: Vec<String> = fields
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::Null => return None,
+                serde_json::Value::String(s) if s.is_empty() => return None,
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            Some(format!("{k}={}", encode(&text)))
+        })
+        .collect();
+    if pairs.is_empty() { String::new() } else { format!("?{}", pairs.join("&")) }
+}
+
+/// Percent-encodes a query value or path segment (letters, digits and `-_.~` pass through).
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `Some(text)` unless it is blank: an empty search box means "no filter".
+pub fn non_empty(s: String) -> Option<String> {
+    (!s.trim().is_empty()).then_some(s)
+}
 
 /// The org every org-scoped request acts in (sent as `X-Org-Id`).
 pub fn org_header(org: Option<uuid::Uuid>) -> Option<String> {
