@@ -5,8 +5,10 @@
 //   node bench/first-load.mjs BASE_URL EMAIL PASSWORD   → one JSON line on stdout
 //
 // Bytes are what came over the wire (Chromium's encodedDataLength: compressed when the server
-// sent it compressed), for the WASM, JS and CSS the page loaded, lazily loaded chunks included.
+// sent it compressed), for the WASM, JS and CSS the page loaded, lazily loaded chunks included;
+// `gzip`: the same files as sent to a client that takes gzip only.
 import { createRequire } from 'node:module';
+import http from 'node:http';
 
 const require = createRequire(new URL('../e2e/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -65,7 +67,21 @@ async function visit(path, cookie) {
   await page.waitForLoadState('networkidle');
   await context.close();
   const total = files.reduce((s, f) => s + f.bytes, 0);
-  return { path, total, files, hydrated_ms: hydratedMs, errors };
+  // The same files as a browser that takes only gzip gets them (Chromium may get brotli).
+  for (const f of files) f.gzip = await gzipBytes(f.file);
+  const total_gzip = files.reduce((s, f) => s + f.gzip, 0);
+  return { path, total, total_gzip, files, hydrated_ms: hydratedMs, errors };
+}
+
+/** Body bytes of PATH as the server sends it to `Accept-Encoding: gzip`. */
+function gzipBytes(path) {
+  return new Promise((resolve, reject) => {
+    http.get(base + path, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+      let n = 0;
+      res.on('data', (c) => { n += c.length; });
+      res.on('end', () => resolve(n));
+    }).on('error', reject);
+  });
 }
 
 const login = await fetch(`${base}/api/v1/auth/login`, {

@@ -6,6 +6,7 @@ pub mod client;
 pub mod components;
 mod confirm;
 mod layout;
+mod lazy_pages;
 mod pages;
 mod webauthn;
 
@@ -43,35 +44,35 @@ pub fn App() -> impl IntoView {
         <Title formatter=|t: String| if t.is_empty() { "Tenantry".to_string() } else { format!("{t} · Tenantry") }/>
         <Router>
             <Routes fallback=pages::NotFound>
-                <Route path=path!("/login") view=pages::login::LoginPage/>
-                <Route path=path!("/accept") view=pages::accept::AcceptPage/>
+                <Route path=path!("/login") view={lazy_pages::login()}/>
+                <Route path=path!("/accept") view={lazy_pages::accept()}/>
                 <ParentRoute path=path!("") view=layout::Shell>
                     // About the signed-in person, in whichever org the tab acts in.
-                    <Route path=path!("") view=pages::portal::PortalPage/>
-                    <Route path=path!("inbox") view=pages::inbox::InboxPage/>
-                    <Route path=path!("tokens") view=pages::tokens::TokensPage/>
-                    <Route path=path!("security") view=pages::security::SecurityPage/>
-                    <Route path=path!("api-docs") view=pages::apidocs::ApiDocsPage/>
+                    <Route path=path!("") view={lazy_pages::portal()}/>
+                    <Route path=path!("inbox") view={lazy_pages::inbox()}/>
+                    <Route path=path!("tokens") view={lazy_pages::tokens()}/>
+                    <Route path=path!("security") view={lazy_pages::security()}/>
+                    <Route path=path!("api-docs") view={lazy_pages::api_docs()}/>
                     // An org's pages: the org is in the address (`/o/acme-contoso/assets`).
                     <ParentRoute path=path!("o/:org") view=Outlet>
                         <Route path=path!("") view=layout::OrgHome/>
-                        <Route path=path!("overview") view=pages::overview::OverviewPage/>
-                        <Route path=path!("customers") view=pages::customers::CustomersPage/>
-                        <Route path=path!("technicians") view=pages::technicians::TechniciansPage/>
-                        <Route path=path!("bulk") view=pages::bulk::BulkPage/>
-                        <Route path=path!("approvals") view=pages::approvals::ApprovalsPage/>
-                        <Route path=path!("organizations") view=pages::tree::OrganizationsPage/>
-                        <Route path=path!("assets") view=pages::assets::AssetsPage/>
-                        <Route path=path!("assets/:id") view=pages::asset_detail::AssetDetailPage/>
-                        <Route path=path!("groups") view=pages::groups::GroupsPage/>
-                        <Route path=path!("import") view=pages::import::ImportPage/>
-                        <Route path=path!("merge") view=pages::merge::MergePage/>
-                        <Route path=path!("settings") view=pages::settings::SettingsPage/>
-                        <Route path=path!("sso") view=pages::sso::SsoPage/>
-                        <Route path=path!("branding") view=pages::branding::BrandingPage/>
-                        <Route path=path!("operations") view=pages::operations::OperationsPage/>
-                        <Route path=path!("people") view=pages::people::PeoplePage/>
-                        <Route path=path!("audit") view=pages::audit::AuditPage/>
+                        <Route path=path!("overview") view={lazy_pages::overview()}/>
+                        <Route path=path!("customers") view={lazy_pages::customers()}/>
+                        <Route path=path!("technicians") view={lazy_pages::technicians()}/>
+                        <Route path=path!("bulk") view={lazy_pages::bulk()}/>
+                        <Route path=path!("approvals") view={lazy_pages::approvals()}/>
+                        <Route path=path!("organizations") view={lazy_pages::organizations()}/>
+                        <Route path=path!("assets") view={lazy_pages::assets()}/>
+                        <Route path=path!("assets/:id") view={lazy_pages::asset_detail()}/>
+                        <Route path=path!("groups") view={lazy_pages::groups()}/>
+                        <Route path=path!("import") view={lazy_pages::import()}/>
+                        <Route path=path!("merge") view={lazy_pages::merge()}/>
+                        <Route path=path!("settings") view={lazy_pages::settings()}/>
+                        <Route path=path!("sso") view={lazy_pages::sso()}/>
+                        <Route path=path!("branding") view={lazy_pages::branding()}/>
+                        <Route path=path!("operations") view={lazy_pages::operations()}/>
+                        <Route path=path!("people") view={lazy_pages::people()}/>
+                        <Route path=path!("audit") view={lazy_pages::audit()}/>
                     </ParentRoute>
                 </ParentRoute>
             </Routes>

@@ -6,8 +6,27 @@ use leptos::prelude::document;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // Lets browser tests (and curious people) know the page is interactive.
+    #[cfg(not(feature = "split"))]
+    {
+        leptos::mount::hydrate_body(app::App);
+        mark_hydrated();
+    }
+    // Lazy routes (the split release site): the page's chunk loads before the page hydrates,
+    // so hydration finishes later, in a task (what `leptos::mount::hydrate_lazy` does, plus
+    // the mark when it is done).
+    #[cfg(feature = "split")]
+    {
+        // hydrate_from_async starts Leptos' executor itself.
+        wasm_bindgen_futures::spawn_local(async {
+            let body = document().body().expect("the page has a body");
+            leptos::mount::hydrate_from_async(body, app::App).await.forget();
+            mark_hydrated();
+        });
+    }
+}
+
+/// Lets browser tests (and curious people) know the page is interactive.
+fn mark_hydrated() {
     if let Some(body) = document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
     }

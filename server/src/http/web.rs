@@ -118,10 +118,15 @@ async fn pkg_cache_control(req: Request, next: Next) -> Response {
 }
 
 /// `name.<hash>.ext`, the hash being cargo-leptos' (an MD5 in 22 characters of URL-safe base64).
+/// Without `hash-files` the split loader is `__wasm_split.______________________.js`: 22
+/// underscores standing in for a hash, and a content that changes with every build.
 fn has_content_hash(file: &str) -> bool {
     let mut parts = file.rsplit('.');
     let (_ext, hash, stem) = (parts.next(), parts.next(), parts.next());
-    stem.is_some() && hash.is_some_and(|h| h.len() == 22 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    stem.is_some()
+        && hash.is_some_and(|h| {
+            h.len() == 22 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') && h.bytes().any(|b| b != b'_')
+        })
 }
 
 #[cfg(test)]
@@ -133,6 +138,7 @@ mod tests {
         assert!(!super::has_content_hash("tenantry_bg.wasm"));
         assert!(!super::has_content_hash("Zm9vYmFyYmF6cXV4cXV1eA.wasm"));
         assert!(!super::has_content_hash("tenantry.not-a-hash.css"));
+        assert!(!super::has_content_hash("__wasm_split.______________________.js"));
     }
 }
 
