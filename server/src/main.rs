@@ -1,15 +1,7 @@
 fn main() -> std::process::ExitCode {
-    return_big_allocations_to_the_os();
+    // No allocator tuning here: glibc's defaults suit the server now that argon2's 19 MiB work
+    // areas are allocated once and kept (`auth/password.rs`). Allocated and freed per hash, they
+    // once piled up in per-thread arenas, which a fixed `M_MMAP_THRESHOLD` of 1 MiB worked
+    // around at the price of mapping and faulting in fresh pages on every sign-in.
     server::tools::cli::main()
-}
-
-/// glibc raises its mmap threshold after a large block is freed, so argon2's 19 MiB blocks
-/// end up in per-thread heaps that never shrink (RSS grew to 700 MB under a sign-in load).
-/// A fixed threshold keeps them mmapped and returned to the OS on free.
-fn return_big_allocations_to_the_os() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; called once before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
-    }
 }
