@@ -164,7 +164,9 @@ async fn apply(tx: &mut Tx, source: &str, target: &str) -> Result<()> {
         sqlx::query(&format!("UPDATE {table} SET org_id = $1 WHERE org_id = $2")).bind(target).bind(source).execute(&mut **tx).await?;
     }
     sqlx::query("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE parent_id = $3").bind(target).bind(now).bind(source).execute(&mut **tx).await?;
-    crate::db::counters::refresh(tx, &[source, target]).await.step("refreshing counters")?;
+    // The source's child tenants now roll up into the target's customer (and MSP).
+    crate::db::counters::refresh(tx, &[source]).await.step("refreshing counters")?;
+    crate::db::counters::refresh_subtree(tx, target).await.step("refreshing counters")?;
     Ok(())
 }
 

@@ -482,6 +482,8 @@ pub async fn create_org_service(placement: Placement<'_>, state: &AppState, body
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    // Every org has its counters row, which also says where it sits (its MSP, its customer).
+    crate::db::counters::refresh(&mut tx, &[&id]).await?;
     let under = parent.map(|p| format!(" under {}", p.name)).unwrap_or_default();
     audit::record(&mut tx, &placement.actor(), Event {
         org_id: Some(&id),
@@ -575,6 +577,8 @@ async fn update_org_service(admin: OrgAdmin<'_>, state: &AppState, change: OrgCh
     }
     if let Some((_, status)) = change.status {
         sqlx::query("UPDATE orgs SET status = $1, updated_at = $2 WHERE id = $3").bind(status.as_str()).bind(now_ms()).bind(id).execute(&mut *tx).await?;
+        // The MSP's rollup counts its suspended customers.
+        crate::db::counters::refresh(&mut tx, &[id]).await?;
         changes.push(format!("{} {}", if status == OrgStatus::Suspended { "suspended" } else { "reactivated" }, row.name));
     }
     let action = match change.status.map(|(_, s)| s) {
@@ -667,6 +671,8 @@ async fn set_parent_service(su: Superuser<'_>, state: &AppState, target: &OrgCtx
     crate::tree_limits::check_move(&state.db, id, parent_path).await?;
     let mut tx = audit::begin(&state.db).await?;
     sqlx::query("UPDATE orgs SET parent_id = $1, updated_at = $2 WHERE id = $3").bind(parent.org_id()).bind(now_ms()).bind(id).execute(&mut *tx).await?;
+    // The whole subtree may now roll up into another customer or another MSP.
+    crate::db::counters::refresh_subtree(&mut tx, id).await?;
     audit::record(&mut tx, &su.actor(), Event {
         org_id: Some(id),
         action: "org.set_parent",

@@ -1,6 +1,7 @@
 //! The MSP dashboard overview: one row per managed customer (its child tenants rolled up),
-//! computed by SQL over the per-org counters in a handful of queries — never a per-customer
-//! loop, never a scan of the assets table.
+//! computed by SQL over the per-org counters ([`crate::db::counters`]) in a handful of
+//! index-driven queries — never a per-customer loop, never a scan of the assets or users
+//! table, never a walk down the org tree.
 use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::http::context::OrgCtx;
 use crate::db::rfc3339;
@@ -27,16 +28,8 @@ struct Row {
     assets: i64,
     online: i64,
     open_alerts: i64,
+    protected_users: i64,
     last_activity: Option<i64>,
-}
-
-#[derive(sqlx::FromRow)]
-struct Totals {
-    customers: i64,
-    assets: i64,
-    online: i64,
-    open_alerts: i64,
-    suspended: i64,
 }
 
 /// The customers of `msp` matching the filters, as a condition on `c` whose values are bound
@@ -62,7 +55,8 @@ fn matching(sql: &mut Sql, msp: &str, needle: &str, status_filter: &str, visible
 /// Figures come from the per-org counters ([`crate::db::counters`]) summed over each customer's
 /// subtree, so no request scans the assets table. Sorted by name, the page is chosen first
 /// (an index walk) and only its customers are rolled up; sorted by a figure, every matching
-/// customer is rolled up and the database sorts. Totals cover every matching customer.
+/// customer is rolled up and the database sorts. Totals cover every matching customer: the
+/// MSP's rollup (one index range) when nothing filters them.
 #[utoipa::path(get, path = "/api/v1/overview", tag = "customers", params(OverviewQuery, ("X-Org-Id" = Option<String>, Header, description = "an MSP")),
     responses((status = 200, body = Overview), (status = 400), (status = 404), (status = 422)))]
 // Figures may come from a replica (`DATABASE_READ_URL`): which customers the caller sees was
@@ -121,38 +115,26 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
         sql.push(&format!("{} ORDER BY {order}, lower(c.name), c.slug {page_end}", rolled_up(&m)));
         sql.query_as().fetch_all(state.db.reader()).await?
     };
-    // Totals: the matching customers' own counters, plus those of their child tenants. Child
-    // tenants are found from below (few orgs are children), not by walking down from every
-    // one of thousands of customers.
-    let mut sql = Sql::default();
-    let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible, tag.as_deref());
-    sql.push(&format!(
-        "WITH RECURSIVE up (id, customer_id) AS ( \
-           SELECT o.id, o.parent_id FROM orgs o WHERE o.kind = 'child' \
-           UNION ALL SELECT u.id, p.parent_id FROM up u JOIN orgs p ON p.id = u.customer_id WHERE p.kind = 'child' \
-         ), \
-         own AS (SELECT COUNT(*) AS customers, SUM(CASE WHEN c.status = 'suspended' THEN 1 ELSE 0 END) AS suspended, \
-                   SUM(k.assets) AS assets, SUM(k.online) AS online, SUM(k.open_alerts) AS open_alerts \
-                 FROM orgs c LEFT JOIN org_counts k ON k.org_id = c.id WHERE {m}), \
-         below AS (SELECT SUM(k.assets) AS assets, SUM(k.online) AS online, SUM(k.open_alerts) AS open_alerts \
-                   FROM up u JOIN orgs c ON c.id = u.customer_id JOIN org_counts k ON k.org_id = u.id WHERE {m}) \
-         SELECT CAST(COALESCE(own.customers, 0) AS BIGINT) AS customers, \
-           CAST(COALESCE(own.assets, 0) + COALESCE(below.assets, 0) AS BIGINT) AS assets, \
-           CAST(COALESCE(own.online, 0) + COALESCE(below.online, 0) AS BIGINT) AS online, \
-           CAST(COALESCE(own.open_alerts, 0) + COALESCE(below.open_alerts, 0) AS BIGINT) AS open_alerts, \
-           CAST(COALESCE(own.suspended, 0) AS BIGINT) AS suspended FROM own, below"
-    ));
-    let t: Totals = sql.query_as().fetch_one(state.db.reader()).await?;
-    // Users protected by a second factor: in total, and per customer of the page.
-    let mut sql = Sql::default();
-    let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible, tag.as_deref());
-    sql.push(&protected_users(&m, false));
-    let protected_total: i64 = sql.query_scalar().fetch_one(state.db.reader()).await?;
+    // Totals over every matching customer. Unfiltered (the first page an MSP admin sees), the
+    // per-MSP rollup: one range of a covering index, whatever the number of customers.
+    // Filtered, the matching customers' rows joined to the counters of their subtrees (each
+    // counters row names its customer, so no tree walk either).
+    let unfiltered = visible.is_none() && tag.is_none() && status_filter.is_empty() && q.q.as_deref().unwrap_or("").trim().is_empty();
+    let t = if unfiltered {
+        crate::db::counters::msp_totals(state.db.reader(), &ctx.org.id).await?
+    } else {
+        let mut sql = Sql::default();
+        let m = matching(&mut sql, &ctx.org.id, &needle, status_filter, visible, tag.as_deref());
+        sql.push(&format!(
+            "SELECT CAST(COUNT(DISTINCT c.id) AS BIGINT) AS customers, \
+               CAST(COUNT(DISTINCT CASE WHEN c.status = 'suspended' THEN c.id END) AS BIGINT) AS suspended, \
+               CAST(COALESCE(SUM(k.assets), 0) AS BIGINT) AS assets, CAST(COALESCE(SUM(k.online), 0) AS BIGINT) AS online, \
+               CAST(COALESCE(SUM(k.open_alerts), 0) AS BIGINT) AS open_alerts, CAST(COALESCE(SUM(k.protected_users), 0) AS BIGINT) AS protected_users \
+             FROM orgs c LEFT JOIN org_counts k ON k.customer_id = c.id WHERE {m}"
+        ));
+        sql.query_as().fetch_one(state.db.reader()).await?
+    };
     let page_ids: Vec<&str> = rows.iter().take(limit as usize).map(|r| r.id.as_str()).collect();
-    let mut sql = Sql::default();
-    let list = page_ids.iter().map(|id| sql.param(*id)).collect::<Vec<_>>().join(", ");
-    sql.push(&protected_users(&format!("c.id IN ({})", if page_ids.is_empty() { "NULL" } else { &list }), true));
-    let protected: std::collections::HashMap<String, i64> = sql.query_as::<(String, i64)>().fetch_all(state.db.reader()).await?.into_iter().collect();
     let page_ids: Vec<String> = page_ids.into_iter().map(str::to_string).collect();
     let mut tags = crate::tags::msp_tags_on(state.db.reader(), &ctx.org.id, &page_ids).await?;
     let more = rows.len() as i64 > i64::from(limit);
@@ -171,44 +153,29 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
             offline: r.assets.saturating_sub(r.online),
             open_alerts: r.open_alerts,
             last_activity: r.last_activity.map(rfc3339),
-            protected_users: protected.get(&r.id).copied().unwrap_or(0),
+            protected_users: r.protected_users,
             tags: tags.remove(&r.id).unwrap_or_default(),
         }) })
         .collect::<Result<Vec<_>>>()?;
-    let totals = OverviewTotals { customers: t.customers, assets: t.assets, online: t.online, offline: t.assets.saturating_sub(t.online), open_alerts: t.open_alerts, suspended: t.suspended, protected_users: protected_total };
+    let totals = OverviewTotals { customers: t.customers, assets: t.assets, online: t.online, offline: t.assets.saturating_sub(t.online), open_alerts: t.open_alerts, suspended: t.suspended, protected_users: t.protected_users };
     Ok(Json(Overview { totals, items, next_cursor: more.then(|| (offset + i64::from(limit)).to_string()) }))
 }
 
 /// One row per customer matching `customers` (a condition on `c`), its figures summed over
-/// its subtree's counters, and its last activity: the newest audit event in that subtree.
+/// its subtree's counters (each counters row names the customer it rolls up into, so this is
+/// an index lookup per customer, not a walk down the tree), and its last activity: the newest
+/// audit event in that subtree.
 fn rolled_up(customers: &str) -> String {
     format!(
-        "WITH RECURSIVE tree (id, customer_id) AS ( \
-           SELECT c.id, c.id FROM orgs c WHERE {customers} \
-           UNION ALL SELECT o.id, t.customer_id FROM orgs o JOIN tree t ON o.parent_id = t.id \
-         ), \
-         nodes AS (SELECT t.customer_id, k.users, k.assets, k.online, k.open_alerts, \
-                     (SELECT MAX(e.at) FROM audit_events e WHERE e.org_id = t.id) AS at \
-                   FROM tree t LEFT JOIN org_counts k ON k.org_id = t.id), \
-         f AS (SELECT customer_id, CAST(COALESCE(SUM(users), 0) AS BIGINT) AS users, CAST(COALESCE(SUM(assets), 0) AS BIGINT) AS assets, \
-                 CAST(COALESCE(SUM(online), 0) AS BIGINT) AS online, CAST(COALESCE(SUM(open_alerts), 0) AS BIGINT) AS open_alerts, \
-                 MAX(at) AS last_activity FROM nodes GROUP BY customer_id) \
-         SELECT c.id, c.name, c.slug, c.status, f.users, f.assets, f.online, f.open_alerts, f.last_activity \
-         FROM orgs c JOIN f ON f.customer_id = c.id"
-    )
-}
-
-/// Users homed in the customers matching `customers` (a condition on `c`) or below them who
-/// have a second factor (a confirmed TOTP or a passkey): per customer (`per_customer`) or in total.
-fn protected_users(customers: &str, per_customer: bool) -> String {
-    let (select, group) = if per_customer { ("t.customer_id, ", " GROUP BY t.customer_id") } else { ("", "") };
-    format!(
-        "WITH RECURSIVE tree (id, customer_id) AS ( \
-           SELECT c.id, c.id FROM orgs c WHERE {customers} \
-           UNION ALL SELECT o.id, t.customer_id FROM orgs o JOIN tree t ON o.parent_id = t.id \
-         ) \
-         SELECT {select}CAST(COUNT(*) AS BIGINT) FROM tree t JOIN users u ON u.home_org_id = t.id \
-         WHERE EXISTS (SELECT 1 FROM user_totp x WHERE x.user_id = u.id AND x.confirmed_at IS NOT NULL) \
-            OR EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id){group}"
+        "WITH nodes AS (SELECT k.customer_id, k.users, k.assets, k.online, k.open_alerts, k.protected_users, \
+                     (SELECT MAX(e.at) FROM audit_events e WHERE e.org_id = k.org_id) AS at \
+                   FROM orgs c JOIN org_counts k ON k.customer_id = c.id WHERE {customers}), \
+         f AS (SELECT customer_id, SUM(users) AS users, SUM(assets) AS assets, SUM(online) AS online, \
+                 SUM(open_alerts) AS open_alerts, SUM(protected_users) AS protected_users, MAX(at) AS last_activity \
+               FROM nodes GROUP BY customer_id) \
+         SELECT c.id, c.name, c.slug, c.status, CAST(COALESCE(f.users, 0) AS BIGINT) AS users, CAST(COALESCE(f.assets, 0) AS BIGINT) AS assets, \
+           CAST(COALESCE(f.online, 0) AS BIGINT) AS online, CAST(COALESCE(f.open_alerts, 0) AS BIGINT) AS open_alerts, \
+           CAST(COALESCE(f.protected_users, 0) AS BIGINT) AS protected_users, f.last_activity \
+         FROM orgs c LEFT JOIN f ON f.customer_id = c.id WHERE {customers}"
     )
 }

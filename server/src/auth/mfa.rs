@@ -431,6 +431,8 @@ pub async fn confirm_totp(State(state): State<AppState>, caller: Caller, Json(bo
         return Err(ApiError::field("code", "is incorrect or expired"));
     };
     sqlx::query("UPDATE user_totp SET confirmed_at = $1, last_step = $2 WHERE user_id = $3").bind(now).bind(step).bind(&caller.user.id).execute(&mut *tx).await?;
+    // The overview counts users with a second factor (recounted with the change).
+    crate::db::counters::refresh(&mut tx, &[&caller.user.home_org_id]).await?;
     let codes = new_recovery_codes(&mut tx, &caller.user.id, now).await?;
     session::end_others(&mut tx, &caller.user.id, current_session(&caller)).await?;
     audit::record(&mut tx, &caller.own_actor(), Event {
@@ -458,6 +460,8 @@ pub async fn remove_totp(State(state): State<AppState>, caller: Caller, jar: Coo
         return Err(ApiError::NotFound);
     }
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(&caller.user.id).execute(&mut *tx).await?;
+    // The overview counts users with a second factor (recounted with the change).
+    crate::db::counters::refresh(&mut tx, &[&caller.user.home_org_id]).await?;
     session::end_others(&mut tx, &caller.user.id, current_session(&caller)).await?;
     // Under a policy that requires a factor, the remaining session is enrol-only again (so a
     // new phone can be set up, but nothing else done without one) unless another factor is left.

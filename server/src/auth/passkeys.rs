@@ -408,6 +408,8 @@ pub async fn register_finish(
         .bind(now)
         .execute(&mut *tx)
         .await?;
+    // The overview counts users with a second factor (recounted with the change).
+    crate::db::counters::refresh(&mut tx, &[&caller.user.home_org_id]).await?;
     session::end_others(&mut tx, &caller.user.id, mfa::current_session(&caller)).await?;
     audit::record(&mut tx, &caller.own_actor(), Event {
         org_id: Some(&caller.user.home_org_id),
@@ -458,6 +460,8 @@ pub async fn remove(State(state): State<AppState>, caller: Caller, jar: CookieJa
     if done.rows_affected() == 0 {
         return Err(ApiError::NotFound);
     }
+    // The overview counts users with a second factor (recounted with the change).
+    crate::db::counters::refresh(&mut tx, &[&caller.user.home_org_id]).await?;
     session::end_others(&mut tx, &caller.user.id, mfa::current_session(&caller)).await?;
     mfa::restrict_if_unprotected(&mut tx, &caller.user).await?;
     audit::record(&mut tx, &caller.own_actor(), Event {

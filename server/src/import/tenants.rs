@@ -331,6 +331,8 @@ pub(crate) async fn write(tx: &mut Tx, scope: &str, plan: &Plan, progress: &Prog
             sql.row([Value::from(scope), Value::from(&t.external_id), Value::from(&t.id), Value::from(now)]);
         }
         sql.query().execute(&mut **tx).await?;
+        // Each new tenant's counters row (the MSP's rollup counts it; it rolls up into its customer).
+        crate::db::counters::refresh(tx, &chunk.iter().map(|t| t.id.as_str()).collect::<Vec<_>>()).await?;
         progress.report("writing", (n * 200 + chunk.len()).min(changes), changes);
     }
     for (id, name) in &plan.renames {

@@ -31,6 +31,7 @@ async fn insert_org(tx: &mut Tx, actor: &Actor, name: &str, slug: &str, kind: Or
     .execute(&mut **tx)
     .await
     .with_context(|| format!("creating org {slug}"))?;
+    crate::db::counters::refresh(tx, &[&id]).await?;
     audit::record(tx, actor, Event { org_id: Some(&id), action: "org.create", object_type: "org", object_id: Some(&id), summary: format!("created {kind} {name} ({slug})") }).await?;
     Ok(id)
 }
