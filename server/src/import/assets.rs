@@ -239,7 +239,6 @@ async fn write_tenant(tx: &mut Tx, org_id: &str, rows: &[&Row], counts: &mut Cou
         counts.created += chunk.len() as i64;
         progress.report("writing", counts.done(), total);
     }
-    crate::db::counters::refresh(tx, &[org_id]).await?;
     Ok(())
 }
 
@@ -257,6 +256,11 @@ pub(crate) async fn write(tx: &mut Tx, rows: &[Row], progress: &Progress) -> Res
         write_tenant(tx, org_id, list, &mut counts, progress, rows.len()).await?;
     }
     Ok(counts)
+}
+
+/// The tenants the rows write to (their counters are recounted after the write).
+pub(crate) fn tenants(rows: &[Row]) -> Vec<&str> {
+    rows.iter().map(|r| r.org_id.as_str()).collect()
 }
 
 pub(crate) fn summary(rows: usize, counts: &Counts) -> String {

@@ -349,6 +349,12 @@ pub(crate) async fn run(state: AppState, ctx: OrgCtx, tenant_rows: Vec<RawRow>, 
     if late_head {
         audit::lock_head(&mut tx).await?;
     }
+    // The tenants' counters are recounted only now, under the audit head every other write
+    // takes first: recounted earlier on PostgreSQL, an asset written meanwhile by someone else
+    // could wait on the counters row while holding the head this import then waits for.
+    if counts.changed() {
+        crate::db::counters::refresh(&mut tx, &assets::tenants(&rows)).await?;
+    }
     if tenants_changed {
         let summary = plan.summary();
         audit::record(&mut tx, &actor, Event { org_id: Some(ctx.org_id()), action: "org.import", object_type: "org", object_id: None, summary }).await?;
