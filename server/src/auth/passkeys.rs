@@ -53,6 +53,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// How long a ceremony may take (also the timeout the browser is given).
 pub const CEREMONY_MS: i64 = 5 * 60 * 1000;
+/// Live sign-in ceremonies one client address may hold (each lives [`CEREMONY_MS`]): every
+/// sign-in page load starts one for passkey autofill, so an office behind one address needs
+/// room; a flood from one address does not get it.
+pub const CEREMONIES_PER_IP: i64 = 100;
 /// Passkeys per user; more is a mistake or an attack (each one is a way in).
 pub const MAX_PER_USER: i64 = 20;
 const NAME_MAX: usize = 60;
@@ -127,6 +131,7 @@ fn decode_b64url(s: &str) -> Option<Vec<u8>> {
 async fn begin_ceremony(
     state: &AppState,
     jar: CookieJar,
+    ip: &str,
     kind: Kind,
     user_id: Option<&str>,
     name: Option<&str>,
@@ -139,13 +144,25 @@ async fn begin_ceremony(
     let mut tx = state.db.begin().await?;
     // Expired ceremonies are useless; trimming at every start keeps the table small.
     sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO webauthn_ceremonies (id_hash, kind, user_id, name, state, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+    // Anyone may start a sign-in, so one address gets a bounded number of live ones: a burst
+    // is refused (429) instead of filling the table. Signed-in registrations aren't capped.
+    if user_id.is_none() {
+        let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webauthn_ceremonies WHERE client_ip = $1 AND user_id IS NULL")
+            .bind(ip)
+            .fetch_one(&mut *tx)
+            .await?;
+        if live >= CEREMONIES_PER_IP {
+            return Err(ApiError::RateLimited);
+        }
+    }
+    sqlx::query("INSERT INTO webauthn_ceremonies (id_hash, kind, user_id, name, state, expires_at, client_ip) VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(ceremony_key(&browser, &challenge_of_options(opts)?))
         .bind(kind.as_str())
         .bind(user_id)
         .bind(name)
         .bind(json)
         .bind(now + CEREMONY_MS)
+        .bind(ip)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -339,7 +356,7 @@ pub(crate) async fn verify_proof(state: &AppState, jar: &CookieJar, user: &UserR
         (status = 409, description = "the caller already has 20 passkeys"),
         (status = 422, description = "`name` invalid; the fresh proof (`password`, `otp` or `passkey`) missing or incorrect"), (status = 429)))]
 #[tracing::instrument(skip_all, fields(user = %caller.user.id))]
-pub async fn register_start(State(state): State<AppState>, caller: Caller, jar: CookieJar, Json(body): Json<PasskeyRegistrationStart>) -> Result<(CookieJar, axum::Json<PasskeyOptions>)> {
+pub async fn register_start(State(state): State<AppState>, caller: Caller, parts: Parts, jar: CookieJar, Json(body): Json<PasskeyRegistrationStart>) -> Result<(CookieJar, axum::Json<PasskeyOptions>)> {
     browser_only(&caller)?;
     let name = valid_name(&body.name)?;
     let existing: Vec<PasskeyRow> = sqlx::query_as(&format!("SELECT {PASSKEY_COLUMNS} FROM passkeys WHERE user_id = $1"))
@@ -364,7 +381,7 @@ pub async fn register_start(State(state): State<AppState>, caller: Caller, jar: 
         selection.insert("residentKey".into(), "required".into());
         selection.insert("requireResidentKey".into(), true.into());
     }
-    let jar = begin_ceremony(&state, jar, Kind::Register, Some(&caller.user.id), Some(&name), &opts, &registration).await?;
+    let jar = begin_ceremony(&state, jar, &request_meta(&parts).1, Kind::Register, Some(&caller.user.id), Some(&name), &opts, &registration).await?;
     Ok((jar, axum::Json(opts)))
 }
 
@@ -479,13 +496,14 @@ pub async fn remove(State(state): State<AppState>, caller: Caller, jar: CookieJa
 // ---- signing in ----
 
 #[utoipa::path(post, path = "/api/v1/auth/passkey/start", tag = "auth",
-    responses((status = 200, body = PasskeyOptions, description = "options for `navigator.credentials.get()`: no allowed credentials (the passkey names the account), user verification required, `mediation: conditional` so they also suit autofill. This browser gets a cookie binding the challenge, valid 5 minutes; starting again replaces it. The answer goes to `/api/v1/auth/passkey/finish`, or as `passkey` in a fresh proof.")))]
+    responses((status = 200, body = PasskeyOptions, description = "options for `navigator.credentials.get()`: no allowed credentials (the passkey names the account), user verification required, `mediation: conditional` so they also suit autofill. This browser gets a cookie binding the challenge, valid 5 minutes; starting again replaces it. The answer goes to `/api/v1/auth/passkey/finish`, or as `passkey` in a fresh proof."),
+        (status = 429, description = "this address has too many sign-ins started and not finished (at most `CEREMONIES_PER_IP` in 5 minutes)")))]
 #[tracing::instrument(skip_all)]
-pub async fn sign_in_start(State(state): State<AppState>, jar: CookieJar) -> Result<(CookieJar, axum::Json<PasskeyOptions>)> {
+pub async fn sign_in_start(State(state): State<AppState>, parts: Parts, jar: CookieJar) -> Result<(CookieJar, axum::Json<PasskeyOptions>)> {
     let webauthn = relying_party(&state.config)?;
     let (request, challenge) = webauthn.start_discoverable_authentication().map_err(|e| anyhow::anyhow!("starting a passkey sign-in: {e}"))?;
     let opts = options(request)?;
-    let jar = begin_ceremony(&state, jar, Kind::Authenticate, None, None, &opts, &challenge).await?;
+    let jar = begin_ceremony(&state, jar, &request_meta(&parts).1, Kind::Authenticate, None, None, &opts, &challenge).await?;
     Ok((jar, axum::Json(opts)))
 }
 

@@ -499,3 +499,26 @@ async fn passkeys_alone_confirm_a_token_from_the_browser_for_a_policy_bound_user
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(server::audit::verify(&app.db).await.unwrap(), Ok(app.audit_count().await));
 }
+
+/// Starting a passkey sign-in needs no account, so one address may hold only so many live
+/// ceremonies: the next start is refused in the error envelope and stores nothing; another
+/// address is unaffected, and once the ceremonies expire the first may start again.
+#[tokio::test]
+async fn passkey_sign_in_starts_are_capped_per_address() {
+    let app = spawn_app_with(|c| c.trusted_proxies = server::http::client_ip::Cidr::parse_list("127.0.0.1/32").unwrap()).await;
+    let start = |xff: &'static str| app.http.post(app.url("/api/v1/auth/passkey/start")).header("x-forwarded-for", xff).json(&json!({})).send();
+    let stored = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM webauthn_ceremonies").fetch_one(&app.db.pool).await.unwrap() };
+    for i in 0..passkeys::CEREMONIES_PER_IP {
+        assert_eq!(start("203.0.113.9").await.unwrap().status(), StatusCode::OK, "start {i}");
+    }
+    assert_eq!(stored().await, passkeys::CEREMONIES_PER_IP);
+    let refused = start("203.0.113.9").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    assert_eq!(stored().await, passkeys::CEREMONIES_PER_IP, "a refused start stores nothing");
+    assert_eq!(start("198.51.100.20").await.unwrap().status(), StatusCode::OK, "another address has its own room");
+    app.clock.set(server::db::now_ms() + passkeys::CEREMONY_MS + 1_000);
+    assert_eq!(start("203.0.113.9").await.unwrap().status(), StatusCode::OK, "expired ceremonies free the address");
+    assert_eq!(stored().await, 1, "the expired ones were trimmed");
+}
