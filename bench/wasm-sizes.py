@@ -6,7 +6,10 @@
 
 Needs the name section, so give it the module before wasm-opt, e.g. what cargo builds for the
 release site: $CARGO_TARGET_DIR/front/wasm32-unknown-unknown/wasm-release/frontend.wasm.
-(The figures are before wasm-opt; -Oz takes roughly a sixth off the code.)"""
+(The figures are before wasm-opt; -Oz takes roughly a sixth off the code.)
+With --split, the main module before wasm-bindgen is frontend_split.wasm in the same folder.
+Built with RUSTFLAGS="-C symbol-mangling-version=v0", names keep a monomorphization's type
+arguments, so library code instantiated for an app type is counted for that app module."""
 import sys, re, collections
 
 def leb(b, i):
@@ -65,7 +68,33 @@ def demangle(n):
         s = s.replace(a, b)
     return s
 
+def v0_path_after(n, i):
+    """The `<len><ident>` identifiers of a v0-mangled name from position `i` on."""
+    out = []
+    while True:
+        m = re.match(r'(\d+)_?', n[i:])
+        if not m: return out
+        l = int(m.group(1)); word = n[i + m.end():i + m.end() + l]
+        if not l or not re.fullmatch(r'[A-Za-z_][A-Za-z0-9_]*', word): return out
+        out.append(word); i += m.end() + l
+
+def app_module(n):
+    """The first app module a name mentions: `layout`, `client`, `pages::assets`, …"""
+    m = re.search(r'app::(pages::[a-z_]+|[a-z_]+)', n)
+    if m: return m.group(1)
+    # v0 (`_R…`, built with `-C symbol-mangling-version=v0`): the crate root is
+    # `C<disambiguator>_3app`, followed by its module path.
+    m = re.search(r'C(?:s[0-9A-Za-z]*_)?3app', n)
+    if m:
+        ids = v0_path_after(n, m.end())
+        if ids: return f'pages::{ids[1]}' if ids[0] == 'pages' and len(ids) > 1 else ids[0]
+    return None
+
 def crate(n):
+    if n.startswith('_R'):
+        m = re.search(r'C(?:s[0-9A-Za-z]*_)?(\d+)', n)
+        ids = v0_path_after(n, m.start(1)) if m else []
+        return ids[0] if ids else n[:30]
     n = re.sub(r'^_?<(.*? as )?', '', n)
     m = re.match(r'([A-Za-z_][A-Za-z0-9_]*)::', n)
     return m.group(1) if m else ('<unnamed>' if not n else n.split('(')[0][:30])
@@ -74,8 +103,7 @@ print('names known for', sum(1 for idx, _ in bodies if idx in names), 'of', len(
 by = collections.Counter()
 for idx, bs in bodies:
     n = demangle(names.get(idx, '')); names[idx] = n; by[crate(n)] += bs
-    m = re.search(r'app::(pages::[a-z_]+|[a-z_]+)', n)
-    APP[m.group(1) if m else '(no app:: in name)'] += bs
+    APP[app_module(n) or '(no app:: in name)'] += bs
 print('file', len(data), 'bytes; sections:', dict(sections.most_common()))
 
 print('\ncode bytes by crate:')
