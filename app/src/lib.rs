@@ -27,7 +27,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HashedStylesheet id="tenantry" options=options.clone()/>
                 // The WebAuthn calls for passkeys (app/src/webauthn.rs); before the app's own scripts.
                 <script src="/passkeys.js" defer=true></script>
-                <HydrationScripts options/>
+                {if on_signed_out_page() {
+                    view! { <SignedOutScripts pkg=options.site_pkg_dir.to_string()/> }.into_any()
+                } else {
+                    view! { <HydrationScripts options/> }.into_any()
+                }}
                 <MetaTags/>
             </head>
             <body>
@@ -37,13 +41,69 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The pages for people not signed in. They hydrate with their own small WASM module (the
+/// `signin` crate, [`SignedOutApp`]) rather than the portal's, so a first visit to the sign-in
+/// page doesn't download the portal. The server also lets signed-out visitors see only these.
+pub const SIGNED_OUT_PAGES: [&str; 2] = ["/login", "/accept"];
+
+/// Whether the page being rendered on the server is one of [`SIGNED_OUT_PAGES`].
+fn on_signed_out_page() -> bool {
+    #[cfg(feature = "ssr")]
+    return use_context::<http::request::Parts>().is_some_and(|parts| SIGNED_OUT_PAGES.contains(&parts.uri.path()));
+    #[cfg(not(feature = "ssr"))]
+    false
+}
+
+/// What `HydrationScripts` writes, for the signed-out pages' module (`pkg/signin.js` and
+/// `pkg/signin.wasm`, written by `./dev build` and `./dev test` beside the portal's).
+#[component]
+fn SignedOutScripts(pkg: String) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    let script = format!("import('/{pkg}/signin.js').then(m => m.default({{module_or_path: '/{pkg}/signin.wasm'}}).then(() => m.hydrate()));");
+    view! {
+        <link rel="modulepreload" href=format!("/{pkg}/signin.js")/>
+        <link rel="preload" href=format!("/{pkg}/signin.wasm") r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <script type="module" nonce=nonce>{script}</script>
+    }
+}
+
+/// "Assets · Tenantry"; "Tenantry" for a page without a title of its own.
+fn page_title(title: String) -> String {
+    if title.is_empty() { "Tenantry".to_string() } else { format!("{title} · Tenantry") }
+}
+
+/// The signed-out pages as their own app: the same markup the server renders for them
+/// within [`App`], and nothing of the portal.
+#[component]
+pub fn SignedOutApp() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title formatter=page_title/>
+        <Router>
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("/login") view=pages::login::LoginPage/>
+                <Route path=path!("/accept") view=pages::accept::AcceptPage/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Lets browser tests (and curious people) know the page is interactive.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Title formatter=|t: String| if t.is_empty() { "Tenantry".to_string() } else { format!("{t} · Tenantry") }/>
+        <Title formatter=page_title/>
         <Router>
             <Routes fallback=pages::NotFound>
+                // Also in SignedOutApp, which the browser runs on these two pages.
                 <Route path=path!("/login") view={lazy_pages::login()}/>
                 <Route path=path!("/accept") view={lazy_pages::accept()}/>
                 <ParentRoute path=path!("") view=layout::Shell>

@@ -1,7 +1,6 @@
 //! WASM entry point: hydrate the server-rendered page.
 // The pages' view types are deep; hydrating them needs more than the default query depth.
 #![recursion_limit = "256"]
-use leptos::prelude::document;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
@@ -9,7 +8,7 @@ pub fn hydrate() {
     #[cfg(not(feature = "split"))]
     {
         leptos::mount::hydrate_body(app::App);
-        mark_hydrated();
+        app::mark_hydrated();
     }
     // Lazy routes (the split release site): the page's chunk loads before the page hydrates,
     // so hydration finishes later, in a task (what `leptos::mount::hydrate_lazy` does, plus
@@ -18,16 +17,9 @@ pub fn hydrate() {
     {
         // hydrate_from_async starts Leptos' executor itself.
         wasm_bindgen_futures::spawn_local(async {
-            let body = document().body().expect("the page has a body");
+            let body = leptos::prelude::document().body().expect("the page has a body");
             leptos::mount::hydrate_from_async(body, app::App).await.forget();
-            mark_hydrated();
+            app::mark_hydrated();
         });
-    }
-}
-
-/// Lets browser tests (and curious people) know the page is interactive.
-fn mark_hydrated() {
-    if let Some(body) = document().body() {
-        let _ = body.set_attribute("data-hydrated", "true");
     }
 }

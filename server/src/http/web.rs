@@ -52,6 +52,13 @@ pub fn check_site(options: &LeptosOptions) {
         tracing::warn!("no site at {} (build it with `./dev build`): pages will not load their code", pkg.display());
         return;
     }
+    // The signed-out pages' module (app::SIGNED_OUT_PAGES) is built beside the portal's.
+    if !pkg.join("signin.wasm").is_file() {
+        tracing::error!(
+            "THE SITE HAS NO {}/signin.wasm: the sign-in page will render and never come alive. Build the site with `./dev build`.",
+            pkg.display()
+        );
+    }
     let wasm = expected_wasm(options);
     if !pkg.join(&wasm).is_file() {
         let found: Vec<String> = std::fs::read_dir(&pkg)
@@ -186,7 +193,7 @@ async fn old_org_address(State(state): State<AppState>, req: Request) -> Respons
 /// moving on in the browser. The sign-in and accept-invitation pages are for signed-out people.
 async fn signed_out_to_login(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if path != "/login" && path != "/accept" {
+    if !app::SIGNED_OUT_PAGES.contains(&path) {
         let jar = CookieJar::from_headers(req.headers());
         let live = match jar.get(state.config.session_cookie()) {
             None => false,
