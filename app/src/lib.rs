@@ -54,15 +54,32 @@ fn on_signed_out_page() -> bool {
     false
 }
 
-/// What `HydrationScripts` writes, for the signed-out pages' module (`pkg/signin.js` and
-/// `pkg/signin.wasm`, written by `./dev build` and `./dev test` beside the portal's).
+/// The file names of the signed-out pages' module in the site's `pkg/`, as the server found
+/// them: `signin.js` and `signin.wasm`, or with a content hash in the name when the build
+/// hashed the site's files (`signin.<hash>.wasm`). The server provides it to every page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignedOutModule {
+    pub js: String,
+    pub wasm: String,
+}
+
+impl Default for SignedOutModule {
+    fn default() -> Self {
+        SignedOutModule { js: "signin.js".into(), wasm: "signin.wasm".into() }
+    }
+}
+
+/// What `HydrationScripts` writes, for the signed-out pages' module (written by `./dev build`
+/// and `./dev test` beside the portal's).
 #[component]
 fn SignedOutScripts(pkg: String) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
-    let script = format!("import('/{pkg}/signin.js').then(m => m.default({{module_or_path: '/{pkg}/signin.wasm'}}).then(() => m.hydrate()));");
+    let files = use_context::<SignedOutModule>().unwrap_or_default();
+    let (js, wasm) = (format!("/{pkg}/{}", files.js), format!("/{pkg}/{}", files.wasm));
+    let script = format!("import('{js}').then(m => m.default({{module_or_path: '{wasm}'}}).then(() => m.hydrate()));");
     view! {
-        <link rel="modulepreload" href=format!("/{pkg}/signin.js")/>
-        <link rel="preload" href=format!("/{pkg}/signin.wasm") r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <link rel="modulepreload" href=js/>
+        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin=""/>
         <script type="module" nonce=nonce>{script}</script>
     }
 }

@@ -70,7 +70,7 @@ pub fn ApprovalsPage() -> impl IntoView {
                                             {a.result.clone().map(|r| view! { <br/><small class="muted">{r}</small> })}
                                         </td>
                                         <td>{a.requested_by_email.clone()}</td>
-                                        <td><time>{a.expires_at.clone()}</time></td>
+                                        <td><time datetime=a.expires_at.clone()>{crate::pages::people::short_time(&a.expires_at)}" UTC"</time></td>
                                         <td><span class=format!("badge {status}")>{status}</span>
                                             {a.decided_by_email.clone().map(|d| view! { <small class="muted">{format!(" by {d}")}</small> })}</td>
                                         <td>

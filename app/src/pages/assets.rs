@@ -169,7 +169,8 @@ pub fn AssetsPage() -> impl IntoView {
                 </p>
             })}
         </Suspense>
-        <Show when=is_admin>
+        // The actions on picked assets show once some are picked, not as empty "0 selected" cards.
+        <Show when=move || is_admin() && !selected.with(Vec::is_empty)>
             <div class="card form-inline" data-testid="move-assets">
                 <span>{move || format!("{} selected", selected.get().len())}</span>
                 <select name="target" aria-label="Move to" prop:value=move || target.get() on:change=move |ev| target.set(event_target_value(&ev))>
@@ -181,7 +182,7 @@ pub fn AssetsPage() -> impl IntoView {
                 <button class="btn primary" type="button" disabled=move || selected.get().is_empty() on:click=do_move>"Move"</button>
             </div>
         </Show>
-        <Show when=can_edit>
+        <Show when=move || can_edit() && !selected.with(Vec::is_empty)>
             <form class="card form-inline" data-testid="group-assets" on:submit=put_in_group>
                 <span>{move || format!("{} selected", selected.get().len())}</span>
                 <select name="group" aria-label="Group" prop:value=move || group.get() on:change=move |ev| group.set(event_target_value(&ev))>

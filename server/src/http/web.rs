@@ -29,18 +29,33 @@ fn hash_file() -> Option<std::path::PathBuf> {
     file.exists().then_some(file)
 }
 
+/// The content hash hash.txt lists for `kind` (`wasm`, `js`, `signin_wasm`, …), if any.
+fn listed_hash(kind: &str) -> Option<String> {
+    let hashes = std::fs::read_to_string(hash_file()?).ok()?;
+    hashes.lines().find_map(|l| Some(l.trim().strip_prefix(kind)?.strip_prefix(':')?.trim().to_string()))
+}
+
 /// The WASM file the pages will ask for, as Leptos names it (see `HydrationScripts`).
 fn expected_wasm(options: &LeptosOptions) -> String {
     let name = options.output_name.to_string();
     if options.hash_files {
-        let hashes = hash_file().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default();
-        let hash = hashes.lines().find_map(|l| l.trim().strip_prefix("wasm:")).map(str::trim).unwrap_or_default();
-        format!("{name}.{hash}.wasm")
+        format!("{name}.{}.wasm", listed_hash("wasm").unwrap_or_default())
     } else if option_env!("LEPTOS_OUTPUT_NAME").is_none() {
         format!("{name}_bg.wasm")
     } else {
         format!("{name}.wasm")
     }
+}
+
+/// The signed-out pages' module (app::SIGNED_OUT_PAGES): `./dev build` hashes its names and
+/// lists them in hash.txt (`signin_js`, `signin_wasm`) when cargo-leptos hashed the site's.
+pub fn signed_out_module(options: &LeptosOptions) -> app::SignedOutModule {
+    let hashed = |kind: &str, ext: &str| {
+        let hash = options.hash_files.then(|| listed_hash(&format!("signin_{kind}"))).flatten()?;
+        Some(format!("signin.{hash}.{ext}"))
+    };
+    let plain = app::SignedOutModule::default();
+    app::SignedOutModule { js: hashed("js", "js").unwrap_or(plain.js), wasm: hashed("wasm", "wasm").unwrap_or(plain.wasm) }
 }
 
 /// Says loudly, at start, when the pages this binary renders would ask for files the site
@@ -53,9 +68,10 @@ pub fn check_site(options: &LeptosOptions) {
         return;
     }
     // The signed-out pages' module (app::SIGNED_OUT_PAGES) is built beside the portal's.
-    if !pkg.join("signin.wasm").is_file() {
+    let signin = signed_out_module(options).wasm;
+    if !pkg.join(&signin).is_file() {
         tracing::error!(
-            "THE SITE HAS NO {}/signin.wasm: the sign-in page will render and never come alive. Build the site with `./dev build`.",
+            "THE SITE HAS NO {}/{signin}: the sign-in page will render and never come alive. Build the site with `./dev build`.",
             pkg.display()
         );
     }
@@ -73,8 +89,10 @@ pub fn check_site(options: &LeptosOptions) {
     }
 }
 
-/// Each page gets a fresh CSP nonce: only Leptos's own hydration script runs inline.
-fn page_context() {
+/// Each page gets a fresh CSP nonce: only Leptos's own hydration script runs inline. And the
+/// names of the signed-out pages' module, for `app::shell`.
+fn page_context(signed_out: app::SignedOutModule) {
+    provide_context(signed_out);
     leptos::nonce::provide_nonce();
     let nonce = leptos::nonce::use_nonce().map(|n| n.to_string()).unwrap_or_default();
     let csp = format!(
@@ -90,8 +108,9 @@ fn page_context() {
 pub fn pages(state: &AppState) -> Router<AppState> {
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
+    let signed_out = signed_out_module(&options);
     Router::new()
-        .leptos_routes_with_context(state, routes, page_context, {
+        .leptos_routes_with_context(state, routes, move || page_context(signed_out.clone()), {
             let options = options.clone();
             move || app::shell(options.clone())
         })
