@@ -3,7 +3,7 @@
 //! in `public/passkeys.js` (loaded by the shell), which converts the server's JSON options with
 //! `PublicKeyCredential.parse…OptionsFromJSON` and the answer with `credential.toJSON()`.
 use crate::client::{self, ApiFailure};
-use shared::api::{FreshProof, LoginResponse, PasskeyCredential, PasskeyInfo, PasskeyOptions, PasskeyRegistrationStart};
+use shared::api::{FreshProof, PasskeyCredential, PasskeyInfo, PasskeyOptions, PasskeyRegistrationStart};
 
 /// Why a ceremony ended without a result.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,9 +41,9 @@ pub async fn conditional_available() -> bool {
 
 /// Signs in with a passkey (no email): the browser's prompt, or with `conditional` the
 /// autofill of the email field.
-pub async fn sign_in(conditional: bool) -> Result<LoginResponse, Failure> {
+pub async fn sign_in(conditional: bool) -> Result<client::auth::SignedIn, Failure> {
     let credential = assertion(conditional).await?;
-    client::post::<LoginResponse, _>("/api/v1/auth/passkey/finish", None, &PasskeyCredential { credential }).await.map_err(Failure::Api)
+    client::post::<client::auth::SignedIn, _>("/api/v1/auth/passkey/finish", None, &PasskeyCredential { credential }).await.map_err(Failure::Api)
 }
 
 /// An assertion by one of the person's passkeys, for a fresh proof ([`FreshProof::passkey`]).

@@ -1,14 +1,23 @@
 //! Signing in and out, the caller's own account: tokens, second factors, tenant-host handoff.
 use super::{ApiResult, delete, delete_with, get, post};
 use serde::{Deserialize, Serialize};
-use shared::api::{FreshProof, LoginRequest, LoginResponse, Me, MfaStatus, RecoveryCodes, TokenCreated, TokenInfo, TokenRequest, TotpConfirm, TotpEnrollment, TotpStart};
+use shared::api::{FreshProof, LoginRequest, Me, MfaStatus, RecoveryCodes, TokenCreated, TokenInfo, TokenRequest, TotpConfirm, TotpEnrollment, TotpStart};
 use uuid::Uuid;
 
 pub async fn me() -> ApiResult<Me> {
     get("/api/v1/me", None).await
 }
-pub async fn login(body: &LoginRequest) -> ApiResult<LoginResponse> {
+pub async fn login(body: &LoginRequest) -> ApiResult<SignedIn> {
     post("/api/v1/auth/login", None, body).await
+}
+
+/// What the signed-out pages use of a sign-in's answer ([`shared::api::LoginResponse`]): only
+/// where to go next. Reading the whole answer would put the user and org decoders into the
+/// signed-out pages' WASM module, which is kept small (see `app::SIGNED_OUT_PAGES`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SignedIn {
+    #[serde(default)]
+    pub mfa_enrollment_required: bool,
 }
 pub async fn logout() -> ApiResult<serde_json::Value> {
     post("/api/v1/auth/logout", None, &serde_json::json!({})).await

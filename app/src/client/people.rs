@@ -1,7 +1,7 @@
 //! People of the current org: members, invitations, and the outbox that shows sent mail.
 use super::{ApiResult, delete, get, patch, post, query_string};
 use shared::api::{
-    AcceptInvitation, AddUser, CreateInvitation, Invitation, InvitationCreated, InvitationLookup, ListQuery, LoginResponse, Member, OutboxMail, Page,
+    AcceptInvitation, AddUser, CreateInvitation, Invitation, InvitationCreated, InvitationLookup, ListQuery, Member, OutboxMail, Page,
     UpdateMember,
 };
 use uuid::Uuid;
@@ -35,7 +35,7 @@ pub async fn revoke_invitation(org: Option<String>, id: Uuid) -> ApiResult<()> {
 pub async fn lookup_invitation(token: &str) -> ApiResult<InvitationLookup> {
     get(&format!("/api/v1/invitations/lookup?token={}", super::encode(token)), None).await
 }
-pub async fn accept_invitation(body: &AcceptInvitation) -> ApiResult<LoginResponse> {
+pub async fn accept_invitation(body: &AcceptInvitation) -> ApiResult<super::auth::SignedIn> {
     post("/api/v1/invitations/accept", None, body).await
 }
 

@@ -1,6 +1,7 @@
 //! Accepting an invitation: outside the signed-in shell. The invited person picks a name and
 //! a password and lands signed in, in the org that invited them.
 use crate::client::{self, ApiFailure};
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -46,14 +47,15 @@ pub fn AcceptPage() -> impl IntoView {
         <div class="centered login">
             <Suspense fallback=|| view! { <p class="muted">"Checking your invitation…"</p> }>
                 {move || invitation.get().map(|r| match r {
-                    Err(_) => view! {
+                    // Either, not into_any: this page is in the signed-out module, kept small.
+                    Err(_) => Either::Left(view! {
                         <div class="card narrow" data-testid="invitation-invalid">
                             <h1>"Invitation not valid"</h1>
                             <p class="muted">"This link expired, was revoked or replaced by a newer one, or was already used. Ask your admin to send a new invitation."</p>
                             <a class="btn" href="/login">"Sign in"</a>
                         </div>
-                    }.into_any(),
-                    Ok(inv) => view! {
+                    }),
+                    Ok(inv) => Either::Right(view! {
                         // Rendered only in the browser; `post` anyway, so a password can never go out in a URL.
                         <form class="card narrow" method="post" on:submit=submit novalidate=true data-testid="accept-form">
                             <h1 class="brand-large">"Tenantry"</h1>
@@ -74,7 +76,7 @@ pub fn AcceptPage() -> impl IntoView {
                                 {move || if busy.get() { "Joining…" } else { "Join and sign in" }}
                             </button>
                         </form>
-                    }.into_any(),
+                    }),
                 })}
             </Suspense>
         </div>

@@ -17,7 +17,7 @@ use leptos::html::Input;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use shared::api::{LoginRequest, LoginResponse};
+use shared::api::LoginRequest;
 use shared::sso::{SsoDiscovery, encode_query_value};
 
 /// What the server's form handler means by `/login?error=<code>`.
@@ -58,7 +58,7 @@ pub fn LoginPage() -> impl IntoView {
     let passkey_error = RwSignal::new(None::<String>);
     // Where to go once signed in: the org page a signed-out visit asked for (`?next=/o/…`), else the portal.
     let next = move || query.with_untracked(|q| q.get("next").filter(|n| is_org_page(n))).unwrap_or_else(|| "/".into());
-    let signed_in = move |r: LoginResponse| client::go_to(&if r.mfa_enrollment_required { "/security".into() } else { next() });
+    let signed_in = move |r: client::auth::SignedIn| client::go_to(&if r.mfa_enrollment_required { "/security".into() } else { next() });
     // Autofill: where the browser offers passkeys in the email field's suggestions, wait for
     // the person to pick one (a button press replaces this request).
     Effect::new(move |_| {
@@ -129,7 +129,7 @@ pub fn LoginPage() -> impl IntoView {
         let (otp, recovery_code) = if use_recovery.get_untracked() { (None, entered) } else { (entered, None) };
         let body = LoginRequest { email: value(email), password: value(password).into(), otp, recovery_code };
         leptos::task::spawn_local(async move {
-            match client::post::<LoginResponse, _>("/api/v1/auth/login", None, &body).await {
+            match client::auth::login(&body).await {
                 Ok(r) if r.mfa_enrollment_required => client::go_to("/security"),
                 Ok(_) => client::go_to(&next()),
                 Err(f) => {
@@ -180,11 +180,9 @@ pub fn LoginPage() -> impl IntoView {
                         <a class="btn primary wide sso-continue" href=d.start_url.clone().unwrap_or_default() rel="external" data-testid="sso-continue">
                             {format!("Continue with {org}'s sign-in")}
                         </a>
-                        {if d.sso_only {
-                            view! { <p class="muted" data-testid="sso-only">{format!("{org} signs in with single sign-on only.")}</p> }.into_any()
-                        } else {
-                            view! { <p class="muted">"or sign in with your password"</p> }.into_any()
-                        }}
+                        <p class="muted" data-testid=d.sso_only.then_some("sso-only")>
+                            {if d.sso_only { format!("{org} signs in with single sign-on only.") } else { "or sign in with your password".to_string() }}
+                        </p>
                     }
                 })}
                 <Show when=move || !sso.get().is_some_and(|d| d.sso_only)>
