@@ -97,11 +97,22 @@ pub fn SignedOutApp() -> impl IntoView {
     view! {
         <Title formatter=page_title/>
         <Router>
-            <Routes fallback=pages::NotFound>
+            <Routes fallback=LoadFromServer>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
                 <Route path=path!("/accept") view=pages::accept::AcceptPage/>
             </Routes>
         </Router>
+    }
+}
+
+/// A link from a signed-out page to another page of the app (the portal, "not found"): this
+/// module doesn't have it, so the browser loads the address the router just went to from the
+/// server, which renders it and names the module it needs.
+#[component]
+fn LoadFromServer() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
     }
 }
 
