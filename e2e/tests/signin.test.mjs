@@ -196,3 +196,23 @@ test('a signed-out visit lands on the sign-in page with no failed request and no
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("the sign-in page loads the signed-out pages' own module, not the portal's; signed in, the portal loads its own", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const wasm = [];
+  page.on('request', (r) => { if (new URL(r.url()).pathname.endsWith('.wasm')) wasm.push(new URL(r.url()).pathname); });
+  await page.goto(`${server.base}/login?next=/o/acme-contoso/assets`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  assert.ok(wasm.some((p) => /^\/pkg\/signin\b/.test(p)), `the sign-in module was loaded: ${wasm}`);
+  assert.ok(!wasm.some((p) => /^\/pkg\/tenantry\b/.test(p)), `the portal's module was not loaded: ${wasm}`);
+  // The hydrated form signs in (through the API) and goes where ?next= says, a portal page.
+  await page.fill('#email', 'alice@contoso.example');
+  await page.fill('#password', DEMO_PASSWORD);
+  wasm.length = 0;
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${server.base}/o/acme-contoso/assets`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  assert.ok(wasm.some((p) => /^\/pkg\/tenantry\b/.test(p)), `the portal's module was loaded: ${wasm}`);
+  await context.close();
+});
