@@ -97,7 +97,8 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
         Some(orgs.into_iter().map(|o| o.id.to_string()).collect())
     };
     let tag = crate::tags::tag_filter(q.tag.as_deref())?;
-    let needle = crate::orgs::like_pattern(&q.q.as_deref().unwrap_or("").trim().to_lowercase());
+    let search = q.q.as_deref().unwrap_or("").trim();
+    let needle = crate::orgs::like_pattern(&search.to_lowercase());
     let visible = visible_ids.as_deref();
     let page_end = format!("LIMIT {} OFFSET {offset}", limit + 1);
     let rows: Vec<Row> = if sort == "name" {
@@ -119,7 +120,7 @@ pub async fn overview(State(state): State<AppState>, ctx: OrgCtx, Query(q): Quer
     // per-MSP rollup: one range of a covering index, whatever the number of customers.
     // Filtered, the matching customers' rows joined to the counters of their subtrees (each
     // counters row names its customer, so no tree walk either).
-    let unfiltered = visible.is_none() && tag.is_none() && status_filter.is_empty() && q.q.as_deref().unwrap_or("").trim().is_empty();
+    let unfiltered = visible.is_none() && tag.is_none() && status_filter.is_empty() && search.is_empty();
     let t = if unfiltered {
         crate::db::counters::msp_totals(state.db.reader(), &ctx.org.id).await?
     } else {
