@@ -34,6 +34,7 @@ pub fn AssetsPage() -> impl IntoView {
     });
     let is_admin = move || session.current.get().is_some_and(|c| c.can.manage_assets);
     let can_edit = move || session.current.get().is_some_and(|c| c.can.edit_assets);
+    let any_selected = move || selected.with(|s| !s.is_empty());
     let group = RwSignal::new(String::new());
     let groups = LocalResource::new(move || {
         let org = session.org_header();
@@ -170,7 +171,7 @@ pub fn AssetsPage() -> impl IntoView {
             })}
         </Suspense>
         // The actions on picked assets show once some are picked, not as empty "0 selected" cards.
-        <Show when=move || is_admin() && !selected.with(Vec::is_empty)>
+        <Show when=move || is_admin() && any_selected()>
             <div class="card form-inline" data-testid="move-assets">
                 <span>{move || format!("{} selected", selected.get().len())}</span>
                 <select name="target" aria-label="Move to" prop:value=move || target.get() on:change=move |ev| target.set(event_target_value(&ev))>
@@ -179,10 +180,10 @@ pub fn AssetsPage() -> impl IntoView {
                         <option value=o.id.to_string()>{format!("{} ({})", o.name, o.slug)}</option>
                     }).collect_view())}
                 </select>
-                <button class="btn primary" type="button" disabled=move || selected.get().is_empty() on:click=do_move>"Move"</button>
+                <button class="btn primary" type="button" on:click=do_move>"Move"</button>
             </div>
         </Show>
-        <Show when=move || can_edit() && !selected.with(Vec::is_empty)>
+        <Show when=move || can_edit() && any_selected()>
             <form class="card form-inline" data-testid="group-assets" on:submit=put_in_group>
                 <span>{move || format!("{} selected", selected.get().len())}</span>
                 <select name="group" aria-label="Group" prop:value=move || group.get() on:change=move |ev| group.set(event_target_value(&ev))>
@@ -192,7 +193,7 @@ pub fn AssetsPage() -> impl IntoView {
                     }).collect_view())}
                     <option value="none">"No group"</option>
                 </select>
-                <button class="btn" type="submit" disabled=move || selected.get().is_empty()>"Put in group"</button>
+                <button class="btn" type="submit">"Put in group"</button>
             </form>
         </Show>
         {move || outcome.get().map(|o| match o {
