@@ -46,7 +46,8 @@ fn ui() -> Ui {
     use_context::<Ui>().or_else(|| PAGE_UI.with(|u| u.get())).expect("confirm::provide() runs in the app shell")
 }
 
-/// Makes [`ask`], [`done`] and [`failed`] work below the caller; [`ConfirmHost`] shows them.
+/// Makes [`ask`], [`done`] and [`failed`] work below the caller; [`ConfirmDialog`] and
+/// [`FlashArea`] show them.
 pub fn provide() {
     let ui = Ui { question: RwSignal::new(None), flash: RwSignal::new(None), flash_for: RwSignal::new(None), undo: RwSignal::new(None) };
     PAGE_UI.with(|u| u.set(Some(ui)));
@@ -114,9 +115,10 @@ pub fn outcome(result: Result<String, String>) {
     }
 }
 
-/// The dialog and the flash; placed once, in the app shell.
+/// The confirmation dialog; placed once, beside the page the app's router shows (the portal
+/// page's own module has no question to ask and leaves it out).
 #[component]
-pub fn ConfirmHost() -> impl IntoView {
+pub fn ConfirmDialog() -> impl IntoView {
     let state = ui();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let cancel_button = NodeRef::<leptos::html::Button>::new();
@@ -174,18 +176,6 @@ pub fn ConfirmHost() -> impl IntoView {
             }
         }
     };
-    // A new page starts without the last page's message.
-    let location = leptos_router::hooks::use_location();
-    Effect::new(move |previous: Option<String>| {
-        let path = location.pathname.get();
-        if previous.is_some_and(|p| p != path) {
-            if state.flash_for.get_untracked().as_deref() != Some(path.as_str()) {
-                state.flash.set(None);
-            }
-            state.flash_for.set(None);
-        }
-        path
-    });
     view! {
         <dialog class="confirm" node_ref=dialog role="alertdialog" aria-modal="true" aria-labelledby="confirm-title"
             aria-describedby="confirm-detail" data-testid="confirm"
@@ -201,6 +191,26 @@ pub fn ConfirmHost() -> impl IntoView {
                 </button>
             </div>
         </dialog>
+    }
+}
+
+/// The flash; placed once, in the app shell.
+#[component]
+pub fn FlashArea() -> impl IntoView {
+    let state = ui();
+    // A new page starts without the last page's message.
+    let pathname = crate::layout::shown_path();
+    Effect::new(move |previous: Option<String>| {
+        let path = pathname.get();
+        if previous.is_some_and(|p| p != path) {
+            if state.flash_for.get_untracked().as_deref() != Some(path.as_str()) {
+                state.flash.set(None);
+            }
+            state.flash_for.set(None);
+        }
+        path
+    });
+    view! {
         <div class="flash-area" role="status" aria-live="polite" data-testid="flash-area">
             {move || state.flash.get().map(|f| {
                 let (class, text) = match f {
@@ -221,3 +231,4 @@ pub fn ConfirmHost() -> impl IntoView {
         </div>
     }
 }
+

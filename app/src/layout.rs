@@ -5,9 +5,12 @@
 //! be shared, back/forward return to the org they showed, and two tabs work in two orgs. Pages
 //! about the signed-in person (`/`, `/tokens`, `/security`, …) act in the org this tab last
 //! showed (the home org at first). On a tenant's own host the org is always that tenant.
+//!
+//! The portal page (`/`) also runs without the router, in a small WASM module of its own
+//! (`crate::PortalHome`): there links and [`Go`] load their page ([`Navigation`]).
 use crate::client::{self, ApiFailure};
 use leptos::prelude::*;
-use leptos_router::components::{A, Outlet};
+use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_location, use_navigate};
 use shared::api::{CurrentOrg, ListQuery, Me, OrgEntry};
 use uuid::Uuid;
@@ -24,6 +27,33 @@ pub struct Session {
     pub not_found: RwSignal<bool>,
 }
 
+/// How the shell and the pages in it learn the path shown and open another page: through the
+/// app's router ([`Shell`]), or, where the page runs without one ([`crate::PortalHome`]), from
+/// the address the page was loaded at, with page loads. Only [`Shell`] touches the router, so a
+/// module without it doesn't carry the router's code.
+#[derive(Clone, Copy)]
+pub struct Navigation {
+    path: Signal<String>,
+    go: Go,
+}
+
+impl Navigation {
+    /// For a page without the router: its address doesn't change while it is shown, and [`Go`]
+    /// loads the page asked for from the server.
+    pub fn page_loads() -> Self {
+        #[cfg(feature = "ssr")]
+        let path = use_context::<http::request::Parts>().map(|p| p.uri.path().to_string());
+        #[cfg(not(feature = "ssr"))]
+        let path = web_sys::window().and_then(|w| w.location().pathname().ok());
+        Navigation { path: Signal::stored(path.unwrap_or_default()), go: Go(StoredValue::new_local(Box::new(|href: &str, _| client::go_to(href)))) }
+    }
+}
+
+/// The path of the page shown.
+pub fn shown_path() -> Signal<String> {
+    expect_context::<Navigation>().path
+}
+
 /// The org an address names: `/o/acme-contoso/assets` → `acme-contoso`.
 pub fn slug_in_path(path: &str) -> Option<&str> {
     path.strip_prefix("/o/")?.split('/').next().filter(|s| !s.is_empty())
@@ -36,14 +66,13 @@ fn page_in_path(path: &str) -> Option<&str> {
     Some(rest.split('/').nth(1).unwrap_or(""))
 }
 
-/// The router's navigation as a `Copy` handle, for event handlers and answers that arrive later.
+/// Opening another page, as a `Copy` handle for event handlers and answers that arrive later.
 #[derive(Clone, Copy)]
 pub struct Go(StoredValue<Box<dyn Fn(&str, leptos_router::NavigateOptions)>, LocalStorage>);
 
 impl Go {
     pub fn new() -> Self {
-        let navigate = use_navigate();
-        Go(StoredValue::new_local(Box::new(navigate)))
+        expect_context::<Navigation>().go
     }
 
     /// Opens `href` in this tab, as a new entry of its history.
@@ -80,8 +109,24 @@ pub fn use_session() -> Session {
     expect_context::<Session>()
 }
 
+/// The shell around the page the router shows, and the confirmation dialog its pages ask with.
 #[component]
 pub fn Shell() -> impl IntoView {
+    let navigate = use_navigate();
+    provide_context(Navigation { path: use_location().pathname.into(), go: Go(StoredValue::new_local(Box::new(navigate))) });
+    view! {
+        <ShellFrame>
+            <Outlet/>
+            <crate::confirm::ConfirmDialog/>
+        </ShellFrame>
+    }
+}
+
+/// The shell around `children` (the page): header, navigation, banner; it loads who is signed
+/// in and the org acted in, and shows the page once both are there.
+#[component]
+pub fn ShellFrame(children: ChildrenFn) -> impl IntoView {
+    let page = StoredValue::new(children);
     let session = Session { me: RwSignal::new(None), org: RwSignal::new(None), current: RwSignal::new(None), not_found: RwSignal::new(false) };
     provide_context(session);
     provide_context(crate::pages::inbox::InboxVersion(RwSignal::new(0)));
@@ -89,7 +134,7 @@ pub fn Shell() -> impl IntoView {
     crate::confirm::provide();
     // The navigation on a phone: folded away until the menu button opens it.
     let menu_open = RwSignal::new(false);
-    let pathname = use_location().pathname;
+    let pathname = shown_path();
     Effect::new(move |_| {
         pathname.track();
         menu_open.set(false);
@@ -165,7 +210,7 @@ pub fn Shell() -> impl IntoView {
             client::go_to("/login");
         });
     };
-    let to = move |page: &'static str| move || session.href(page);
+    let to = move |page: &'static str| Signal::derive(move || session.href(page));
     // The brand of the org acted in (its own, its MSP's, or Tenantry's), as `GET /api/v1/org` says.
     let brand = move || session.current.get().map(|c| c.brand).unwrap_or_default();
     view! {
@@ -191,54 +236,65 @@ pub fn Shell() -> impl IntoView {
                 </Show>
             </header>
             <nav class="sidenav" id="sidenav" aria-label="Main" class:open=move || menu_open.get()>
-                <A href="/">"Portal"</A>
+                <NavLink href="/">"Portal"</NavLink>
                 // The org's pages, in the org acted in now.
                 <Show when=move || session.current.get().is_some_and(|c| c.can.overview)>
-                    <A href=to("overview")>"Overview"</A>
-                    <A href=to("customers")>"Customers"</A>
-                    <A href=to("bulk")>"Bulk actions"</A>
+                    <NavLink href=to("overview")>"Overview"</NavLink>
+                    <NavLink href=to("customers")>"Customers"</NavLink>
+                    <NavLink href=to("bulk")>"Bulk actions"</NavLink>
                 </Show>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.manage_customers)>
-                    <A href=to("technicians")>"Technicians"</A>
-                    <A href=to("approvals")>"Approvals"</A>
+                    <NavLink href=to("technicians")>"Technicians"</NavLink>
+                    <NavLink href=to("approvals")>"Approvals"</NavLink>
                 </Show>
-                <A href=to("organizations")>"Organizations"</A>
-                <A href=to("assets")>"Assets"</A>
-                <A href=to("groups")>"Groups"</A>
+                <NavLink href=to("organizations")>"Organizations"</NavLink>
+                <NavLink href=to("assets")>"Assets"</NavLink>
+                <NavLink href=to("groups")>"Groups"</NavLink>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.edit_assets)>
-                    <A href=to("import")>"Import"</A>
+                    <NavLink href=to("import")>"Import"</NavLink>
                 </Show>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.merge)>
-                    <A href=to("merge")>"Merge tenant"</A>
+                    <NavLink href=to("merge")>"Merge tenant"</NavLink>
                 </Show>
-                <A href=to("operations")>"Operations"</A>
-                <A href=to("settings")>"Settings"</A>
+                <NavLink href=to("operations")>"Operations"</NavLink>
+                <NavLink href=to("settings")>"Settings"</NavLink>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.manage_settings)>
-                    <A href=to("sso")>"Single sign-on"</A>
-                    <A href=to("branding")>"Branding"</A>
+                    <NavLink href=to("sso")>"Single sign-on"</NavLink>
+                    <NavLink href=to("branding")>"Branding"</NavLink>
                 </Show>
-                <A href=to("people")>"People"</A>
+                <NavLink href=to("people")>"People"</NavLink>
                 <Show when=move || session.current.get().is_some_and(|c| c.can.audit)>
-                    <A href=to("audit")>"Audit"</A>
+                    <NavLink href=to("audit")>"Audit"</NavLink>
                 </Show>
                 // About you, in any org.
-                <A href="/tokens">"API tokens"</A>
-                <A href="/security">"Security"</A>
-                <A href="/api-docs">"API"</A>
+                <NavLink href="/tokens">"API tokens"</NavLink>
+                <NavLink href="/security">"Security"</NavLink>
+                <NavLink href="/api-docs">"API"</NavLink>
             </nav>
             <main class="content">
                 <ContextBanner/>
                 <Show when=move || session.me.get().is_some() fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     <Show when=move || !session.not_found.get() fallback=crate::pages::NotFound>
                         <Show when=move || session.current.get().is_some() || (session.me.with(|m| m.is_some()) && crate::pages::security::is_current_page()) fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                            <Outlet/>
+                            {page.with_value(|page| page())}
                         </Show>
                     </Show>
                 </Show>
-                <crate::confirm::ConfirmHost/>
+                <crate::confirm::FlashArea/>
             </main>
         </div>
     }
+}
+
+/// A link of the side navigation, marked `aria-current="page"` while its page (or an object
+/// under it, `/o/acme/assets/42` for Assets) is shown. A plain `<a>`: the router takes the
+/// clicks of every same-origin link, so this needs none of `A`'s path resolving, which costs
+/// code per link in the module every page loads first.
+#[component]
+fn NavLink(#[prop(into)] href: Signal<String>, children: Children) -> impl IntoView {
+    let pathname = shown_path();
+    let current = move || href.with(|h| pathname.with(|p| p == h || h != "/" && p.strip_prefix(h.as_str()).is_some_and(|rest| rest.starts_with('/'))));
+    view! { <a href=href aria-current=move || current().then_some("page")>{children()}</a> }
 }
 
 /// "You are acting in Acme Corp as admin, from Contoso MSP."
@@ -306,7 +362,7 @@ fn OrgSwitcher() -> impl IntoView {
         }
     };
     let go = Go::new();
-    let pathname = use_location().pathname;
+    let pathname = shown_path();
     let choose = move |entry: OrgEntry| {
         close(true);
         if session.current.with_untracked(|c| c.as_ref().is_some_and(|c| c.org.id == entry.id)) {
@@ -496,7 +552,7 @@ fn OrgSwitcher() -> impl IntoView {
 pub fn MspOnly(what: &'static str) -> impl IntoView {
     let session = use_session();
     let go = Go::new();
-    let pathname = use_location().pathname;
+    let pathname = shown_path();
     // This page in the home org.
     let back = move |_| {
         let Some(home) = session.me.with_untracked(|m| m.as_ref().map(|m| m.home_org.slug.clone())) else { return };

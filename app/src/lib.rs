@@ -26,16 +26,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <HashedStylesheet id="tenantry" options=options.clone()/>
                 // The WebAuthn calls for passkeys (app/src/webauthn.rs); before the app's own scripts.
-                <script src="/passkeys.js" defer=true></script>
-                {if on_signed_out_page() {
-                    view! { <SignedOutScripts pkg=options.site_pkg_dir.to_string()/> }.into_any()
-                } else {
-                    view! { <HydrationScripts options/> }.into_any()
+                // The portal page has no use for them (its links load their page, which has them).
+                {(page_module() != PageModule::Portal).then(|| view! { <script src="/passkeys.js" defer=true></script> })}
+                {match page_module() {
+                    PageModule::App => view! { <HydrationScripts options/> }.into_any(),
+                    small => view! { <SmallModuleScripts pkg=options.site_pkg_dir.to_string() module=small/> }.into_any(),
                 }}
                 <MetaTags/>
             </head>
             <body>
-                <App/>
+                {if page_module() == PageModule::Portal { view! { <PortalHome/> }.into_any() } else { view! { <App/> }.into_any() }}
             </body>
         </html>
     }
@@ -46,35 +46,78 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// page doesn't download the portal. The server also lets signed-out visitors see only these.
 pub const SIGNED_OUT_PAGES: [&str; 2] = ["/login", "/accept"];
 
-/// Whether the page being rendered on the server is one of [`SIGNED_OUT_PAGES`].
-fn on_signed_out_page() -> bool {
-    #[cfg(feature = "ssr")]
-    return use_context::<http::request::Parts>().is_some_and(|parts| SIGNED_OUT_PAGES.contains(&parts.uri.path()));
-    #[cfg(not(feature = "ssr"))]
-    false
+/// The portal page, where signing in lands: rendered as [`PortalHome`] and hydrated by a small
+/// module of its own (the `portal` crate), so the first page after signing in doesn't wait for
+/// the whole app. Its links load their page, which brings the whole app's module.
+pub const PORTAL_PAGE: &str = "/";
+
+/// The WASM module that makes a page interactive.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PageModule {
+    /// The whole app (`frontend`): every page, a lazy route each in the release site.
+    App,
+    /// `signin`: [`SIGNED_OUT_PAGES`].
+    SignedOut,
+    /// `portal`: [`PORTAL_PAGE`].
+    Portal,
 }
 
-/// The file names of the signed-out pages' module in the site's `pkg/`, as the server found
-/// them: `signin.js` and `signin.wasm`, or with a content hash in the name when the build
-/// hashed the site's files (`signin.<hash>.wasm`). The server provides it to every page.
+impl PageModule {
+    pub fn for_path(path: &str) -> Self {
+        if SIGNED_OUT_PAGES.contains(&path) {
+            PageModule::SignedOut
+        } else if path == PORTAL_PAGE {
+            PageModule::Portal
+        } else {
+            PageModule::App
+        }
+    }
+}
+
+/// The module of the page being rendered on the server (in the browser only [`PageModule::App`]
+/// renders the shell's markup again, which never happens: the shell is server-rendered).
+fn page_module() -> PageModule {
+    #[cfg(feature = "ssr")]
+    return use_context::<http::request::Parts>().map_or(PageModule::App, |parts| PageModule::for_path(parts.uri.path()));
+    #[cfg(not(feature = "ssr"))]
+    PageModule::App
+}
+
+/// The file names of a small module in the site's `pkg/` (`signin.js`, `signin.wasm`; with a
+/// content hash in the name when the build hashed the site's files: `signin.<hash>.wasm`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct SignedOutModule {
+pub struct ModuleFiles {
     pub js: String,
     pub wasm: String,
 }
 
-impl Default for SignedOutModule {
-    fn default() -> Self {
-        SignedOutModule { js: "signin.js".into(), wasm: "signin.wasm".into() }
+impl ModuleFiles {
+    /// The plain names of the module `name`, as `./dev test` writes them.
+    pub fn plain(name: &str) -> Self {
+        ModuleFiles { js: format!("{name}.js"), wasm: format!("{name}.wasm") }
     }
 }
 
-/// What `HydrationScripts` writes, for the signed-out pages' module (written by `./dev build`
-/// and `./dev test` beside the portal's).
+/// The small modules' files as the server found them; it provides this to every page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SmallModules {
+    pub signin: ModuleFiles,
+    pub portal: ModuleFiles,
+}
+
+impl Default for SmallModules {
+    fn default() -> Self {
+        SmallModules { signin: ModuleFiles::plain("signin"), portal: ModuleFiles::plain("portal") }
+    }
+}
+
+/// What `HydrationScripts` writes, for a small module (written by `./dev build` and `./dev
+/// test` beside the whole app's).
 #[component]
-fn SignedOutScripts(pkg: String) -> impl IntoView {
+fn SmallModuleScripts(pkg: String, module: PageModule) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
-    let files = use_context::<SignedOutModule>().unwrap_or_default();
+    let modules = use_context::<SmallModules>().unwrap_or_default();
+    let files = if module == PageModule::Portal { modules.portal } else { modules.signin };
     let (js, wasm) = (format!("/{pkg}/{}", files.js), format!("/{pkg}/{}", files.wasm));
     let script = format!("import('{js}').then(m => m.default({{module_or_path: '{wasm}'}}).then(() => m.hydrate()));");
     view! {
@@ -113,6 +156,22 @@ fn LoadFromServer() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     if let Some(window) = web_sys::window() {
         let _ = window.location().reload();
+    }
+}
+
+/// The portal page as its own app, without the router: the shell and the portal page. The
+/// server renders it for [`PORTAL_PAGE`] and the `portal` module hydrates it; its links and
+/// tiles load their page from the server ([`layout::Navigation::page_loads`]). Within the whole app, `/` is
+/// the same page under the app's router (a click on "Portal" there stays in the app).
+#[component]
+pub fn PortalHome() -> impl IntoView {
+    provide_meta_context();
+    provide_context(layout::Navigation::page_loads());
+    view! {
+        <Title formatter=page_title/>
+        <layout::ShellFrame>
+            <pages::portal::PortalPage/>
+        </layout::ShellFrame>
     }
 }
 

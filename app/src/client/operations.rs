@@ -33,6 +33,16 @@ pub async fn notify(org: Option<String>, body: &CreateNotification) -> ApiResult
 pub async fn inbox(query: &InboxQuery) -> ApiResult<Inbox> {
     get(&format!("/api/v1/inbox{}", query_string(query)), None).await
 }
+/// How many of the caller's notifications are unread (the bell's figure). Reads only
+/// `unread_count` of the inbox's answer: the shell, on every page, needn't carry the code that
+/// reads a notification.
+pub async fn unread_count() -> ApiResult<i64> {
+    #[derive(serde::Deserialize)]
+    struct Unread {
+        unread_count: i64,
+    }
+    get::<Unread>("/api/v1/inbox?unread=true&limit=1", None).await.map(|u| u.unread_count)
+}
 pub async fn mark_read(id: Uuid) -> ApiResult<MarkedRead> {
     post(&format!("/api/v1/inbox/{id}/read"), None, &serde_json::json!({})).await
 }

@@ -26,7 +26,7 @@ pub fn Bell() -> impl IntoView {
     let unread = LocalResource::new(move || {
         tick.get();
         version.0.get();
-        async move { client::operations::inbox(&InboxQuery { unread: Some(true), limit: Some(1), cursor: None }).await.map(|i| i.unread_count).unwrap_or(0) }
+        async move { client::operations::unread_count().await.unwrap_or(0) }
     });
     view! {
         <a class="bell" href="/inbox" data-testid="bell" title="Notifications">

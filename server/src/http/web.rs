@@ -47,15 +47,19 @@ fn expected_wasm(options: &LeptosOptions) -> String {
     }
 }
 
-/// The signed-out pages' module (app::SIGNED_OUT_PAGES): `./dev build` hashes its names and
-/// lists them in hash.txt (`signin_js`, `signin_wasm`) when cargo-leptos hashed the site's.
-pub fn signed_out_module(options: &LeptosOptions) -> app::SignedOutModule {
-    let hashed = |kind: &str, ext: &str| {
-        let hash = options.hash_files.then(|| listed_hash(&format!("signin_{kind}"))).flatten()?;
-        Some(format!("signin.{hash}.{ext}"))
+/// The small modules' files (`app::SmallModules`: the signed-out pages' and the portal page's):
+/// `./dev build` hashes their names and lists them in hash.txt (`signin_js`, `portal_wasm`, …)
+/// when cargo-leptos hashed the site's.
+pub fn small_modules(options: &LeptosOptions) -> app::SmallModules {
+    let files = |name: &str| {
+        let plain = app::ModuleFiles::plain(name);
+        let hashed = |ext: &str| {
+            let hash = options.hash_files.then(|| listed_hash(&format!("{name}_{ext}"))).flatten()?;
+            Some(format!("{name}.{hash}.{ext}"))
+        };
+        app::ModuleFiles { js: hashed("js").unwrap_or(plain.js), wasm: hashed("wasm").unwrap_or(plain.wasm) }
     };
-    let plain = app::SignedOutModule::default();
-    app::SignedOutModule { js: hashed("js", "js").unwrap_or(plain.js), wasm: hashed("wasm", "wasm").unwrap_or(plain.wasm) }
+    app::SmallModules { signin: files("signin"), portal: files("portal") }
 }
 
 /// Says loudly, at start, when the pages this binary renders would ask for files the site
@@ -67,13 +71,15 @@ pub fn check_site(options: &LeptosOptions) {
         tracing::warn!("no site at {} (build it with `./dev build`): pages will not load their code", pkg.display());
         return;
     }
-    // The signed-out pages' module (app::SIGNED_OUT_PAGES) is built beside the portal's.
-    let signin = signed_out_module(options).wasm;
-    if !pkg.join(&signin).is_file() {
-        tracing::error!(
-            "THE SITE HAS NO {}/{signin}: the sign-in page will render and never come alive. Build the site with `./dev build`.",
-            pkg.display()
-        );
+    // The small modules (app::SmallModules) are built beside the whole app's.
+    let small = small_modules(options);
+    for (wasm, page) in [(small.signin.wasm, "the sign-in page"), (small.portal.wasm, "the portal page")] {
+        if !pkg.join(&wasm).is_file() {
+            tracing::error!(
+                "THE SITE HAS NO {}/{wasm}: {page} will render and never come alive. Build the site with `./dev build`.",
+                pkg.display()
+            );
+        }
     }
     let wasm = expected_wasm(options);
     if !pkg.join(&wasm).is_file() {
@@ -90,9 +96,9 @@ pub fn check_site(options: &LeptosOptions) {
 }
 
 /// Each page gets a fresh CSP nonce: only Leptos's own hydration script runs inline. And the
-/// names of the signed-out pages' module, for `app::shell`.
-fn page_context(signed_out: app::SignedOutModule) {
-    provide_context(signed_out);
+/// names of the small modules' files, for `app::shell`.
+fn page_context(small: app::SmallModules) {
+    provide_context(small);
     leptos::nonce::provide_nonce();
     let nonce = leptos::nonce::use_nonce().map(|n| n.to_string()).unwrap_or_default();
     let csp = format!(
@@ -108,9 +114,9 @@ fn page_context(signed_out: app::SignedOutModule) {
 pub fn pages(state: &AppState) -> Router<AppState> {
     let routes = generate_route_list(app::App);
     let options = state.leptos_options.clone();
-    let signed_out = signed_out_module(&options);
+    let small = small_modules(&options);
     Router::new()
-        .leptos_routes_with_context(state, routes, move || page_context(signed_out.clone()), {
+        .leptos_routes_with_context(state, routes, move || page_context(small.clone()), {
             let options = options.clone();
             move || app::shell(options.clone())
         })
