@@ -590,9 +590,14 @@ pub fn open_on_own_host(org: Uuid) {
 pub fn OrgHome() -> impl IntoView {
     let session = use_session();
     let go = Go::new();
+    let pathname = shown_path();
     Effect::new(move |_| {
         if let Some(c) = session.current.get() {
-            go.replace(&org_href(&c.org.slug, if c.can.overview { "overview" } else { "assets" }));
+            // Only while the address is still this org's first page: an org that loads again
+            // after the person has moved on (to the portal, say) doesn't take them back.
+            if pathname.with_untracked(|p| slug_in_path(p) == Some(c.org.slug.as_str()) && page_in_path(p) == Some("")) {
+                go.replace(&org_href(&c.org.slug, if c.can.overview { "overview" } else { "assets" }));
+            }
         }
     });
     view! { <p class="muted">"Loading…"</p> }

@@ -74,8 +74,8 @@ impl PageModule {
     }
 }
 
-/// The module of the page being rendered on the server (in the browser only [`PageModule::App`]
-/// renders the shell's markup again, which never happens: the shell is server-rendered).
+/// The module of the page being rendered, from the request's path. Only the server renders
+/// [`shell`]; the browser never asks.
 fn page_module() -> PageModule {
     #[cfg(feature = "ssr")]
     return use_context::<http::request::Parts>().map_or(PageModule::App, |parts| PageModule::for_path(parts.uri.path()));

@@ -216,3 +216,42 @@ test("the sign-in page loads the signed-out pages' own module, not the portal's;
   assert.ok(wasm.some((p) => /^\/pkg\/tenantry\b/.test(p)), `the portal's module was loaded: ${wasm}`);
   await context.close();
 });
+
+test("the portal page, where signing in lands, loads its own module; a tile opens the tenant in the whole app, whose Portal link stays in the app", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  const wasm = [];
+  page.on('request', (r) => { if (new URL(r.url()).pathname.endsWith('.wasm')) wasm.push(new URL(r.url()).pathname); });
+  await signIn(page, server.base, 'alice@contoso.example', DEMO_PASSWORD);
+  await page.waitForSelector('[data-testid=tile][data-slug="acme-contoso"]');
+  assert.ok(wasm.some((p) => /^\/pkg\/portal\b/.test(p)), `the portal page's module was loaded: ${wasm}`);
+  assert.ok(!wasm.some((p) => /^\/pkg\/tenantry\b/.test(p)), `the whole app's module was not: ${wasm}`);
+  // Hydrated: the filter narrows the tiles (the answer for what was typed).
+  await page.fill('[data-testid=portal-search]', 'fabrikam');
+  await page.waitForFunction(() => {
+    const slugs = [...document.querySelectorAll('[data-testid=tile]')].map((t) => t.dataset.slug);
+    return slugs.length > 0 && slugs.every((s) => s.startsWith('fabrikam'));
+  });
+  await page.fill('[data-testid=portal-search]', '');
+  // A tile loads the tenant's first page, which the whole app's module runs.
+  await page.click('[data-testid=tile][data-slug="acme-contoso"] .tile-main');
+  await page.waitForURL(`${server.base}/o/acme-contoso/assets`);
+  await waitForContext(page, 'Acme Corp');
+  await page.waitForSelector('body[data-hydrated="true"]');
+  assert.ok(wasm.some((p) => /^\/pkg\/tenantry\b/.test(p)), `the whole app's module was loaded: ${wasm}`);
+  // In the app, "Portal" is a page of the app's own: no new document, and the tab still acts in Acme.
+  await page.evaluate(() => { window.stillThisDocument = true; });
+  await page.click('nav.sidenav a[href="/"]');
+  await page.waitForURL(`${server.base}/`);
+  await page.waitForSelector('[data-testid=tile][data-slug="acme-contoso"]');
+  await waitForContext(page, 'Acme Corp');
+  assert.equal(await page.evaluate(() => window.stillThisDocument), true, 'the app showed its portal page without loading a new one');
+  // The navigation marks the page shown.
+  await page.waitForSelector('nav.sidenav a[href="/"][aria-current=page]');
+  assert.equal(await page.getAttribute('nav.sidenav a[href="/o/acme-contoso/assets"]', 'aria-current'), null);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
