@@ -15,7 +15,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use shared::api::{CurrentOrg, ListQuery, Me, OrgEntry};
 use uuid::Uuid;
 
-/// Who is signed in and which org the pages act in; provided by [`Shell`].
+/// Who is signed in and which org the pages act in; provided by [`ShellFrame`].
 #[derive(Clone, Copy)]
 pub struct Session {
     pub me: RwSignal<Option<Me>>,
@@ -142,12 +142,16 @@ pub fn ShellFrame(children: ChildrenFn) -> impl IntoView {
     // The org the address names, if it names one.
     let slug = Memo::new(move |_| pathname.with(|p| slug_in_path(p).map(str::to_string)));
     // Another org in the address: its pages wait until it has loaded (never one org's page
-    // with another's figures and rights).
+    // with another's figures and rights). `current` keeps the org it holds until then, so the
+    // page shown is taken away before anything in it hears of the switch: a page whose
+    // requests restarted for "no org" while it was being removed would read its own values
+    // after they were gone (a panic in the console, seen when switching on a page opened by
+    // its address).
+    let page_ready = Memo::new(move |_| {
+        session.current.with(|c| c.as_ref().is_some_and(|c| slug.with(|s| s.as_deref().is_none_or(|s| s == c.org.slug))))
+    });
     Effect::new(move |_| {
-        if let Some(s) = slug.get() {
-            if session.current.with_untracked(|c| c.as_ref().is_some_and(|c| c.org.slug != s)) {
-                session.current.set(None);
-            }
+        if slug.get().is_some() {
             session.not_found.set(false);
         }
     });
@@ -275,7 +279,7 @@ pub fn ShellFrame(children: ChildrenFn) -> impl IntoView {
                 <ContextBanner/>
                 <Show when=move || session.me.get().is_some() fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     <Show when=move || !session.not_found.get() fallback=crate::pages::NotFound>
-                        <Show when=move || session.current.get().is_some() || (session.me.with(|m| m.is_some()) && crate::pages::security::is_current_page()) fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        <Show when=move || page_ready.get() || (session.me.with(|m| m.is_some()) && crate::pages::security::is_current_page()) fallback=|| view! { <p class="muted">"Loading…"</p> }>
                             {page.with_value(|page| page())}
                         </Show>
                     </Show>

@@ -122,8 +122,8 @@ test('the switcher is a combobox: focus goes to its search, arrows move the acti
   // In the app the page stays, and focus goes back to the button.
   await page.focus(button);
   await page.keyboard.press('Enter');
-  await page.keyboard.type('acme');
-  await waitForSwitcherResults(page, 'acme');
+  await page.keyboard.type('acme corp');
+  await waitForSwitcherResults(page, 'acme corp');
   await page.keyboard.press('Enter');
   await waitForContext(page, 'Acme Corp');
   assert.equal(new URL(page.url()).pathname, '/o/acme-contoso/assets');
