@@ -2,7 +2,7 @@
 // answer is back, and answers come back out of order. Enter must act on what is typed now.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useServerAndBrowser, signIn, waitForContext, waitForSwitcherResults, sleep, DEMO_PASSWORD } from './harness.mjs';
+import { useServerAndBrowser, signIn, pageAs, switchTo, waitForContext, waitForSwitcherResults, sleep, DEMO_PASSWORD } from './harness.mjs';
 
 const env = useServerAndBrowser();
 
@@ -58,5 +58,26 @@ test('a late answer to an earlier query never replaces the list of what is typed
   assert.deepEqual(names, ['Fabrikam']);
   await page.keyboard.press('Enter');
   await waitForContext(page, 'Fabrikam');
+  await context.close();
+});
+
+test('on a page opened by its address, switching org shows the same page in the new org, with no error in the console', async () => {
+  const { context, page } = await pageAs(env, 'alice@contoso.example');
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  // Opened by its address (a shared link, a reload, a link from the portal page): the page is
+  // built after the shell loads the org, not by a navigation within the app.
+  await page.goto(`${env.server.base}/o/fabrikam-contoso/assets`);
+  await waitForContext(page, 'Fabrikam');
+  await page.waitForSelector('[data-testid=assets-table]');
+  await switchTo(page, 'acme corp', 'Acme Corp');
+  assert.equal(new URL(page.url()).pathname, '/o/acme-contoso/assets');
+  await page.waitForSelector('[data-testid=assets-table]');
+  // And once more, back: the page of the second org goes as cleanly as the first.
+  await switchTo(page, 'fabrikam', 'Fabrikam');
+  assert.equal(new URL(page.url()).pathname, '/o/fabrikam-contoso/assets');
+  await page.waitForSelector('[data-testid=assets-table]');
+  assert.deepEqual(problems, []);
   await context.close();
 });
