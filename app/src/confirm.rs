@@ -231,4 +231,3 @@ pub fn FlashArea() -> impl IntoView {
         </div>
     }
 }
-
