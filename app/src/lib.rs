@@ -16,6 +16,9 @@ use leptos_router::components::{Outlet, ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let module = page_module();
+    let small = use_context::<SmallModules>().unwrap_or_default();
+    let pkg = options.site_pkg_dir.to_string();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -27,15 +30,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HashedStylesheet id="tenantry" options=options.clone()/>
                 // The WebAuthn calls for passkeys (app/src/webauthn.rs); before the app's own scripts.
                 // The portal page has no use for them (its links load their page, which has them).
-                {(page_module() != PageModule::Portal).then(|| view! { <script src="/passkeys.js" defer=true></script> })}
-                {match page_module() {
+                {(module != PageModule::Portal).then(|| view! { <script src="/passkeys.js" defer=true></script> })}
+                {match module {
                     PageModule::App => view! { <HydrationScripts options/> }.into_any(),
-                    small => view! { <SmallModuleScripts pkg=options.site_pkg_dir.to_string() module=small/> }.into_any(),
+                    PageModule::SignedOut => view! { <SmallModuleScripts pkg files=small.signin/> }.into_any(),
+                    PageModule::Portal => view! { <SmallModuleScripts pkg files=small.portal/> }.into_any(),
                 }}
                 <MetaTags/>
             </head>
             <body>
-                {if page_module() == PageModule::Portal { view! { <PortalHome/> }.into_any() } else { view! { <App/> }.into_any() }}
+                {if module == PageModule::Portal { view! { <PortalHome/> }.into_any() } else { view! { <App/> }.into_any() }}
             </body>
         </html>
     }
@@ -114,10 +118,8 @@ impl Default for SmallModules {
 /// What `HydrationScripts` writes, for a small module (written by `./dev build` and `./dev
 /// test` beside the whole app's).
 #[component]
-fn SmallModuleScripts(pkg: String, module: PageModule) -> impl IntoView {
+fn SmallModuleScripts(pkg: String, files: ModuleFiles) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce();
-    let modules = use_context::<SmallModules>().unwrap_or_default();
-    let files = if module == PageModule::Portal { modules.portal } else { modules.signin };
     let (js, wasm) = (format!("/{pkg}/{}", files.js), format!("/{pkg}/{}", files.wasm));
     let script = format!("import('{js}').then(m => m.default({{module_or_path: '{wasm}'}}).then(() => m.hydrate()));");
     view! {

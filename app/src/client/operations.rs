@@ -41,7 +41,8 @@ pub async fn unread_count() -> ApiResult<i64> {
     struct Unread {
         unread_count: i64,
     }
-    get::<Unread>("/api/v1/inbox?unread=true&limit=1", None).await.map(|u| u.unread_count)
+    let query = InboxQuery { unread: Some(true), limit: Some(1), cursor: None };
+    get::<Unread>(&format!("/api/v1/inbox{}", query_string(&query)), None).await.map(|u| u.unread_count)
 }
 pub async fn mark_read(id: Uuid) -> ApiResult<MarkedRead> {
     post(&format!("/api/v1/inbox/{id}/read"), None, &serde_json::json!({})).await
