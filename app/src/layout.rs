@@ -139,6 +139,8 @@ pub fn ShellFrame(children: ChildrenFn) -> impl IntoView {
         pathname.track();
         menu_open.set(false);
     });
+    // The page an enrol-only session (the sign-in policy wants a second factor) may see.
+    let on_security_page = move || pathname.with(|p| p == "/security");
     // The org the address names, if it names one.
     let slug = Memo::new(move |_| pathname.with(|p| slug_in_path(p).map(str::to_string)));
     // Another org in the address: its pages wait until it has loaded (never one org's page
@@ -160,7 +162,7 @@ pub fn ShellFrame(children: ChildrenFn) -> impl IntoView {
         match me.get() {
             Some(Ok(m)) => {
                 // An enrol-only session (the sign-in policy wants a second factor) has one page.
-                if m.mfa_enrollment_required && !crate::pages::security::is_current_page() {
+                if m.mfa_enrollment_required && !untrack(on_security_page) {
                     client::go_to("/security");
                 }
                 session.me.set(Some(m));
@@ -279,7 +281,7 @@ pub fn ShellFrame(children: ChildrenFn) -> impl IntoView {
                 <ContextBanner/>
                 <Show when=move || session.me.get().is_some() fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     <Show when=move || !session.not_found.get() fallback=crate::pages::NotFound>
-                        <Show when=move || page_ready.get() || (session.me.with(|m| m.is_some()) && crate::pages::security::is_current_page()) fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        <Show when=move || page_ready.get() || (session.me.with(|m| m.is_some()) && on_security_page()) fallback=|| view! { <p class="muted">"Loading…"</p> }>
                             {page.with_value(|page| page())}
                         </Show>
                     </Show>

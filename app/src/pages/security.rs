@@ -12,16 +12,6 @@ use shared::api::{
     FreshProof, Me, MfaStatus, PasskeyInfo, PasskeyRegistrationStart, PasskeyRename, RecoveryCodes, TotpConfirm, TotpEnrollment, TotpStart,
 };
 
-/// Whether the browser is on this page (the shell sends enrol-only sessions here).
-pub fn is_current_page() -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window().and_then(|w| w.location().pathname().ok()).is_some_and(|p| p == "/security")
-    }
-    #[cfg(not(feature = "hydrate"))]
-    true
-}
-
 #[component]
 pub fn SecurityPage() -> impl IntoView {
     let session = use_session();
